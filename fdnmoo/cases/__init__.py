@@ -1,0 +1,17 @@
+"""Planning cases: benchmark feeders with their candidate tables and economics.
+
+>>> from fdnmoo.cases import load_case, available_cases
+>>> case = load_case("ieee33")
+>>> case.net.line.in_service.sum(), len(case.tie_lines)
+(32, 5)
+"""
+
+from .errors import CaseError
+from .io import read_case, write_case
+from .model import Economics, Horizon, PlanningCase, Uncertainty
+from .registry import available_cases, load_case
+from .validate import validate_case, validate_net
+
+__all__ = ["CaseError", "Economics", "Horizon", "PlanningCase", "Uncertainty",
+           "available_cases", "load_case", "read_case", "write_case",
+           "validate_case", "validate_net"]

@@ -1,0 +1,151 @@
+"""The planning case: a pandapower net plus what a planner may build on it.
+
+A :class:`PlanningCase` bundles
+
+* ``net``: a pandapower network with the base topology; existing lines are
+  in service, normally-open tie lines are out of service. ``net.bus`` carries
+  the extra columns ``feeder``, ``x_km``, ``y_km`` and ``net.line`` carries
+  ``failure_rate_per_year`` and ``repair_time_h`` (see :mod:`fdnmoo.cases.schema`);
+* ``candidates``: named pandas DataFrames (SOP-capable nodes, PV/SVC/ESS/EVCS
+  candidate buses, substations, corridors, conductors, ...);
+* ``horizon``, ``economics`` and ``uncertainty``: plain parameter records;
+* ``reference``: published base-case figures the case is checked against.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["Horizon", "Economics", "Uncertainty", "PlanningCase"]
+
+
+@dataclass
+class Horizon:
+    """Planning horizon.
+
+    Parameters
+    ----------
+    n_stages : int
+        Number of planning stages.
+    years_per_stage : float
+        Length of every stage in years.
+    load_growth_per_year : float
+        Yearly growth of demand as a fraction (0.03 = 3 %/yr).
+    pv_penetration : list of float
+        Target PV capacity per stage as a share of the stage's peak load
+        (empty: no target).
+    ev_penetration : list of float
+        EV charging demand per stage as a share of the stage's peak load.
+    """
+
+    n_stages: int = 3
+    years_per_stage: float = 5.0
+    load_growth_per_year: float = 0.0
+    pv_penetration: list[float] = field(default_factory=list)
+    ev_penetration: list[float] = field(default_factory=list)
+
+
+@dataclass
+class Economics:
+    """Economic parameters of a case.
+
+    Parameters
+    ----------
+    currency : str
+        Currency of every cost (e.g. ``"USD"``, ``"CNY"``).
+    discount_rate : float
+        Yearly discount rate d used for present values and capital recovery.
+    lifetimes_years : dict of str to float
+        Economic lifetime per asset type (``"line"``, ``"sop"``, ``"pv"``, ...).
+    unit_costs : dict of str to float
+        Investment and O&M unit costs; the unit is in the key
+        (``"sop_per_mva"``, ``"line_per_km"``, ``"pv_om_per_mw_year"``, ...).
+    prices : dict of str to float
+        Energy prices and penalties; the unit is in the key
+        (``"energy_per_mwh"``, ``"pv_feed_in_per_mwh"``, ``"unserved_energy_per_mwh"``).
+    sources : dict of str to str
+        Where each number comes from.
+    """
+
+    currency: str = "USD"
+    discount_rate: float = 0.08
+    lifetimes_years: dict[str, float] = field(default_factory=dict)
+    unit_costs: dict[str, float] = field(default_factory=dict)
+    prices: dict[str, float] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Uncertainty:
+    """Source/load uncertainty of a case.
+
+    Parameters
+    ----------
+    pv_deviation : float
+        Relative half-width of PV output intervals (0.2 = +/-20 %).
+    load_deviation : float
+        Relative half-width of load intervals.
+    sop_loss_coefficient : float
+        Converter loss coefficient eta of SOP terminals (loss = eta * |S|).
+    v_min_pu, v_max_pu : float
+        Voltage band of the planning constraints.
+    """
+
+    pv_deviation: float = 0.2
+    load_deviation: float = 0.1
+    sop_loss_coefficient: float = 0.02
+    v_min_pu: float = 0.93
+    v_max_pu: float = 1.07
+
+
+@dataclass
+class PlanningCase:
+    """A benchmark feeder with its planning data. See the module docstring."""
+
+    name: str
+    net: Any  # pandapower.pandapowerNet
+    citation: str = ""
+    description: str = ""
+    candidates: dict[str, pd.DataFrame] = field(default_factory=dict)
+    horizon: Horizon = field(default_factory=Horizon)
+    economics: Economics = field(default_factory=Economics)
+    uncertainty: Uncertainty = field(default_factory=Uncertainty)
+    reference: dict[str, Any] = field(default_factory=dict)
+    source_file: str | None = None
+
+    @property
+    def substation_buses(self) -> list[int]:
+        """Bus labels of the in-service external grids (the substations)."""
+        eg = self.net.ext_grid
+        return sorted(int(b) for b in eg.bus[eg.in_service.astype(bool)])
+
+    @property
+    def tie_lines(self) -> pd.DataFrame:
+        """Normally-open lines (out of service in the base topology)."""
+        return self.net.line[~self.net.line.in_service.astype(bool)]
+
+    @property
+    def feeders(self) -> list[str]:
+        """Sorted feeder labels."""
+        return sorted(set(self.net.bus.feeder.astype(str)))
+
+    def summary(self) -> dict[str, Any]:
+        """One row for ``fdnmoo cases``: name, sizes and source."""
+        return {
+            "name": self.name,
+            "buses": len(self.net.bus),
+            "lines": int(self.net.line.in_service.astype(bool).sum()),
+            "ties": len(self.tie_lines),
+            "feeders": len(self.feeders),
+            "substations": len(self.substation_buses),
+            "kv": float(self.net.bus.vn_kv.max()),
+            "source": self.citation.split(";")[0][:70],
+        }
+
+
+def record_field_names(cls) -> set[str]:
+    """Field names of one of the parameter records above."""
+    return {f.name for f in fields(cls)}

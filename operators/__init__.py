@@ -1,0 +1,1 @@
+"""pymoo operators and algorithms (imported as ``fdnmoo.operators``)."""

@@ -1,0 +1,1 @@
+"""pymoo Problem classes and planning encodings (imported as ``fdnmoo.problems``)."""
