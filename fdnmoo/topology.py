@@ -46,7 +46,8 @@ class RadialStructure:
     Attributes
     ----------
     order : ndarray of int, shape (n_supplied - n_roots,)
-        Non-root supplied buses, each after its parent.
+        Non-root supplied buses in depth-first pre-order (each after its
+        parent, every subtree contiguous).
     parent : ndarray of int, shape (n_bus,)
         Parent bus of every bus; -1 for roots and unsupplied buses.
     parent_branch : ndarray of int, shape (n_bus,)
@@ -141,29 +142,31 @@ def radial_structure(n_bus: int, from_bus: np.ndarray, to_bus: np.ndarray,
     depth = np.full(n_bus, -1, dtype=np.int64)
     root_of[roots] = roots
     depth[roots] = 0
-    queue = list(roots)
+    # depth-first from every root: `order` is a pre-order, so a subtree is a
+    # contiguous run (good memory locality in the sweep)
     order: list[int] = []
-    head = 0
     used_branches = 0
-    while head < len(queue):
-        bus = queue[head]
-        head += 1
-        for j in range(start[bus], start[bus + 1]):
-            k = branch_of[j]
-            if k == parent_branch[bus]:
-                continue
-            child = ends_b[j]
-            if root_of[child] >= 0:
-                # reached an already supplied bus: a loop or a root-to-root path
-                _raise_loop(n_bus, from_bus, to_bus, closed, roots,
-                            bus_labels, branch_labels)
-            parent[child] = bus
-            parent_branch[child] = k
-            root_of[child] = root_of[bus]
-            depth[child] = depth[bus] + 1
-            queue.append(child)
-            order.append(child)
-            used_branches += 1
+    for root in roots[::-1]:
+        stack = [int(root)]
+        while stack:
+            bus = stack.pop()
+            if bus != root:
+                order.append(bus)
+            for j in range(start[bus + 1] - 1, start[bus] - 1, -1):
+                k = branch_of[j]
+                if k == parent_branch[bus]:
+                    continue
+                child = ends_b[j]
+                if root_of[child] >= 0:
+                    # reached an already supplied bus: a loop or a root-to-root path
+                    _raise_loop(n_bus, from_bus, to_bus, closed, roots,
+                                bus_labels, branch_labels)
+                parent[child] = bus
+                parent_branch[child] = k
+                root_of[child] = root_of[bus]
+                depth[child] = depth[bus] + 1
+                stack.append(child)
+                used_branches += 1
     if used_branches != n_closed and find_loop(n_bus, from_bus, to_bus, closed, roots) is not None:
         # a loop among buses that no root reaches (loop-free islands are fine: unsupplied)
         _raise_loop(n_bus, from_bus, to_bus, closed, roots, bus_labels, branch_labels)

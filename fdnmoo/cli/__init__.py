@@ -1,0 +1,5 @@
+"""Command-line interface: ``fdnmoo cases``, ``fdnmoo pf``, ``fdnmoo bench``."""
+
+from .app import main
+
+__all__ = ["main"]

@@ -167,17 +167,24 @@ class BatchPowerFlow:
         n_s, n_bus = p.shape
         block = self.block or _default_block(n_bus)
         st = prep.structure
-        v, j, loss, conv, iters = sweep(st.order, st.parent, prep.z, prep.a, prep.y, prep.y_branch_g,
-                                        br.root_pos, br.root_v, p / sn, q / sn,
-                                        self.tol, self.max_iter, block)
-        v[:, ~st.supplied] = np.nan
-        v[~conv] = np.nan
-        loss[~conv] = np.nan
+        v, vm, j, loss, conv, iters = sweep(prep.perm, prep.order_rows, prep.parent_rows,
+                                            prep.z, prep.a, prep.y, prep.y_branch_g,
+                                            prep.root_rows, br.root_v, p, q, sn,
+                                            self.tol, self.max_iter, block)
+        bad_rows = ~conv
+        if bad_rows.any():
+            v[bad_rows] = np.nan
+            vm[bad_rows] = np.nan
+            loss[bad_rows] = np.nan
+        if prep.unsupplied.size:
+            v[:, prep.unsupplied] = np.nan
+            vm[:, prep.unsupplied] = np.nan
         s_root = v[:, br.root_pos] * np.conj(j[:, br.root_pos]) * sn
         return PowerFlowResult(
-            v_pu=v, loss_mw=loss * sn, ext_grid_p_mw=s_root.real, ext_grid_q_mvar=s_root.imag,
-            converged=conv, iterations=iters, bus_labels=br.bus_labels,
-            line_labels=br.element[:br.n_line], ext_grid_buses=br.bus_labels[br.root_pos],
+            v_pu=v, vm_pu=vm, loss_mw=loss * sn, ext_grid_p_mw=s_root.real,
+            ext_grid_q_mvar=s_root.imag, converged=conv, iterations=iters,
+            bus_labels=br.bus_labels, line_labels=br.element[:br.n_line],
+            ext_grid_buses=br.bus_labels[br.root_pos],
             line_currents=lambda: prep.line_currents_ka(br, v, j))
 
     def _check_demand(self, p_mw, q_mvar) -> tuple[np.ndarray, np.ndarray]:
@@ -190,9 +197,8 @@ class BatchPowerFlow:
             if a.ndim != 2 or a.shape[1] != n_bus:
                 raise ValueError(f"{name} must have shape (n_scenarios, {n_bus}) "
                                  f"(one column per bus of the net), got {np.shape(a)}")
-            bad = ~np.isfinite(a)
-            if bad.any():
-                s, b = np.argwhere(bad)[0]
+            if not np.isfinite(a).all():
+                s, b = np.argwhere(~np.isfinite(a))[0]
                 raise ValueError(f"{name} is not finite in scenario {s} at bus "
                                  f"{self.bus_labels[b]} (value {a[s, b]})")
             arrays.append(a)
@@ -203,13 +209,23 @@ class BatchPowerFlow:
 
 @dataclass(frozen=True)
 class _Prepared:
-    """Topology-dependent arrays for the sweep: per bus, the branch to its parent."""
+    """Topology-dependent arrays for the sweep.
+
+    The sweep works on rows: roots first, then the supplied buses in
+    depth-first pre-order, then unsupplied buses; ``perm[row]`` is the bus
+    position of a row. Per-row arrays describe the branch to the row's parent.
+    """
 
     structure: RadialStructure
-    z: np.ndarray  # series impedance of the branch feeding each bus
+    perm: np.ndarray  # row -> bus position
+    order_rows: np.ndarray  # rows of non-root supplied buses, parents first
+    parent_rows: np.ndarray  # row -> parent row (-1 for roots/unsupplied)
+    root_rows: np.ndarray  # rows of br.root_pos, in that order
+    z: np.ndarray  # series impedance of the branch feeding each row
     a: np.ndarray  # 1 / ratio of that branch (seen from its parent side)
-    y: np.ndarray  # lumped shunt admittance per bus
-    y_branch_g: np.ndarray  # branch-shunt conductance per bus (for losses)
+    y: np.ndarray  # lumped shunt admittance per row
+    y_branch_g: np.ndarray  # branch-shunt conductance per row (for losses)
+    unsupplied: np.ndarray  # bus positions no substation reaches
 
     @classmethod
     def build(cls, br: BranchTable, closed: np.ndarray) -> "_Prepared":
@@ -234,7 +250,16 @@ class _Prepared:
         np.add.at(y_branch, child, y_child_side)
         y_branch[~st.supplied] = 0.0
         y = y_branch + br.bus_shunt_pu
-        return cls(structure=st, z=z, a=a, y=y, y_branch_g=y_branch.real)
+
+        unsupplied = np.flatnonzero(~st.supplied)
+        perm = np.concatenate([br.root_pos, child, unsupplied]).astype(np.int64)
+        row_of = np.empty(n, dtype=np.int64)
+        row_of[perm] = np.arange(n)
+        parent_rows = np.full(n, -1, dtype=np.int64)
+        parent_rows[row_of[child]] = row_of[st.parent[child]]
+        return cls(structure=st, perm=perm, order_rows=row_of[child], parent_rows=parent_rows,
+                   root_rows=row_of[br.root_pos], z=z[perm], a=a[perm], y=y[perm],
+                   y_branch_g=y_branch.real[perm], unsupplied=unsupplied)
 
     def line_currents_ka(self, br: BranchTable, v: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Largest current magnitude at the two ends of every line (0 if open)."""
@@ -256,6 +281,7 @@ class _Prepared:
 
 
 def _default_block(n_bus: int) -> int:
-    """Scenarios per block so that the six (n_bus, block) work arrays fit ~1 MB."""
-    fit = max(1, int(1_000_000 // (48 * max(n_bus, 1))))
-    return int(min(256, max(8, 2 ** int(np.log2(fit)))))
+    """Scenarios per block, measured on this machine class (see experiments/bench)."""
+    if n_bus <= 128:
+        return 128
+    return 64 if n_bus <= 4000 else 32

@@ -191,8 +191,8 @@ def _trafo_pu(trafo: pd.DataFrame, vn_hv_bus: np.ndarray, vn_lv_bus: np.ndarray,
         return empty, empty, empty, empty
     par = trafo.parallel.to_numpy(float)
     sn_tr = trafo.sn_mva.to_numpy(float)
-    vn_hv = trafo.vn_hv_kv.to_numpy(float)
-    vn_lv = trafo.vn_lv_kv.to_numpy(float)
+    # rated voltages moved by the tap; pandapower refers z and y to the tapped LV voltage
+    vn_hv, vn_lv, shift_deg = _tapped_voltages(trafo)
     vk = trafo.vk_percent.to_numpy(float) / 100
     vkr = trafo.vkr_percent.to_numpy(float) / 100
     lv_scale = (vn_lv / vn_lv_bus) ** 2 * sn / sn_tr  # trafo base -> LV bus base
@@ -221,30 +221,44 @@ def _trafo_pu(trafo: pd.DataFrame, vn_hv_bus: np.ndarray, vn_lv_bus: np.ndarray,
         y_f[mag] = zb / zsum
         y_t[mag] = za / zsum
 
-    ratio, shift_deg = _tap_ratio(trafo, vn_hv, vn_lv)
-    nominal = (vn_hv_bus / vn_lv_bus)
-    t = ratio / nominal * np.exp(1j * np.deg2rad(shift_deg))
+    t = (vn_hv / vn_lv) / (vn_hv_bus / vn_lv_bus) * np.exp(1j * np.deg2rad(shift_deg))
     return z, y_f, y_t, t
 
 
-def _tap_ratio(trafo: pd.DataFrame, vn_hv: np.ndarray, vn_lv: np.ndarray):
-    """Rated voltage ratio and phase shift including the tap position."""
+def _tapped_voltages(trafo: pd.DataFrame):
+    """Rated HV and LV voltages moved by the tap position, and the phase shift.
+
+    Follows pandapower >= 3.0: a tap acts only where ``tap_changer_type`` is
+    ``"Ratio"`` (nets without that column: wherever ``tap_pos`` and
+    ``tap_step_percent`` are set). Phase-shifting changers are refused.
+    """
     shift = _column(trafo, "shift_degree", 0.0)
-    hv, lv = vn_hv.copy(), vn_lv.copy()
-    if "tap_pos" in trafo and trafo.tap_pos.notna().any():
-        steps = (trafo.tap_pos.fillna(0).to_numpy(float)
-                 - trafo.tap_neutral.fillna(0).to_numpy(float))
-        step_pct = _column(trafo, "tap_step_percent", 0.0)
-        step_deg = _column(trafo, "tap_step_degree", 0.0)
-        side = trafo.tap_side.fillna("hv").to_numpy() if "tap_side" in trafo else np.full(len(trafo), "hv")
-        phase_shifter = trafo["tap_changer_type"].fillna("").to_numpy() if "tap_changer_type" in trafo \
-            else np.full(len(trafo), "")
-        if np.any((step_deg != 0) | (phase_shifter == "Ideal") | (phase_shifter == "Symmetrical")):
-            raise NotImplementedError("phase-shifting tap changers are not supported by the batch engine")
-        factor = 1 + steps * step_pct / 100
-        hv = np.where(side == "hv", hv * factor, hv)
-        lv = np.where(side == "lv", lv * factor, lv)
-    return hv / lv, shift
+    hv = trafo.vn_hv_kv.to_numpy(float)
+    lv = trafo.vn_lv_kv.to_numpy(float)
+    if "tap_pos" not in trafo or not trafo.tap_pos.notna().any():
+        return hv, lv, shift
+    pos = trafo.tap_pos.to_numpy(float)
+    step_pct = trafo.tap_step_percent.to_numpy(float) if "tap_step_percent" in trafo \
+        else np.full(len(trafo), np.nan)
+    if "tap_changer_type" in trafo:
+        kind = trafo.tap_changer_type.fillna("").astype(str).to_numpy()
+        if np.isin(kind, ("Ideal", "Symmetrical", "Tabular")).any():
+            raise NotImplementedError("phase-shifting or tabular tap changers are not supported "
+                                      "by the batch engine")
+        if "tap_dependency_table" in trafo and trafo.tap_dependency_table.fillna(False).astype(bool).any():
+            raise NotImplementedError("tap dependency tables are not supported by the batch engine")
+        active = kind == "Ratio"
+    else:
+        active = np.isfinite(pos) & np.isfinite(step_pct)
+    if np.any(active & (_column(trafo, "tap_step_degree", 0.0) != 0)):
+        raise NotImplementedError("tap changers with tap_step_degree are not supported by the batch engine")
+    neutral = _column(trafo, "tap_neutral", 0.0)
+    factor = np.where(active, 1 + (np.nan_to_num(pos) - neutral) * np.nan_to_num(step_pct) / 100, 1.0)
+    side = trafo.tap_side.fillna("").astype(str).to_numpy() if "tap_side" in trafo \
+        else np.full(len(trafo), "")
+    hv = np.where(side == "hv", hv * factor, hv)
+    lv = np.where(side == "lv", lv * factor, lv)
+    return hv, lv, shift
 
 
 def _column(df: pd.DataFrame, name: str, default: float) -> np.ndarray:

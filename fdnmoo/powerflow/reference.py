@@ -76,7 +76,7 @@ def _result(net, converged: bool) -> PowerFlowResult:
         loss = np.nan
         p_eg = q_eg = np.full(len(eg), np.nan)
     return PowerFlowResult(
-        v_pu=(vm * np.exp(1j * np.deg2rad(va)))[None, :], line_currents=i_ka[None, :],
+        v_pu=(vm * np.exp(1j * np.deg2rad(va)))[None, :], vm_pu=vm[None, :], line_currents=i_ka[None, :],
         loss_mw=np.array([loss]),
         ext_grid_p_mw=p_eg[None, :], ext_grid_q_mvar=q_eg[None, :],
         converged=np.array([converged]), iterations=np.array([-1]),

@@ -33,12 +33,15 @@ class PowerFlowResult:
     converged : ndarray of bool, shape (n_scenarios,)
     iterations : ndarray of int, shape (n_scenarios,)
         Sweeps used (-1 for the pandapower reference).
-    vm_pu, va_degree : ndarray, shape (n_scenarios, n_bus)
+    vm_pu : ndarray, shape (n_scenarios, n_bus)
+        Voltage magnitudes.
+    va_degree : ndarray, shape (n_scenarios, n_bus)
     i_ka : ndarray, shape (n_scenarios, n_line)
         Largest current magnitude at the two ends of every line; 0 when open.
     """
 
     v_pu: np.ndarray
+    vm_pu: np.ndarray
     loss_mw: np.ndarray
     ext_grid_p_mw: np.ndarray
     ext_grid_q_mvar: np.ndarray
@@ -48,10 +51,6 @@ class PowerFlowResult:
     line_labels: np.ndarray
     ext_grid_buses: np.ndarray
     line_currents: Callable[[], np.ndarray] | np.ndarray = field(repr=False, default=None)
-
-    @cached_property
-    def vm_pu(self) -> np.ndarray:
-        return np.abs(self.v_pu)
 
     @cached_property
     def va_degree(self) -> np.ndarray:

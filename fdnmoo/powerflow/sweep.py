@@ -25,22 +25,24 @@ __all__ = ["sweep"]
 _FAST = {"contract", "arcp", "reassoc", "nsz"}
 
 
-@njit(cache=True, nogil=True, fastmath=_FAST)
+@njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
 def _injections(p, q, y_re, y_im, vr, vi, jr, ji):
     """jr/ji = conj(S / V) + y V for every bus and scenario."""
-    n_bus, nb = p.shape
-    for b in range(n_bus):
-        gr = y_re[b]
-        gi = y_im[b]
-        for s in range(nb):
-            er = vr[b, s]
-            ei = vi[b, s]
-            inv = 1.0 / (er * er + ei * ei)
-            jr[b, s] = (p[b, s] * er + q[b, s] * ei) * inv + gr * er - gi * ei
-            ji[b, s] = (p[b, s] * ei - q[b, s] * er) * inv + gr * ei + gi * er
+    for b in range(p.shape[0]):
+        _injection_row(p[b], q[b], y_re[b], y_im[b], vr[b], vi[b], jr[b], ji[b])
 
 
-@njit(cache=True, nogil=True, fastmath=_FAST)
+@njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
+def _injection_row(p, q, gr, gi, vr, vi, jr, ji):
+    for s in range(p.shape[0]):
+        er = vr[s]
+        ei = vi[s]
+        inv = 1.0 / (er * er + ei * ei)
+        jr[s] = (p[s] * er + q[s] * ei) * inv + gr * er - gi * ei
+        ji[s] = (p[s] * ei - q[s] * er) * inv + gr * ei + gi * er
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
 def _backward(order, parent, a_re, a_im, has_ratio, jr, ji):
     """Add every bus's subtree current to its parent, leaves first."""
     nb = jr.shape[1]
@@ -59,8 +61,11 @@ def _backward(order, parent, a_re, a_im, has_ratio, jr, ji):
                 ji[u, s] += ji[c, s]
 
 
-@njit(cache=True, nogil=True, fastmath=_FAST)
-def _forward(order, parent, z_re, z_im, a_re, a_im, has_ratio, vr, vi, jr, ji, delta):
+@njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
+def _forward(order, parent, z_re, z_im, a_re, a_im, y_re, y_im, has_ratio, p, q,
+             vr, vi, jr, ji, delta):
+    """New voltages from the roots down; each bus's injection for the next sweep
+    is computed as soon as its voltage is known (one pass over memory instead of two)."""
     nb = vr.shape[1]
     for s in range(nb):
         delta[s] = 0.0
@@ -69,66 +74,86 @@ def _forward(order, parent, z_re, z_im, a_re, a_im, has_ratio, vr, vi, jr, ji, d
         u = parent[c]
         zr = z_re[c]
         zi = z_im[c]
-        if has_ratio:
-            ar = a_re[c]
-            ai = a_im[c]
-            for s in range(nb):
-                ur = vr[u, s] * ar - vi[u, s] * ai
-                ui = vr[u, s] * ai + vi[u, s] * ar
-                nr = ur - (zr * jr[c, s] - zi * ji[c, s])
-                ni = ui - (zr * ji[c, s] + zi * jr[c, s])
-                d = abs(nr - vr[c, s]) + abs(ni - vi[c, s])
-                delta[s] = max(delta[s], d)
-                vr[c, s] = nr
-                vi[c, s] = ni
-        else:
-            for s in range(nb):
-                nr = vr[u, s] - (zr * jr[c, s] - zi * ji[c, s])
-                ni = vi[u, s] - (zr * ji[c, s] + zi * jr[c, s])
-                d = abs(nr - vr[c, s]) + abs(ni - vi[c, s])
-                delta[s] = max(delta[s], d)
-                vr[c, s] = nr
-                vi[c, s] = ni
+        ar = a_re[c]
+        ai = a_im[c]
+        gr = y_re[c]
+        gi = y_im[c]
+        for s in range(nb):
+            ur = vr[u, s]
+            ui = vi[u, s]
+            if has_ratio:
+                tr = ur * ar - ui * ai
+                ui = ur * ai + ui * ar
+                ur = tr
+            nr = ur - (zr * jr[c, s] - zi * ji[c, s])
+            ni = ui - (zr * ji[c, s] + zi * jr[c, s])
+            d = abs(nr - vr[c, s]) + abs(ni - vi[c, s])
+            delta[s] = max(delta[s], d)
+            vr[c, s] = nr
+            vi[c, s] = ni
+            inv = 1.0 / (nr * nr + ni * ni)
+            jr[c, s] = (p[c, s] * nr + q[c, s] * ni) * inv + gr * nr - gi * ni
+            ji[c, s] = (p[c, s] * ni - q[c, s] * nr) * inv + gr * ni + gi * nr
 
 
-@njit(cache=True, nogil=True)
-def _solve_block(order, parent, z_re, z_im, a_re, a_im, y_re, y_im, has_ratio,
+@njit(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
+def _root_injections(root_rows, p, q, y_re, y_im, vr, vi, jr, ji):
+    for r in range(root_rows.shape[0]):
+        b = root_rows[r]
+        _injection_row(p[b], q[b], y_re[b], y_im[b], vr[b], vi[b], jr[b], ji[b])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _solve_block(order, parent, root_rows, z_re, z_im, a_re, a_im, y_re, y_im, has_ratio,
                  p, q, vr, vi, jr, ji, tol, max_iter, converged, iterations):
-    """Iterate one block in place; p, q, vr, vi, jr, ji have shape (n_bus, B)."""
-    nb = p.shape[1]
+    """Iterate one block in place; p, q, vr, vi, jr, ji have shape (n_bus, B).
+
+    A scenario's voltages are frozen at the sweep where it converged (or
+    diverged), so its result does not depend on the other scenarios of the block.
+    """
+    n_bus, nb = p.shape
     delta = np.zeros(nb)
     done = np.zeros(nb, dtype=np.bool_)
+    frozen_r = np.empty((n_bus, nb))
+    frozen_i = np.empty((n_bus, nb))
+    _injections(p, q, y_re, y_im, vr, vi, jr, ji)
     for it in range(1, max_iter + 1):
-        _injections(p, q, y_re, y_im, vr, vi, jr, ji)
         _backward(order, parent, a_re, a_im, has_ratio, jr, ji)
-        _forward(order, parent, z_re, z_im, a_re, a_im, has_ratio, vr, vi, jr, ji, delta)
+        _forward(order, parent, z_re, z_im, a_re, a_im, y_re, y_im, has_ratio, p, q,
+                 vr, vi, jr, ji, delta)
+        _root_injections(root_rows, p, q, y_re, y_im, vr, vi, jr, ji)
         all_done = True
         for s in range(nb):
             if not done[s]:
                 dv = delta[s]
                 if dv < tol:
-                    done[s] = True
                     converged[s] = True
-                    iterations[s] = it
-                elif not dv < 10.0:  # NaN or a blow-up: stop, not converged
-                    done[s] = True
-                    iterations[s] = it
-                else:
+                elif dv < 10.0:  # NaN or a blow-up falls through: stop, not converged
                     all_done = False
+                    continue
+                done[s] = True
+                iterations[s] = it
+                for b in range(n_bus):
+                    frozen_r[b, s] = vr[b, s]
+                    frozen_i[b, s] = vi[b, s]
         if all_done:
             break
     for s in range(nb):
-        if not done[s]:
+        if done[s]:
+            for b in range(n_bus):
+                vr[b, s] = frozen_r[b, s]
+                vi[b, s] = frozen_i[b, s]
+        else:
             iterations[s] = max_iter
     # series currents consistent with the final voltages
     _injections(p, q, y_re, y_im, vr, vi, jr, ji)
     _backward(order, parent, a_re, a_im, has_ratio, jr, ji)
 
 
-@njit(cache=True, nogil=True)
-def _sweep_all(order, parent, z_re, z_im, a_re, a_im, y_re, y_im, g_branch, has_ratio,
-               root_pos, root_vr, root_vi, p_all, q_all, block, tol, max_iter,
-               v_out, j_out, loss_out, converged, iterations):
+@njit(cache=True, nogil=True, error_model="numpy")
+def _sweep_all(perm, order, parent, z_re, z_im, a_re, a_im, y_re, y_im, g_branch, has_ratio,
+               root_pos, root_vr, root_vi, p_all, q_all, inv_base, block, tol, max_iter,
+               v_out, vm_out, j_out, loss_out, converged, iterations):
     n_s, n_bus = p_all.shape
     p = np.empty((n_bus, block))
     q = np.empty((n_bus, block))
@@ -144,8 +169,8 @@ def _sweep_all(order, parent, z_re, z_im, a_re, a_im, y_re, y_im, g_branch, has_
                                     np.empty((n_bus, nb)), np.empty((n_bus, nb)))
         for s in range(nb):
             for b in range(n_bus):
-                p[b, s] = p_all[s0 + s, b]
-                q[b, s] = q_all[s0 + s, b]
+                p[b, s] = p_all[s0 + s, perm[b]] * inv_base
+                q[b, s] = q_all[s0 + s, perm[b]] * inv_base
         # flat start: every root's set-point carried down through the ratios
         for b in range(n_bus):
             for s in range(nb):
@@ -161,7 +186,7 @@ def _sweep_all(order, parent, z_re, z_im, a_re, a_im, y_re, y_im, g_branch, has_
             for s in range(nb):
                 vr[c, s] = vr[u, s] * a_re[c] - vi[u, s] * a_im[c]
                 vi[c, s] = vr[u, s] * a_im[c] + vi[u, s] * a_re[c]
-        _solve_block(order, parent, z_re, z_im, a_re, a_im, y_re, y_im, has_ratio,
+        _solve_block(order, parent, root_pos, z_re, z_im, a_re, a_im, y_re, y_im, has_ratio,
                      p, q, vr, vi, jr, ji, tol, max_iter,
                      converged[s0:s0 + nb], iterations[s0:s0 + nb])
         for s in range(nb):
@@ -171,29 +196,39 @@ def _sweep_all(order, parent, z_re, z_im, a_re, a_im, y_re, y_im, g_branch, has_
                 loss += (jr[c, s] * jr[c, s] + ji[c, s] * ji[c, s]) * z_re[c]
             for b in range(n_bus):
                 loss += (vr[b, s] * vr[b, s] + vi[b, s] * vi[b, s]) * g_branch[b]
-                v_out[s0 + s, b] = complex(vr[b, s], vi[b, s])
-                j_out[s0 + s, b] = complex(jr[b, s], ji[b, s])
+                v_out[s0 + s, perm[b]] = complex(vr[b, s], vi[b, s])
+                vm_out[s0 + s, perm[b]] = np.sqrt(vr[b, s] * vr[b, s] + vi[b, s] * vi[b, s])
+                j_out[s0 + s, perm[b]] = complex(jr[b, s], ji[b, s])
             loss_out[s0 + s] = loss
 
 
-def sweep(order, parent, z, a, y, g_branch, root_pos, root_v, p, q, tol, max_iter, block):
+def sweep(perm, order, parent, z, a, y, g_branch, root_pos, root_v, p, q, base_mva, tol, max_iter, block):
     """Run the sweep for all scenarios.
+
+    The network arrays are indexed by *row*, a renumbering of the buses in
+    which subtrees are contiguous (see ``batch._Prepared``); demands and
+    results are indexed by bus position.
 
     Parameters
     ----------
+    perm : ndarray of int64, shape (n_bus,)
+        Bus position of every row.
     order : ndarray of int64, shape (n_child,)
-        Non-root supplied buses, parents first.
+        Rows of non-root supplied buses, parents first.
     parent : ndarray of int64, shape (n_bus,)
+        Parent row of every row.
     z, a : ndarray of complex, shape (n_bus,)
-        Series impedance and inverse ratio (1/t) of the branch to each bus's parent.
+        Series impedance and inverse ratio (1/t) of the branch to each row's parent.
     y : ndarray of complex, shape (n_bus,)
-        Lumped shunt admittance per bus.
+        Lumped shunt admittance per row.
     g_branch : ndarray, shape (n_bus,)
         Part of ``y.real`` that belongs to branches (counted as losses).
     root_pos, root_v : ndarray
-        Root positions and voltages.
+        Root rows and voltages.
     p, q : ndarray, shape (n_scenarios, n_bus)
-        Per-unit demand (+ = consumption).
+        Demand in MW/Mvar (+ = consumption).
+    base_mva : float
+        System base power; demands are divided by it.
     tol : float
         Convergence threshold on max(|dRe V| + |dIm V|) between sweeps (p.u.).
     max_iter : int
@@ -203,6 +238,8 @@ def sweep(order, parent, z, a, y, g_branch, root_pos, root_v, p, q, tol, max_ite
     Returns
     -------
     v : ndarray of complex, shape (n_scenarios, n_bus)
+    vm : ndarray, shape (n_scenarios, n_bus)
+        |v|.
     j : ndarray of complex, shape (n_scenarios, n_bus)
         Series current of the branch feeding each bus; total current drawn
         from the grid at roots (per unit).
@@ -213,14 +250,16 @@ def sweep(order, parent, z, a, y, g_branch, root_pos, root_v, p, q, tol, max_ite
     """
     n_s, n_bus = p.shape
     v = np.empty((n_s, n_bus), dtype=np.complex128)
+    vm = np.empty((n_s, n_bus))
     j = np.empty((n_s, n_bus), dtype=np.complex128)
     loss = np.empty(n_s)
     converged = np.zeros(n_s, dtype=np.bool_)
     iterations = np.zeros(n_s, dtype=np.int64)
     has_ratio = bool(np.any(a != 1))
     c = np.ascontiguousarray
-    _sweep_all(order, parent, c(z.real), c(z.imag), c(a.real), c(a.imag), c(y.real), c(y.imag),
+    _sweep_all(perm, order, parent, c(z.real), c(z.imag), c(a.real), c(a.imag), c(y.real), c(y.imag),
                c(g_branch, dtype=np.float64), has_ratio, root_pos, c(root_v.real), c(root_v.imag),
-               c(p, dtype=np.float64), c(q, dtype=np.float64), int(max(1, min(block, max(n_s, 1)))),
-               float(tol), int(max_iter), v, j, loss, converged, iterations)
-    return v, j, loss, converged, iterations
+               c(p, dtype=np.float64), c(q, dtype=np.float64), 1.0 / float(base_mva),
+               int(max(1, min(block, max(n_s, 1)))), float(tol), int(max_iter),
+               v, vm, j, loss, converged, iterations)
+    return v, vm, j, loss, converged, iterations

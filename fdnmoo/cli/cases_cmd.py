@@ -1,0 +1,26 @@
+"""``fdnmoo cases``: table of the built-in cases."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from ..cases import available_cases, load_case
+
+
+def register(sub) -> None:
+    p = sub.add_parser("cases", help="list the built-in cases")
+    p.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+    p.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    rows = [load_case(name).summary() for name in available_cases()]
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    table = pd.DataFrame(rows).set_index("name")
+    with pd.option_context("display.max_colwidth", 70, "display.width", 200):
+        print(table.to_string())
+    return 0
