@@ -19,7 +19,7 @@ from typing import Sequence
 import networkx as nx
 import numpy as np
 
-__all__ = ["NonRadialError", "RadialStructure", "radial_structure", "find_loop"]
+__all__ = ["NonRadialError", "RadialStructure", "radial_structure", "find_loop", "spanning_forest"]
 
 
 class NonRadialError(ValueError):
@@ -197,3 +197,46 @@ def _raise_loop(n_bus, from_bus, to_bus, closed, roots, bus_labels, branch_label
         f"topology is not radial: branches {branches} form a loop{through} "
         f"over buses {[b for b in buses if b != 'substations']}",
         loop_buses=buses, loop_branches=branches)
+
+
+def spanning_forest(n_bus: int, from_bus: np.ndarray, to_bus: np.ndarray,
+                    weights: np.ndarray, roots: Sequence[int]) -> np.ndarray:
+    """Minimum-weight spanning forest with exactly one root per tree (Kruskal).
+
+    Roots are merged into one node, so every tree of the result holds one
+    root; buses that no branch can connect to a root stay unsupplied.
+
+    Parameters
+    ----------
+    n_bus : int
+    from_bus, to_bus : ndarray of int, shape (n_branch,)
+        Candidate branches (bus positions).
+    weights : ndarray, shape (n_branch,)
+        Lower weight = preferred; ``inf`` excludes a branch.
+    roots : sequence of int
+
+    Returns
+    -------
+    ndarray of bool, shape (n_branch,)
+        Branches to close.
+    """
+    parent = np.arange(n_bus + 1)
+    super_root = n_bus
+    node = np.arange(n_bus)
+    node[np.asarray(roots, dtype=np.int64)] = super_root
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    closed = np.zeros(len(from_bus), dtype=bool)
+    for k in np.argsort(weights, kind="stable"):
+        if not np.isfinite(weights[k]):
+            break
+        a, b = find(node[from_bus[k]]), find(node[to_bus[k]])
+        if a != b:
+            parent[a] = b
+            closed[k] = True
+    return closed
