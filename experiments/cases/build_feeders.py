@@ -277,6 +277,20 @@ def computed_reference(got: dict) -> dict:
 IEEE33_AREAS = {1: "A", 10: "B", 19: "C", 23: "D", 26: "E"}
 
 
+def area_rule_candidates(net, vm) -> dict[str, pd.DataFrame]:
+    """Candidate tables of the Baran & Wu feeders, for which no seed gives any (rules in the
+    case descriptions): PV at every area's lowest-voltage bus and the 4 largest loads, SVC at
+    the lowest-voltage buses, storage at tie ends, EV charging at every area's largest load."""
+    pv_buses = sorted(set(area_end_buses(net, vm).values()) | set(largest_loads(net, 4)))
+    return {
+        "sop_nodes": tie_end_sop_nodes(net),
+        "pv": pd.DataFrame({"bus": pv_buses, "max_mw": 1.0}),
+        "svc": svc_candidates(net, vm),
+        "ess": ess_at_tie_ends(net, 1.0, 3.0),
+        "evcs": pd.DataFrame({"bus": largest_load_per_area(net), "max_mw": 0.5}),
+    }
+
+
 def build_ieee33() -> PlanningCase:
     import pandapower.networks as pn
 
@@ -297,16 +311,7 @@ def build_ieee33() -> PlanningCase:
     ref = {"losses_kw": 202.68, "vmin_pu": 0.9131, "vmin_bus": 18}
     check_reference("ieee33", got, ref)
 
-    vm = got["vm"]
-    ends = area_end_buses(net, vm)
-    pv_buses = sorted(set(ends.values()) | set(largest_loads(net, 4)))
-    candidates = {
-        "sop_nodes": tie_end_sop_nodes(net),
-        "pv": pd.DataFrame({"bus": pv_buses, "max_mw": 1.0}),
-        "svc": svc_candidates(net, vm),
-        "ess": ess_at_tie_ends(net, 1.0, 3.0),
-        "evcs": pd.DataFrame({"bus": largest_load_per_area(net), "max_mw": 0.5}),
-    }
+    candidates = area_rule_candidates(net, got["vm"])
     description = " ".join([
         "Baran & Wu 33-bus radial feeder, 12.66 kV, one substation (bus 1 at 1.0 p.u.), 32 sections "
         "and 5 normally-open tie lines. Bus labels are the published numbers 1..33 (bus 'name' = label); "
@@ -362,16 +367,7 @@ def build_ieee69(path: Path) -> PlanningCase:
     ref = {"losses_kw": 224.99, "vmin_pu": 0.9092, "vmin_bus": 65}
     check_reference("ieee69", got, ref)
 
-    vm = got["vm"]
-    ends = area_end_buses(net, vm)
-    pv_buses = sorted(set(ends.values()) | set(largest_loads(net, 4)))
-    candidates = {
-        "sop_nodes": tie_end_sop_nodes(net),
-        "pv": pd.DataFrame({"bus": pv_buses, "max_mw": 1.0}),
-        "svc": svc_candidates(net, vm),
-        "ess": ess_at_tie_ends(net, 1.0, 3.0),
-        "evcs": pd.DataFrame({"bus": largest_load_per_area(net), "max_mw": 0.5}),
-    }
+    candidates = area_rule_candidates(net, got["vm"])
     description = " ".join([
         "Baran & Wu 69-bus radial feeder, 12.66 kV, one substation (bus 1 at 1.0 p.u.), 68 sections "
         "(lines 1..68) and 5 normally-open tie lines (lines 69..73: 11-43, 13-21, 15-46, 50-59, 27-65); "
