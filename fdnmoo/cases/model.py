@@ -129,8 +129,8 @@ class PlanningCase:
 
     @property
     def feeders(self) -> list[str]:
-        """Sorted feeder labels."""
-        return sorted(set(self.net.bus.feeder.astype(str)))
+        """Sorted feeder labels (unsupplied buses, labelled "", are not a feeder)."""
+        return sorted(set(self.net.bus.feeder.astype(str)) - {""})
 
     def summary(self) -> dict[str, Any]:
         """One row for ``fdnmoo cases``: name, sizes and source."""
@@ -141,7 +141,7 @@ class PlanningCase:
             "ties": len(self.tie_lines),
             "feeders": len(self.feeders),
             "substations": len(self.substation_buses),
-            "kv": float(self.net.bus.vn_kv.max()),
+            "kv": float(self.net.bus.vn_kv.mode().iloc[0]),  # the distribution level
             "source": self.citation.split(";")[0][:70],
         }
 

@@ -99,6 +99,16 @@ CANDIDATE_TABLES: dict[str, tuple[Column, ...]] = {
         Column("maintenance_per_km_year", "float", "currency/(km yr)", True, "O&M cost", min_value=0),
         Column("lifetime_years", "float", "yr", True, "economic lifetime", positive=True),
     ),
+    "wind_speed": (
+        Column("zone", "str", "-", True, "wind zone (matches net.bus.zone)"),
+        Column("level", "int", "-", True, "load level number", min_value=1),
+        Column("speed_m_s", "float", "m/s", True, "mean wind speed in the zone at that level", min_value=0),
+    ),
+    "wind_power_curve": (
+        Column("alternative", "int", "-", True, "wind DG alternative the curve belongs to", min_value=1),
+        Column("speed_m_s", "float", "m/s", True, "wind speed", min_value=0),
+        Column("p_kw", "float", "kW", True, "turbine output at that speed", min_value=0),
+    ),
     "stage_demand": (
         _bus("load bus"),
         Column("stage", "int", "-", True, "planning stage (1-based)", min_value=1),
@@ -134,4 +144,5 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "dg": ("bus", "technology"), "dg_types": ("technology", "alternative"),
     "substations": ("bus",), "transformer_types": ("type",), "corridors": ("from_bus", "to_bus"),
     "conductors": ("type",), "stage_demand": ("bus", "stage"), "load_levels": ("level",),
+    "wind_speed": ("zone", "level"), "wind_power_curve": ("alternative", "speed_m_s"),
 }
