@@ -115,7 +115,7 @@ def shared_economics() -> Economics:
     sources.update({
         "energy_per_mwh": f"electricity price 0.35 CNY/kWh ({prices_note}0.35/0.30/0.25/0.20 CNY/kWh; {WANG_CODE} price_ele); also the price of losses ({WANG_NC})",
         "violation_penalty_per_mwh": f"penalty price for load at violating buses / downstream of overloaded lines 'generally assigned as the electricity price' ({WANG_NC})",
-        "pv_feed_in_per_mwh": f"assumption: PV energy valued at the electricity price it displaces (seed 004's PV profit coefficient did not survive extraction)",
+        "pv_feed_in_per_mwh": "assumption: PV energy valued at the electricity price it displaces (seed 004's PV profit coefficient did not survive extraction)",
         "unserved_energy_per_mwh": f"load cutting cost 16 yuan/kWh ({WANG_Q})",
     })
     lifetimes = {"line": 30.0, "substation": 100.0, "transformer": 15.0, "pv": 20.0,

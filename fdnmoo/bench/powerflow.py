@@ -42,6 +42,9 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..powerflow import BatchPowerFlow
+from .pgm_peer import PGM_METHODS, PgmNetwork, pgm_available, pgm_network, pgm_update, time_pgm
+from .report import format_report
+from .scenarios import Scenarios, random_scenarios
 
 __all__ = [
     "BenchConfig", "Scenarios", "PgmNetwork", "random_scenarios", "time_ours", "time_pandapower",
@@ -49,13 +52,6 @@ __all__ = [
     "scaling_series", "evaluate_targets", "run_benchmark", "format_report", "config_from_args",
     "main",
 ]
-
-PGM_METHODS = ("newton_raphson", "iterative_current")
-"""power-grid-model calculation methods compared (the first is the default one)."""
-
-PGM_SOURCE_SK_VA = 1e15
-"""Short-circuit power of the power-grid-model source: an ideal slack as in
-pandapower (PGM's default 1e10 VA shifts voltages by ~5e-4 p.u.)."""
 
 
 # --- configuration -------------------------------------------------------------------------
@@ -127,54 +123,6 @@ class BenchConfig:
 
 
 # --- scenarios -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Scenarios:
-    """Random demand scenarios of one net.
-
-    Attributes
-    ----------
-    factors : ndarray, shape (n_scenarios, n_bus)
-        Scaling factor of every bus's demand (loads, static generators and
-        storage at the bus are all scaled by it).
-    p_mw, q_mvar : ndarray, shape (n_scenarios, n_bus)
-        Net demand per bus, ``factors * base`` (+ = consumption), columns in
-        ``BatchPowerFlow.bus_labels`` order.
-    """
-
-    factors: np.ndarray
-    p_mw: np.ndarray
-    q_mvar: np.ndarray
-
-    @property
-    def n_scenarios(self) -> int:
-        return self.factors.shape[0]
-
-
-def random_scenarios(pf: BatchPowerFlow, n_scenarios: int, seed: int,
-                     scale_range: tuple[float, float] = (0.0, 2.0)) -> Scenarios:
-    """Scale every bus's base demand by an independent uniform factor.
-
-    Parameters
-    ----------
-    pf : BatchPowerFlow
-        Engine of the net (gives the base demand per bus).
-    n_scenarios : int
-    seed : int
-        Seed of the :class:`numpy.random.Generator`.
-    scale_range : tuple of float
-        Low and high end of the uniform factor.
-
-    Returns
-    -------
-    Scenarios
-    """
-    p0, q0 = pf.base_demand()
-    rng = np.random.default_rng(seed)
-    factors = rng.uniform(scale_range[0], scale_range[1], size=(n_scenarios, p0.shape[1]))
-    return Scenarios(factors=factors, p_mw=factors * p0, q_mvar=factors * q0)
-
-
-# --- our engine ----------------------------------------------------------------------------
 def time_ours(pf: BatchPowerFlow, sc: Scenarios, repeats: int = 5) -> tuple[dict, np.ndarray]:
     """Time the batch engine on all scenarios.
 
@@ -260,180 +208,6 @@ def _set_scenario(net, elements, factors: np.ndarray) -> None:
 
 
 # --- power-grid-model ----------------------------------------------------------------------
-def pgm_available() -> bool:
-    """Whether power-grid-model (extra ``bench``) is installed."""
-    try:
-        import power_grid_model  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@dataclass
-class PgmNetwork:
-    """A power-grid-model model of a pandapower net and the map of its loads.
-
-    Attributes
-    ----------
-    model : power_grid_model.PowerGridModel
-    load_ids : ndarray of int
-        ``sym_load`` ids, one per bus with a non-zero base demand.
-    load_pos : ndarray of int
-        Bus position of every ``sym_load``.
-    n_bus : int
-        Nodes (node id = bus position).
-    """
-
-    model: Any
-    load_ids: np.ndarray
-    load_pos: np.ndarray
-    n_bus: int
-
-
-def pgm_network(net, pf: BatchPowerFlow) -> PgmNetwork:
-    """Convert a radial pandapower net to a power-grid-model model.
-
-    Nodes are the buses (``u_rated = vn_kv``), lines keep pandapower's pi
-    model (``r1``/``x1`` in ohm, ``c1`` in farad, ``tan1 = g / (omega c)``),
-    open lines (out of service or open switch: ``pf.branches.closed``) get
-    status 0, every external grid is a ``source`` with ``u_ref = vm_pu`` and
-    ``sk = 1e15`` VA, and every bus with a non-zero base demand one
-    constant-power ``sym_load`` carrying the bus's net demand.
-
-    Raises
-    ------
-    NotImplementedError
-        For in-service transformers or shunts, and for lines with a
-        conductance but no capacitance (not converted).
-    """
-    from power_grid_model import (ComponentType, DatasetType, LoadGenType, PowerGridModel,
-                                  initialize_array)
-
-    _check_pgm_convertible(net)
-    br = pf.branches
-    n_bus, line = br.n_bus, net.line
-    node = initialize_array(DatasetType.input, ComponentType.node, n_bus)
-    node["id"] = np.arange(n_bus)
-    node["u_rated"] = br.vn_kv * 1e3
-
-    lines = initialize_array(DatasetType.input, ComponentType.line, len(line))
-    lines["id"] = n_bus + np.arange(len(line))
-    lines["from_node"] = br.bus_position(line.from_bus.to_numpy())
-    lines["to_node"] = br.bus_position(line.to_bus.to_numpy())
-    status = br.closed[:len(line)].astype(np.int8)
-    lines["from_status"] = status
-    lines["to_status"] = status
-    r1, x1, c1, tan1 = _pgm_line_parameters(line, float(net.f_hz))
-    lines["r1"], lines["x1"], lines["c1"], lines["tan1"] = r1, x1, c1, tan1
-
-    eg = net.ext_grid[net.ext_grid.in_service.astype(bool)]
-    next_id = n_bus + len(line)
-    source = initialize_array(DatasetType.input, ComponentType.source, len(eg))
-    source["id"] = next_id + np.arange(len(eg))
-    source["node"] = br.bus_position(eg.bus.to_numpy())
-    source["status"] = 1
-    source["u_ref"] = eg.vm_pu.to_numpy(float)
-    source["u_ref_angle"] = np.deg2rad(eg.va_degree.to_numpy(float))
-    source["sk"] = PGM_SOURCE_SK_VA
-
-    p0, q0 = pf.base_demand()
-    load_pos = np.flatnonzero((p0[0] != 0) | (q0[0] != 0))
-    next_id += len(eg)
-    load = initialize_array(DatasetType.input, ComponentType.sym_load, len(load_pos))
-    load["id"] = next_id + np.arange(len(load_pos))
-    load["node"] = load_pos
-    load["status"] = 1
-    load["type"] = LoadGenType.const_power
-    load["p_specified"] = p0[0, load_pos] * 1e6
-    load["q_specified"] = q0[0, load_pos] * 1e6
-
-    model = PowerGridModel({ComponentType.node: node, ComponentType.line: lines,
-                            ComponentType.source: source, ComponentType.sym_load: load})
-    return PgmNetwork(model=model, load_ids=load["id"].copy(), load_pos=load_pos, n_bus=n_bus)
-
-
-def _check_pgm_convertible(net) -> None:
-    for table in ("trafo", "trafo3w", "shunt", "impedance", "xward", "ward", "gen", "dcline"):
-        df = net[table] if table in net else None
-        if df is not None and len(df) and df.in_service.astype(bool).any():
-            raise NotImplementedError(f"the power-grid-model conversion handles lines only; "
-                                      f"the net has in-service {table} elements")
-
-
-def _pgm_line_parameters(line, f_hz: float) -> tuple[np.ndarray, ...]:
-    """Series resistance/reactance (ohm), capacitance (F) and loss tangent per line."""
-    length = line.length_km.to_numpy(float)
-    par = line.parallel.to_numpy(float)
-    r1 = line.r_ohm_per_km.to_numpy(float) * length / par
-    x1 = line.x_ohm_per_km.to_numpy(float) * length / par
-    c_f_per_km = line.c_nf_per_km.to_numpy(float) * 1e-9
-    g_s_per_km = line.g_us_per_km.to_numpy(float) * 1e-6 if "g_us_per_km" in line else 0.0 * length
-    if np.any((g_s_per_km != 0) & (c_f_per_km == 0)):
-        raise NotImplementedError("lines with a shunt conductance but no capacitance")
-    omega_c = 2 * np.pi * f_hz * c_f_per_km
-    tan1 = np.divide(g_s_per_km, omega_c, out=np.zeros_like(omega_c), where=omega_c != 0)
-    return r1, x1, c_f_per_km * length * par, tan1
-
-
-def pgm_update(pgm: PgmNetwork, sc: Scenarios) -> dict:
-    """Batch update of every ``sym_load``'s ``p_specified``/``q_specified`` (W, var)."""
-    from power_grid_model import ComponentType, DatasetType, initialize_array
-
-    upd = initialize_array(DatasetType.update, ComponentType.sym_load,
-                           (sc.n_scenarios, len(pgm.load_ids)))
-    upd["id"] = pgm.load_ids[None, :]
-    upd["p_specified"] = sc.p_mw[:, pgm.load_pos] * 1e6
-    upd["q_specified"] = sc.q_mvar[:, pgm.load_pos] * 1e6
-    return {ComponentType.sym_load: upd}
-
-
-def time_pgm(pgm: PgmNetwork, sc: Scenarios, method: str = "newton_raphson",
-             repeats: int = 3) -> tuple[dict, np.ndarray]:
-    """Time a sequential power-grid-model batch power flow over all scenarios.
-
-    The update dataset is built once, outside the timed region; the timed call
-    is ``calculate_power_flow(update_data=..., threading=-1)`` (negative =
-    sequential in power-grid-model 1.x; 0 would use every hardware thread)
-    asking only for the node voltages, best of ``repeats``.
-
-    Returns
-    -------
-    figures : dict
-        ``us_per_pf``, ``pf_per_s``, ``n_scenarios``, ``repeats``, ``method``.
-    vm_pu : ndarray, shape (n_scenarios, n_bus)
-        Node voltage magnitudes (nodes are bus positions).
-    """
-    from power_grid_model import ComponentType
-
-    update = pgm_update(pgm, sc)
-    calc = _pgm_calculation(pgm, update, method)
-    calc(slice(0, min(8, sc.n_scenarios)))  # warm-up
-    best, out = np.inf, None
-    for _ in range(max(1, repeats)):
-        t0 = time.perf_counter()
-        out = calc(slice(None))
-        best = min(best, time.perf_counter() - t0)
-    n = sc.n_scenarios
-    vm = np.asarray(out[ComponentType.node]["u_pu"], dtype=float)
-    figures = {"us_per_pf": best / n * 1e6, "pf_per_s": n / best, "n_scenarios": n,
-               "repeats": int(max(1, repeats)), "method": method}
-    return figures, vm
-
-
-def _pgm_calculation(pgm: PgmNetwork, update: dict, method: str) -> Callable[[slice], dict]:
-    from power_grid_model import ComponentType
-
-    def calc(rows: slice) -> dict:
-        upd = {k: v[rows] for k, v in update.items()}
-        return pgm.model.calculate_power_flow(
-            update_data=upd, calculation_method=method, threading=-1,
-            error_tolerance=1e-8, max_iterations=100,
-            output_component_types={ComponentType.node: ["u_pu"]})
-
-    return calc
-
-
-# --- accuracy ------------------------------------------------------------------------------
 def max_voltage_difference(a: np.ndarray, b: np.ndarray) -> float:
     """Largest ``|a - b|`` over the buses where both are finite and non-zero.
 
@@ -683,79 +457,6 @@ def _cpu_name() -> str:
 
 
 # --- report --------------------------------------------------------------------------------
-def format_report(report: dict) -> str:
-    """The human-readable table of a :func:`run_benchmark` report."""
-    meta = report["meta"]
-    v = meta["versions"]
-    lines = [f"Power-flow benchmark ({meta['time']}; {meta['cpu']}; numba threads "
-             f"{meta['numba_threads']}; power-grid-model {meta['pgm_threading']})",
-             "versions: " + ", ".join(f"{k} {val}" for k, val in v.items()), ""]
-    for key in ("ieee33", "feeder"):
-        if key in report:
-            lines += _format_case(report[key]) + [""]
-    if "scaling" in report:
-        lines += _format_scaling(report["scaling"]) + [""]
-    if "targets" in report:
-        lines += _format_targets(report["targets"])
-    return "\n".join(lines)
-
-
-def _format_case(case: dict) -> list[str]:
-    ours = case["ours"]
-    lines = [f"== {case['name']}: {case['n_bus']} buses, {case['n_scenarios']} scenarios "
-             f"(demand x U[0, 2] per bus) ==",
-             f"{'engine':<34}{'time per PF':>16}{'PF per s':>14}{'peer / ours':>14}"]
-    lines.append(f"{'fdnmoo BatchPowerFlow (1 core)':<34}{ours['us_per_pf']:>13.3f} us"
-                 f"{ours['pf_per_s']:>14,.0f}{'1':>14}")
-    if "pandapower" in case:
-        pp_ = case["pandapower"]
-        lines.append(f"{'pandapower runpp (' + str(pp_['n_calls']) + ' calls)':<34}"
-                     f"{pp_['ms_per_call']:>13.3f} ms{1e3 / pp_['ms_per_call']:>14,.0f}"
-                     f"{case['ratios']['pandapower/ours']:>14,.0f}")
-    for method in PGM_METHODS:
-        key = f"pgm_{method}"
-        if key in case:
-            lines.append(f"{'power-grid-model ' + method:<34}{case[key]['us_per_pf']:>13.3f} us"
-                         f"{case[key]['pf_per_s']:>14,.0f}{case['ratios'][key + '/ours']:>14.1f}")
-    lines.append(f"our sweeps per PF: mean {ours['mean_iterations']:.2f}, max {ours['max_iterations']}, "
-                 f"converged {ours['converged_share']:.1%}")
-    for name, dv in case["accuracy"].items():
-        lines.append(f"max |dV| {name}: {dv:.2e} p.u.")
-    lines += [f"note: {n}" for n in case.get("notes", [])]
-    return lines
-
-
-def _format_scaling(scaling: dict) -> list[str]:
-    pts = scaling["points"]
-    has_pgm = any("pgm_us_per_pf" in p for p in pts)
-    head = (f"{'buses':>8}{'scenarios':>11}{'us per PF':>12}{'ns/PF/bus':>11}{'sweeps':>8}"
-            f"{'ns/sweep/bus':>14}")
-    if has_pgm:
-        head += f"{'PGM NR us/PF':>14}{'PGM/ours':>10}{'max|dV|':>10}"
-    lines = ["== scaling: synthetic feeders (ours, 1 core) ==", head]
-    for p in pts:
-        row = (f"{p['n_bus']:>8}{p['n_scenarios']:>11}{p['us_per_pf']:>12.2f}"
-               f"{p['ns_per_pf_per_bus']:>11.2f}{p['mean_iterations']:>8.2f}"
-               f"{p['ns_per_sweep_per_bus']:>14.2f}")
-        if "pgm_us_per_pf" in p:
-            row += f"{p['pgm_us_per_pf']:>14.1f}{p['pgm/ours']:>10.1f}{p['max_dv_vs_pgm']:>10.1e}"
-        lines.append(row)
-    lines.append(f"log-log slope of time per PF vs buses: {scaling['exponent']:.3f} "
-                 f"(1 = linear); time per PF per bus, largest / smallest: "
-                 f"{scaling['per_bus_growth']:.2f}")
-    return lines
-
-
-def _format_targets(targets: list[dict]) -> list[str]:
-    lines = ["== targets (issue) =="]
-    for t in targets:
-        status = {True: "MET", False: "NOT MET", None: "not measured"}[t["met"]]
-        value = "-" if t["value"] is None else f"{t['value']:,.3f}"
-        lines.append(f"{t['target']:<42}{value:>14}  (target {t['op']} {t['threshold']:g})  {status}")
-    return lines
-
-
-# --- command line --------------------------------------------------------------------------
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python experiments/bench/powerflow.py",
                                 description="Benchmark the batch power flow against pandapower "

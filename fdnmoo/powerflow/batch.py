@@ -166,7 +166,6 @@ class BatchPowerFlow:
         sn = br.sn_mva
         n_s, n_bus = p.shape
         block = self.block or _default_block(n_bus)
-        st = prep.structure
         v, vm, j, loss, conv, iters = sweep(prep.perm, prep.order_rows, prep.parent_rows,
                                             prep.z, prep.a, prep.y, prep.y_branch_g,
                                             prep.root_rows, br.root_v, p, q, sn,
