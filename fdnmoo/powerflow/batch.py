@@ -38,7 +38,9 @@ class BatchPowerFlow:
         shunts and external grids (the roots). Per-unit data follow pandapower.
     closed_lines : sequence of int, optional
         ``net.line`` labels that conduct. Default: the in-service lines whose
-        switches are closed. In-service transformers always conduct.
+        switches are closed.
+    closed_trafos : sequence of int, optional
+        ``net.trafo`` labels that conduct. Default: the in-service transformers.
     tol : float
         Convergence threshold on the largest voltage change between two sweeps
         (per unit).
@@ -60,6 +62,7 @@ class BatchPowerFlow:
 
     net: object
     closed_lines: object = None
+    closed_trafos: object = None
     tol: float = 1e-8
     max_iter: int = 200
     block: int | None = None
@@ -78,10 +81,13 @@ class BatchPowerFlow:
     def closed(self) -> np.ndarray:
         """Closed mask over all branches (lines first, then transformers)."""
         br = self.branches
-        if self.closed_lines is None:
-            return br.closed.copy()
-        closed = br.is_trafo.copy()
-        closed[br.line_position(np.asarray(self.closed_lines, dtype=np.int64))] = True
+        closed = br.closed.copy()
+        if self.closed_lines is not None:
+            closed[~br.is_trafo] = False
+            closed[br.line_position(np.asarray(self.closed_lines, dtype=np.int64))] = True
+        if self.closed_trafos is not None:
+            closed[br.is_trafo] = False
+            closed[br.trafo_position(np.asarray(self.closed_trafos, dtype=np.int64))] = True
         return closed
 
     @cached_property
@@ -100,10 +106,14 @@ class BatchPowerFlow:
         self.structure  # noqa: B018 - fills the cache
         return self._shared["structures"][np.packbits(self.closed).tobytes()]
 
-    def reconfigure(self, closed_lines) -> "BatchPowerFlow":
-        """Engine for another set of closed lines sharing this one's caches."""
-        return BatchPowerFlow(self.net, closed_lines=closed_lines, tol=self.tol,
-                              max_iter=self.max_iter, block=self.block, _shared=self._shared)
+    def reconfigure(self, closed_lines=None, closed_trafos=None) -> "BatchPowerFlow":
+        """Engine for another set of closed lines (and transformers) sharing this one's caches.
+
+        ``None`` keeps the base state (in service) of that element type.
+        """
+        return BatchPowerFlow(self.net, closed_lines=closed_lines, closed_trafos=closed_trafos,
+                              tol=self.tol, max_iter=self.max_iter, block=self.block,
+                              _shared=self._shared)
 
     @property
     def bus_labels(self) -> np.ndarray:

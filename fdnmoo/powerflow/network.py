@@ -7,7 +7,8 @@ arrays in the per-unit system pandapower uses (``net.sn_mva`` and every bus's
 
 * line: pi model, ``z = (r + jx) * length / parallel``, half of the shunt
   admittance ``(g + j 2 pi f c) * length * parallel`` at each end;
-* two-winding transformer: short-circuit impedance on the LV side, magnetising
+* two-winding transformer (all rows; out-of-service ones are open, so a
+  planner can switch candidate transformers in): short-circuit impedance on the LV side, magnetising
   admittance from ``pfe_kw``/``i0_percent`` (T model converted to its exact pi
   equivalent, as pandapower's default ``trafo_model="t"``), off-nominal ratio
   and phase shift from the tap changer on the HV side.
@@ -96,6 +97,15 @@ class BranchTable:
             raise KeyError(f"unknown bus {bad!r}")
         return pos
 
+    def trafo_position(self, labels) -> np.ndarray:
+        """Branch positions of ``net.trafo`` labels; raises KeyError on an unknown one."""
+        trafos = pd.Index(self.element[self.is_trafo])
+        pos = trafos.get_indexer(np.atleast_1d(labels))
+        if (pos < 0).any():
+            bad = np.atleast_1d(labels)[pos < 0][0]
+            raise KeyError(f"unknown trafo {bad!r}")
+        return pos + self.n_line
+
     def line_position(self, labels) -> np.ndarray:
         """Branch positions of ``net.line`` labels; raises KeyError on an unknown one."""
         lines = pd.Index(self.element[~self.is_trafo])
@@ -141,7 +151,7 @@ def branch_table(net) -> BranchTable:
         * length * par * z_base
     line_closed = line.in_service.to_numpy(dtype=bool) & _line_switches_closed(net)
 
-    trafo = net.trafo[net.trafo.in_service.astype(bool)]
+    trafo = net.trafo
     tf = lookup.get_indexer(trafo.hv_bus.to_numpy())
     tt = lookup.get_indexer(trafo.lv_bus.to_numpy())
     z_tr, y_tr_f, y_tr_t, ratio_tr = _trafo_pu(trafo, vn[tf], vn[tt], sn)
@@ -170,7 +180,7 @@ def branch_table(net) -> BranchTable:
         ratio=np.concatenate([np.ones(n_line, dtype=complex), ratio_tr]),
         is_trafo=np.concatenate([np.zeros(n_line, bool), np.ones(n_tr, bool)]),
         element=np.concatenate([line.index.to_numpy(np.int64), trafo.index.to_numpy(np.int64)]),
-        closed=np.concatenate([line_closed, np.ones(n_tr, bool)]),
+        closed=np.concatenate([line_closed, trafo.in_service.to_numpy(dtype=bool)]),
         root_pos=root_pos.astype(np.int64), root_v=root_v, bus_shunt_pu=bus_shunt, sn_mva=sn)
 
 

@@ -150,3 +150,16 @@ def test_reconfigure_shares_per_unit_data_and_matches_fresh_engine():
     p, q = pf.base_demand()
     np.testing.assert_array_equal(other.run(p, q).vm_pu, fresh.run(p, q).vm_pu)
     assert other.run(p, q).loss_mw[0] * 1e3 == pytest.approx(139.55, abs=0.05)
+
+
+def test_switching_a_candidate_transformer_in_matches_pandapower():
+    net = _mv_lv_net(dict(vk_percent=12, vkr_percent=0.4, pfe_kw=14, i0_percent=0.07))
+    lv_trafo = net.trafo.index[-1]
+    net.trafo.loc[lv_trafo, "in_service"] = False
+    pf = BatchPowerFlow(net)
+    p, q = pf.base_demand()
+    off = pf.run(p, q)
+    assert np.isnan(off.vm_pu[0, -1])  # LV bus unsupplied while its trafo is open
+    on = pf.reconfigure(closed_trafos=net.trafo.index.tolist()).run(p, q)
+    net.trafo.loc[lv_trafo, "in_service"] = True
+    assert_same(on, run_pandapower(net))

@@ -1,0 +1,115 @@
+"""A decoded plan: what is built and how the network is operated, per stage.
+
+The plan is the boundary between the encodings (``fdnmoo.problems``, which
+decode genomes into plans) and the evaluation (scenario batch -> power flow ->
+metrics). Everything is expressed on a :class:`~fdnmoo.planning.PlanningGrid`.
+Stages are numbered 1..n_stages; arrays indexed by stage use position
+``stage - 1``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["DER_KINDS", "Plan"]
+
+#: Distributed-resource kinds, their candidate table and unit of capacity.
+DER_KINDS: dict[str, str] = {"pv": "MW", "svc": "Mvar", "ess": "MW", "evcs": "MW"}
+
+_SOP_COLUMNS = ["stage", "device", "bus", "capacity_mva"]
+_LINE_COLUMNS = ["line", "corridor", "conductor", "stage"]
+_SUB_COLUMNS = ["bus", "trafo", "type", "stage"]
+
+
+@dataclass
+class Plan:
+    """A multi-stage plan on a planning grid.
+
+    Parameters
+    ----------
+    n_stages : int
+    closed_lines : list of ndarray
+        Per stage, the ``net.line`` labels (of the planning grid) that conduct:
+        existing sections and ties left closed plus built candidate lines.
+        Every stage's topology is radial with all load buses supplied when the
+        plan comes from an encoding's repair.
+    closed_trafos : list of ndarray
+        Per stage, the ``net.trafo`` labels that conduct.
+    new_lines : DataFrame
+        Built candidate lines: ``line`` (label), ``corridor``, ``conductor``,
+        ``stage`` (when built). Empty if none.
+    substations : DataFrame
+        Built transformers at candidate substations: ``bus``, ``trafo``,
+        ``type``, ``stage``.
+    sop : DataFrame
+        SOP terminals per stage: ``stage``, ``device`` (id of the multi-terminal
+        SOP, stable over stages), ``bus``, ``capacity_mva`` (terminal rating).
+    der : dict of str to ndarray
+        Installed capacity per kind in :data:`DER_KINDS`, shape
+        (n_stages, n_candidates) aligned with the rows of
+        ``case.candidates[kind]``; non-decreasing over stages.
+    """
+
+    n_stages: int
+    closed_lines: list[np.ndarray]
+    closed_trafos: list[np.ndarray]
+    new_lines: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_LINE_COLUMNS))
+    substations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_SUB_COLUMNS))
+    sop: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_SOP_COLUMNS))
+    der: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(self.closed_lines) != self.n_stages or len(self.closed_trafos) != self.n_stages:
+            raise ValueError(f"a plan needs closed lines and transformers for each of its "
+                             f"{self.n_stages} stages, got {len(self.closed_lines)} and "
+                             f"{len(self.closed_trafos)}")
+        for kind, cap in self.der.items():
+            if kind not in DER_KINDS:
+                raise ValueError(f"unknown resource kind {kind!r}; known: {sorted(DER_KINDS)}")
+            if cap.ndim != 2 or cap.shape[0] != self.n_stages:
+                raise ValueError(f"der[{kind!r}] must have shape (n_stages={self.n_stages}, "
+                                 f"n_candidates), got {cap.shape}")
+
+    def topology_key(self, stage: int) -> bytes:
+        """Hashable key of a stage's topology, to group plans sharing a power flow."""
+        lines = np.sort(np.asarray(self.closed_lines[stage - 1], dtype=np.int64))
+        trafos = np.sort(np.asarray(self.closed_trafos[stage - 1], dtype=np.int64))
+        return lines.tobytes() + b"|" + trafos.tobytes()
+
+    def sop_terminals(self, stage: int) -> pd.DataFrame:
+        """SOP terminals operating in ``stage``."""
+        return self.sop[self.sop.stage == stage]
+
+    def der_capacity(self, kind: str, stage: int) -> np.ndarray:
+        """Installed capacity of ``kind`` per candidate in ``stage`` (zeros if none)."""
+        cap = self.der.get(kind)
+        return np.zeros(0) if cap is None else cap[stage - 1]
+
+    def describe(self, case) -> pd.DataFrame:
+        """Readable table: one row per stage and built or operated item."""
+        rows = []
+        for s in range(1, self.n_stages + 1):
+            for _, r in self.new_lines[self.new_lines.stage <= s].iterrows():
+                rows.append({"stage": s, "item": "line", "where": f"corridor {int(r.corridor)}",
+                             "size": f"type {int(r.conductor)}", "built_in_stage": int(r.stage)})
+            for _, r in self.substations[self.substations.stage <= s].iterrows():
+                rows.append({"stage": s, "item": "substation", "where": f"bus {int(r.bus)}",
+                             "size": f"transformer type {int(r.type)}", "built_in_stage": int(r.stage)})
+            for dev, terms in self.sop_terminals(s).groupby("device"):
+                rows.append({"stage": s, "item": "sop", "where": "buses " + "-".join(
+                    str(int(b)) for b in terms.bus), "size": " / ".join(
+                    f"{c:g} MVA" for c in terms.capacity_mva), "built_in_stage": None})
+            for kind, unit in DER_KINDS.items():
+                cap = self.der_capacity(kind, s)
+                table = case.candidates.get(kind)
+                for i in np.flatnonzero(cap > 0):
+                    rows.append({"stage": s, "item": kind, "where": f"bus {int(table.bus.iloc[i])}",
+                                 "size": f"{cap[i]:g} {unit}", "built_in_stage": None})
+            open_ties = sorted(set(case.tie_lines.index) & set(self.closed_lines[s - 1].tolist()))
+            if open_ties:
+                rows.append({"stage": s, "item": "closed ties", "where": str(open_ties),
+                             "size": "", "built_in_stage": None})
+        return pd.DataFrame(rows, columns=["stage", "item", "where", "size", "built_in_stage"])
