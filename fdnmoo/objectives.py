@@ -1,0 +1,320 @@
+"""Objectives and constraints: registries where a new entry is one decorated function.
+
+An objective is a function of an :class:`Evaluated` plan (its grid, the
+decoded plan and the operation metrics from the power flows) returning one
+number, registered with a name, a unit and a sense::
+
+    from fdnmoo.objectives import objective
+
+    @objective("peak_loss_share", unit="-", sense="min")
+    def peak_loss_share(ev):
+        "Peak losses as a share of the peak demand, last stage."
+        return ev.ops.peak_loss_kw[-1] / 1e3 / ev.peak_demand_mw[-1]
+
+Names are unique: registering a taken name raises ``ValueError``. Problems
+minimise; objectives with ``sense="max"`` are negated on the way to pymoo and
+reported with their own sign. Constraints return ``g`` with ``g <= 0``
+feasible, as pymoo expects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable
+
+import numpy as np
+
+from .metrics.operation import OperationMetrics
+from .planning import Plan, PlanningGrid
+
+__all__ = ["Evaluated", "Objective", "Registry", "OBJECTIVES", "CONSTRAINTS", "objective",
+           "constraint"]
+
+
+@dataclass
+class Evaluated:
+    """Everything an objective may look at for one plan.
+
+    Attributes
+    ----------
+    grid : PlanningGrid
+    plan : Plan
+    ops : OperationMetrics
+    options : dict
+        Problem options an objective may read (e.g. weights ``w1``..``w4``).
+    """
+
+    grid: PlanningGrid
+    plan: Plan
+    ops: OperationMetrics
+    options: dict = field(default_factory=dict)
+
+    @property
+    def case(self):
+        return self.grid.case
+
+    @cached_property
+    def costs(self):
+        """Cost breakdown per stage (present values), see :mod:`fdnmoo.metrics.economics`."""
+        from .metrics.economics import cost_breakdown
+
+        return cost_breakdown(self.grid, self.plan, self.ops)
+
+    @cached_property
+    def peak_demand_mw(self) -> np.ndarray:
+        """Mean demand per stage (MW), from the yearly demand energy."""
+        return self.ops.demand_mwh / 8760.0
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A registered objective or constraint."""
+
+    name: str
+    unit: str
+    sense: str  # "min" or "max" ("min" for constraints)
+    description: str
+    func: Callable[[Evaluated], Any]
+
+    def __call__(self, ev: Evaluated):
+        return self.func(ev)
+
+    def to_minimise(self, value):
+        """Value as pymoo minimises it (negated for ``sense="max"``)."""
+        return -value if self.sense == "max" else value
+
+
+class Registry:
+    """Name -> :class:`Objective`; refuses duplicate names."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._items: dict[str, Objective] = {}
+
+    def register(self, name: str, unit: str, sense: str = "min", description: str | None = None):
+        """Decorator registering ``func`` under ``name``."""
+        if sense not in ("min", "max"):
+            raise ValueError(f"sense of {self.kind} {name!r} must be 'min' or 'max', got {sense!r}")
+
+        def decorate(func: Callable[[Evaluated], Any]) -> Callable[[Evaluated], Any]:
+            if name in self._items:
+                raise ValueError(f"{self.kind} {name!r} is already registered "
+                                 f"(by {self._items[name].func.__module__})")
+            doc = description if description is not None else (func.__doc__ or "").strip()
+            self._items[name] = Objective(name, unit, sense, doc.split("\n")[0], func)
+            return func
+
+        return decorate
+
+    def __getitem__(self, name: str) -> Objective:
+        try:
+            return self._items[name]
+        except KeyError:
+            raise KeyError(f"unknown {self.kind} {name!r}; registered: "
+                           f"{', '.join(sorted(self._items))}") from None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._items
+
+    def names(self) -> list[str]:
+        return sorted(self._items)
+
+    def table(self) -> list[dict]:
+        return [{"name": o.name, "unit": o.unit, "sense": o.sense, "description": o.description}
+                for o in sorted(self._items.values(), key=lambda o: o.name)]
+
+
+OBJECTIVES = Registry("objective")
+CONSTRAINTS = Registry("constraint")
+objective = OBJECTIVES.register
+constraint = CONSTRAINTS.register
+
+
+# --- economics ---------------------------------------------------------------------------
+@objective("total_cost", unit="currency (NPV)", sense="min")
+def total_cost(ev: Evaluated) -> float:
+    """Net present value of investment, O&M, losses and penalties minus PV profit."""
+    return float(ev.costs["total"].sum())
+
+
+@objective("investment", unit="currency (NPV)", sense="min")
+def investment(ev: Evaluated) -> float:
+    """Present value of the annualised investment only."""
+    return float(ev.costs["investment"].sum())
+
+
+# --- operation -----------------------------------------------------------------------------
+@objective("loss_kw", unit="kW", sense="min")
+def loss_kw(ev: Evaluated) -> float:
+    """Losses at the peak-load snapshot, mean over stages (the classic reconfiguration target)."""
+    return float(np.mean(ev.ops.peak_loss_kw))
+
+
+@objective("energy_loss_mwh", unit="MWh/yr", sense="min")
+def energy_loss_mwh(ev: Evaluated) -> float:
+    """Expected yearly energy losses, mean over stages."""
+    return float(np.mean(ev.ops.energy_loss_mwh))
+
+
+@objective("voltage_deviation", unit="p.u.", sense="min")
+def voltage_deviation(ev: Evaluated) -> float:
+    """Expected mean |V - 1| over buses, slots and samples, mean over stages."""
+    return float(np.mean(ev.ops.voltage_deviation_pu))
+
+
+def _voltage_violation_pu(ev: Evaluated) -> float:
+    u = ev.case.uncertainty
+    low = np.nan_to_num(u.v_min_pu - ev.ops.vmin_pu, nan=0.0)
+    high = np.nan_to_num(ev.ops.vmax_pu - u.v_max_pu, nan=0.0)
+    return float(max(low.max(initial=0.0), high.max(initial=0.0), 0.0))
+
+
+@objective("max_voltage_violation", unit="p.u.", sense="min")
+def max_voltage_violation(ev: Evaluated) -> float:
+    """Largest distance of any voltage (any stage, slot, sample) outside the band; 0 inside."""
+    return _voltage_violation_pu(ev)
+
+
+def _closed_line_mask(ev: Evaluated) -> np.ndarray:
+    """(n_stages, n_line) lines of the planning grid closed in each stage."""
+    labels = ev.grid.net.line.index
+    return np.stack([labels.isin(c) for c in ev.plan.closed_lines])
+
+
+@objective("operational_adaptability", unit="-", sense="max")
+def operational_adaptability(ev: Evaluated) -> float:
+    """w3 * voltage violation margin + w4 * current violation margin (SPEC; 1 = all at nominal,
+    0 = at the limits, negative = violated)."""
+    w3, w4 = ev.options.get("w3", 0.5), ev.options.get("w4", 0.5)
+    u = ev.case.uncertainty
+    half_band = (u.v_max_pu - u.v_min_pu) / 2
+    # distance of the upper bound from v_max (over-voltage side) or of the lower bound from
+    # v_min (under-voltage side), whichever is nearer, normalised by the half band
+    margin = np.minimum(u.v_max_pu - ev.ops.vmax_pu, ev.ops.vmin_pu - u.v_min_pu) / half_band
+    vvm = float(np.nanmean(margin))
+    closed = _closed_line_mask(ev)[:, None, :]
+    limit = ev.ops.i_limit_ka[None, None, :]
+    cvm_all = (limit - ev.ops.i_max_ka) / limit
+    cvm = float(np.nanmean(np.where(closed, cvm_all, np.nan)))
+    return w3 * vvm + w4 * cvm
+
+
+# --- structure -----------------------------------------------------------------------------
+@objective("structural_adaptability", unit="-", sense="max")
+def structural_adaptability(ev: Evaluated) -> float:
+    """w1 * tie connection degree + w2 * network cohesion degree, mean over stages (SPEC)."""
+    from .metrics.adaptability import structural_adaptability as sa
+
+    return float(sa(ev.grid, ev.plan, w1=ev.options.get("w1", 0.5), w2=ev.options.get("w2", 0.5)))
+
+
+@objective("pv_uneven_degree", unit="-", sense="min")
+def pv_uneven_degree(ev: Evaluated) -> float:
+    """Spread of PV capacity over substation areas weighted by electrical distance (SPEC)."""
+    from .metrics.adaptability import pv_uneven_degree as uneven
+
+    return float(uneven(ev.grid, ev.plan))
+
+
+@objective("pv_hosting_mw", unit="MW", sense="max")
+def pv_hosting_mw(ev: Evaluated) -> float:
+    """PV capacity installed by the last stage."""
+    cap = ev.plan.der.get("pv")
+    return 0.0 if cap is None else float(cap[-1].sum())
+
+
+@objective("sop_capacity_mva", unit="MVA", sense="min")
+def sop_capacity_mva(ev: Evaluated) -> float:
+    """Total SOP converter capacity installed by the last stage."""
+    last = ev.plan.sop_terminals(ev.plan.n_stages)
+    return float(last.capacity_mva.sum()) if len(last) else 0.0
+
+
+# --- reliability ---------------------------------------------------------------------------
+def _reliability(ev: Evaluated) -> list[dict]:
+    from .metrics.reliability import reliability_indices
+
+    if "_reliability" not in ev.options:
+        demand = _mean_bus_demand(ev)
+        ev.options["_reliability"] = [
+            reliability_indices(ev.grid, ev.plan, stage, demand[stage - 1])
+            for stage in range(1, ev.plan.n_stages + 1)]
+    return ev.options["_reliability"]
+
+
+def _mean_bus_demand(ev: Evaluated) -> np.ndarray:
+    """(n_stages, n_bus) average demand per bus: base loads scaled to each stage's mean demand."""
+    net = ev.grid.net
+    base = np.zeros(len(net.bus))
+    pos = net.bus.index.get_indexer(net.load.bus)
+    np.add.at(base, pos, net.load.p_mw.to_numpy(float))
+    share = base / base.sum() if base.sum() > 0 else base
+    return share[None, :] * ev.peak_demand_mw[:, None]
+
+
+@objective("eens_mwh", unit="MWh/yr", sense="min")
+def eens_mwh(ev: Evaluated) -> float:
+    """Expected energy not supplied from section failures, mean over stages."""
+    return float(np.mean([r["eens_mwh"] for r in _reliability(ev)]))
+
+
+@objective("saifi", unit="interruptions/(customer yr)", sense="min")
+def saifi(ev: Evaluated) -> float:
+    """System average interruption frequency, mean over stages."""
+    return float(np.mean([r["saifi"] for r in _reliability(ev)]))
+
+
+@objective("saidi", unit="h/(customer yr)", sense="min")
+def saidi(ev: Evaluated) -> float:
+    """System average interruption duration, mean over stages."""
+    return float(np.mean([r["saidi"] for r in _reliability(ev)]))
+
+
+# --- constraints (g <= 0 feasible) ---------------------------------------------------------
+@constraint("voltage_band", unit="p.u.")
+def voltage_band(ev: Evaluated) -> float:
+    """Largest voltage outside [v_min, v_max] over stages, slots and samples."""
+    return _voltage_violation_pu(ev)
+
+
+@constraint("line_current", unit="-")
+def line_current(ev: Evaluated) -> float:
+    """Largest line loading above 1 (I / I_max - 1) over closed lines, stages, slots, samples."""
+    closed = _closed_line_mask(ev)[:, None, :]
+    loading = np.where(closed, ev.ops.i_max_ka / ev.ops.i_limit_ka[None, None, :], 0.0)
+    return float(np.nanmax(loading, initial=0.0) - 1.0)
+
+
+@constraint("substation_capacity", unit="-")
+def substation_capacity(ev: Evaluated) -> float:
+    """Largest substation loading above 1: peak MVA over the closed transformers' rating at
+    every external grid that feeds through transformers (others are not limited)."""
+    net = ev.grid.net
+    eg_bus = net.ext_grid.bus[net.ext_grid.in_service.astype(bool)].to_numpy()
+    worst = -1.0
+    for s in range(ev.plan.n_stages):
+        closed = net.trafo.loc[net.trafo.index.isin(ev.plan.closed_trafos[s])]
+        rating = closed.groupby("hv_bus").sn_mva.sum()
+        for i, b in enumerate(eg_bus):
+            if b in rating.index and np.isfinite(ev.ops.substation_peak_mva[s, i]):
+                worst = max(worst, ev.ops.substation_peak_mva[s, i] / rating[b] - 1.0)
+    return float(worst)
+
+
+@constraint("budget", unit="-")
+def budget(ev: Evaluated) -> float:
+    """Largest stage investment above the case's budget per stage (share of the budget)."""
+    from .metrics.economics import investment_per_stage
+
+    limit = ev.case.economics.unit_costs.get("investment_budget_per_stage")
+    if not limit:
+        return -1.0
+    return float(np.max(investment_per_stage(ev.grid, ev.plan)) / limit - 1.0)
+
+
+@constraint("unserved_energy", unit="MWh/yr")
+def unserved_energy(ev: Evaluated) -> float:
+    """Expected yearly unserved energy (feasible only when every load is supplied)."""
+    return float(np.max(ev.ops.unserved_energy_mwh))
+
