@@ -209,7 +209,7 @@ def structural_adaptability(ev: Evaluated) -> float:
     return float(sa(ev.grid, ev.plan, w1=ev.options.get("w1", 0.5), w2=ev.options.get("w2", 0.5)))
 
 
-@objective("pv_uneven_degree", unit="-", sense="min")
+@objective("pv_uneven_degree", unit="MW", sense="min")
 def pv_uneven_degree(ev: Evaluated) -> float:
     """Spread of PV capacity over substation areas weighted by electrical distance (SPEC)."""
     from .metrics.adaptability import pv_uneven_degree as uneven

@@ -57,6 +57,11 @@ class OperationMetrics:
         Largest apparent power drawn at every external grid.
     converged_share : float
         Share of power flows that converged.
+    grid_energy_mwh : ndarray, shape (n_stages,)
+        Expected yearly energy drawn from the external grids (substations).
+    slot_loss_mwh : ndarray, shape (n_stages, n_slots)
+        The slots' parts of ``energy_loss_mwh`` (to price losses per time slot
+        or load level).
     """
 
     energy_loss_mwh: np.ndarray
@@ -77,6 +82,8 @@ class OperationMetrics:
     current_violation_probability: np.ndarray
     substation_peak_mva: np.ndarray
     converged_share: float
+    grid_energy_mwh: np.ndarray | None = None
+    slot_loss_mwh: np.ndarray | None = None
 
     @property
     def n_stages(self) -> int:

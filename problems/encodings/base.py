@@ -1,0 +1,229 @@
+"""The contract of a gene block, and what blocks tell each other.
+
+A :class:`GeneBlock` owns a contiguous run of integer genes of a planning
+genome together with the operators that act on it: sampling, crossover,
+mutation and a repair that makes any vector of its genes feasible. A
+:class:`~fdnmoo.problems.genome.Genome` strings blocks together.
+
+Blocks follow scikit-learn's habits: ``__init__`` stores its keyword arguments
+unchanged and does no work; :meth:`GeneBlock.bind` computes everything that
+depends on the planning grid and returns a bound copy (the original stays
+unbound and reusable). Randomness comes only from the ``numpy.random.Generator``
+passed to each method.
+
+Context
+-------
+Blocks repair in a fixed order (substations, SOP, resources, lines; see
+:attr:`GeneBlock.repair_rank`). After a block has repaired a population, its
+:meth:`GeneBlock.provides` writes into one dict per individual what later
+blocks need. The ``context`` argument of :meth:`GeneBlock.sample` and
+:meth:`GeneBlock.repair` is ``{"rows": [row_0, row_1, ...]}`` with one such dict
+per row of ``X``; a block used on its own gets ``{}`` and falls back to the
+case's base state. The keys are the constants below.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from abc import ABC, abstractmethod
+from typing import Any
+
+import numpy as np
+
+__all__ = ["GeneBlock", "BLOCKS", "register_block", "context_rows", "as_genes",
+           "CLOSED_TRAFOS", "FORCED_OPEN_LINES", "SOP_TERMINALS", "DER_CAPACITY"]
+
+#: Context key: per stage, ndarray of ``net.trafo`` labels that conduct (substations).
+CLOSED_TRAFOS = "closed_trafos"
+#: Context key: per stage, ndarray of ``net.line`` labels that must stay open
+#: (tie lines reused as an SOP's line).
+FORCED_OPEN_LINES = "forced_open_lines"
+#: Context key: per stage, ndarray of bus labels hosting an SOP terminal.
+SOP_TERMINALS = "sop_terminals"
+#: Context key: dict kind -> installed capacity, shape (n_stages, n_candidates).
+DER_CAPACITY = "der"
+
+#: Registered block classes by name (see :func:`register_block`).
+BLOCKS: dict[str, type["GeneBlock"]] = {}
+
+
+def register_block(name: str):
+    """Class decorator adding a block class to :data:`BLOCKS`; refuses a duplicate name."""
+
+    def decorate(cls: type[GeneBlock]) -> type[GeneBlock]:
+        if name in BLOCKS:
+            raise ValueError(f"a gene block named {name!r} is already registered "
+                             f"({BLOCKS[name].__qualname__})")
+        BLOCKS[name] = cls
+        return cls
+
+    return decorate
+
+
+def context_rows(context: dict | None, n: int) -> list[dict]:
+    """The per-individual context dicts of ``context`` (empty dicts if none).
+
+    Raises
+    ------
+    ValueError
+        If the context holds a number of rows other than ``n``.
+    """
+    rows = (context or {}).get("rows")
+    if rows is None:
+        return [{} for _ in range(n)]
+    if len(rows) != n:
+        raise ValueError(f"context has {len(rows)} rows for {n} individuals")
+    return rows
+
+
+def as_genes(X: np.ndarray, xl: np.ndarray, xu: np.ndarray) -> np.ndarray:
+    """Integer copy of ``X`` (2-D), rounded and clipped to the inclusive bounds."""
+    X = np.atleast_2d(np.asarray(X))
+    if X.shape[1] != len(xl):
+        raise ValueError(f"expected {len(xl)} genes per row, got {X.shape[1]}")
+    return np.clip(np.rint(X), xl, xu).astype(np.int64)
+
+
+class GeneBlock(ABC):
+    """A block of integer genes with operators that keep offspring feasible.
+
+    Subclasses implement :meth:`_setup` (called by :meth:`bind` on a copy),
+    :meth:`sample`, :meth:`repair`, :meth:`decode` and, if later blocks need
+    something, :meth:`provides`. Crossover and mutation have generic defaults
+    driven by two per-gene arrays set in ``_setup``:
+
+    * ``groups``: genes with the same group id are inherited together by the
+      uniform crossover (e.g. a corridor's conductor and build stage);
+    * ``ordinal``: True where a mutation steps the gene by +/-1 (stages,
+      size levels); elsewhere it redraws the gene uniformly (choices, switches).
+
+    Attributes
+    ----------
+    n_var : int
+        Number of genes (the attributes exist once :meth:`bind` has run).
+    xl, xu : ndarray of int, shape (n_var,)
+        Inclusive bounds.
+    n_stages : int
+    grid : PlanningGrid
+    """
+
+    #: Position in the genome's repair order (lower repairs first).
+    repair_rank: int = 50
+    #: Block name; unique within a genome.
+    name: str = "block"
+
+    # ------------------------------------------------------------------ binding
+    def bind(self, grid, n_stages: int) -> "GeneBlock":
+        """Compute candidate sets on ``grid``; returns a bound copy.
+
+        Parameters
+        ----------
+        grid : PlanningGrid
+        n_stages : int
+            Number of planning stages (>= 1).
+        """
+        if int(n_stages) < 1:
+            raise ValueError(f"n_stages must be >= 1, got {n_stages}")
+        bound = copy.copy(self)
+        bound.grid = grid
+        bound.n_stages = int(n_stages)
+        bound._setup(grid, int(n_stages))
+        for attr in ("xl", "xu", "groups", "ordinal"):
+            value = getattr(bound, attr, None)
+            if value is None or len(value) != bound.n_var:
+                raise AssertionError(f"{type(self).__name__}._setup must set {attr} "
+                                     f"with n_var={bound.n_var} entries")
+        bound._bound = True
+        return bound
+
+    @abstractmethod
+    def _setup(self, grid, n_stages: int) -> None:
+        """Set n_var, xl, xu, groups, ordinal and the block's own tables."""
+
+    def _check_bound(self) -> None:
+        if not getattr(self, "_bound", False):
+            raise RuntimeError(f"{self!r} is not bound: call block = block.bind(grid, n_stages)")
+
+    # --------------------------------------------------------------- operators
+    @abstractmethod
+    def sample(self, n: int, rng: np.random.Generator, context: dict) -> np.ndarray:
+        """``n`` feasible gene vectors, shape (n, n_var)."""
+
+    @abstractmethod
+    def repair(self, X: np.ndarray, rng: np.random.Generator, context: dict) -> np.ndarray:
+        """Feasible copy of ``X`` (shape (n, n_var)); never modifies ``X``.
+
+        Feasible rows are returned unchanged (repair is idempotent).
+        """
+
+    def crossover(self, a: np.ndarray, b: np.ndarray,
+                  rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Uniform crossover over gene groups: two parents -> two offspring.
+
+        Each group of genes (see class docstring) is swapped between the
+        parents with probability 1/2, independently per mating. Offspring may
+        be infeasible; the genome repairs them afterwards.
+
+        Parameters
+        ----------
+        a, b : ndarray, shape (n_matings, n_var)
+        rng : numpy.random.Generator
+        """
+        self._check_bound()
+        a, b = np.atleast_2d(a), np.atleast_2d(b)
+        c, d = a.copy(), b.copy()
+        if self.n_var == 0:
+            return c, d
+        n_groups = int(self.groups.max()) + 1
+        swap = (rng.random((len(a), n_groups)) < 0.5)[:, self.groups]
+        c[swap], d[swap] = b[swap], a[swap]
+        return c, d
+
+    def mutate(self, X: np.ndarray, rng: np.random.Generator, prob: float) -> np.ndarray:
+        """Mutated copy of ``X``: each gene changes with probability ``prob``.
+
+        Ordinal genes step by +/-1 (turned inwards at a bound); the others are
+        redrawn uniformly among their other values.
+        """
+        self._check_bound()
+        X = np.atleast_2d(X)
+        Y = X.copy()
+        if self.n_var == 0:
+            return Y
+        hit = rng.random(X.shape) < prob
+        span = self.xu - self.xl
+        hit &= span[None, :] > 0
+        step = np.where(rng.random(X.shape) < 0.5, -1, 1)
+        stepped = X + step
+        stepped = np.where(stepped < self.xl, X + 1, stepped)
+        stepped = np.where(stepped > self.xu, X - 1, stepped)
+        # uniform among the other values: shift by 1..span modulo the range
+        shift = np.floor(rng.random(X.shape) * np.maximum(span, 1)).astype(np.int64) + 1
+        redrawn = self.xl + (X - self.xl + shift) % (span + 1)
+        new = np.where(self.ordinal[None, :], stepped, redrawn)
+        Y[hit] = new[hit]
+        return Y
+
+    # ----------------------------------------------------------------- decoding
+    @abstractmethod
+    def decode(self, x: np.ndarray, parts: dict) -> None:
+        """Write this block's :class:`~fdnmoo.planning.Plan` fields into ``parts``.
+
+        ``parts["context"]`` is the individual's context row (what blocks
+        earlier in the repair order provided); the genome removes it before
+        building the plan.
+        """
+
+    def provides(self, x: np.ndarray, context_row: dict) -> None:
+        """Write what later blocks' repair needs into ``context_row`` (default: nothing)."""
+
+    # -------------------------------------------------------------- parameters
+    def get_params(self) -> dict[str, Any]:
+        """Constructor parameters (scikit-learn style)."""
+        sig = inspect.signature(type(self).__init__)
+        return {p: getattr(self, p) for p in sig.parameters if p != "self"}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"

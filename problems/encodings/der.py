@@ -1,0 +1,204 @@
+"""Distributed-resource genes: PV, SVC, storage or EV-charging size per bus and stage.
+
+Gene layout of :class:`DerBlock` (N = rows of ``case.candidates[kind]``,
+S = stages)::
+
+    [level_{1,0} .. level_{1,N-1}, ..., level_{S,0} .. level_{S,N-1}]
+        0..levels; capacity = level / levels * the row's max_mw (max_mvar for svc)
+
+For storage the energy capacity scales the same way (level / levels * max_mwh).
+
+Repair, in this order, keeps every row feasible:
+
+1. levels never decrease over stages (a stage's level is raised to the previous one);
+2. at most ``max_buses`` buses with nonzero capacity: the buses with the largest
+   final capacity stay (ties at random), the others are zeroed in every stage;
+3. the final stage's total capacity (the largest, by 1.) is at most ``total_max``:
+   random single-level decrements of the final stage, each pushed back to
+   earlier stages, until it fits;
+4. with ``penetration`` (PV only): each stage's total must reach
+   ``case.horizon.pv_penetration[stage - 1]`` times the stage's peak load
+   (:func:`stage_peak_load_mw`); random single-level increments of that stage,
+   pushed forward to later stages, that keep 2. and 3. true, until the target
+   is met or nothing can grow (the target is then out of reach: maxed out).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fdnmoo.planning import DER_KINDS
+
+from .base import DER_CAPACITY, GeneBlock, as_genes, context_rows, register_block
+
+__all__ = ["DerBlock", "stage_peak_load_mw"]
+
+_EPS = 1e-9  # MW: tolerance of the capacity sums
+
+
+def stage_peak_load_mw(case, stage: int) -> float:
+    """Peak active load of a stage, MW.
+
+    The sum of the case's ``stage_demand`` for the stage if it has that table,
+    else the base load (``net.load.p_mw * scaling``) grown by
+    ``(1 + load_growth_per_year) ** (stage * years_per_stage)``, i.e. to the end
+    of the stage.
+    """
+    demand = case.candidates.get("stage_demand")
+    if demand is not None and len(demand):
+        return float(demand.p_mw[demand.stage == stage].sum())
+    load = case.net.load
+    scaling = load.scaling.to_numpy(float) if "scaling" in load else 1.0
+    base = float((load.p_mw.to_numpy(float) * scaling).sum())
+    h = case.horizon
+    return base * (1.0 + h.load_growth_per_year) ** (stage * h.years_per_stage)
+
+
+@register_block("der")
+class DerBlock(GeneBlock):
+    """Size level per candidate bus and stage for one resource kind (see module docstring).
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`fdnmoo.planning.DER_KINDS` (``pv``, ``svc``, ``ess``, ``evcs``).
+    levels : int
+        Size levels above zero per bus (capacity steps of max / levels).
+    max_buses : int, optional
+        Most buses with nonzero capacity (default: no limit).
+    total_max : float, optional
+        Most total capacity in any stage, in the kind's unit (MW, Mvar for svc).
+    penetration : bool
+        PV only: reach the case's per-stage PV penetration target.
+    """
+
+    repair_rank = 20
+
+    def __init__(self, kind: str, levels: int = 4, max_buses: int | None = None,
+                 total_max: float | None = None, penetration: bool = False):
+        self.kind = kind
+        self.levels = levels
+        self.max_buses = max_buses
+        self.total_max = total_max
+        self.penetration = penetration
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return f"der_{self.kind}"
+
+    # ------------------------------------------------------------------ setup
+    def _setup(self, grid, n_stages: int) -> None:
+        if self.kind not in DER_KINDS:
+            raise ValueError(f"unknown resource kind {self.kind!r}; known: {sorted(DER_KINDS)}")
+        if int(self.levels) < 1:
+            raise ValueError(f"levels must be >= 1, got {self.levels}")
+        if self.max_buses is not None and int(self.max_buses) < 0:
+            raise ValueError(f"max_buses must be >= 0, got {self.max_buses}")
+        if self.total_max is not None and self.total_max < 0:
+            raise ValueError(f"total_max must be >= 0, got {self.total_max}")
+        case = grid.case
+        table = case.candidates.get(self.kind)
+        if table is None or len(table) == 0:
+            raise ValueError(f"case {case.name!r} has no {self.kind!r} candidate table")
+        column = "max_mvar" if self.kind == "svc" else "max_mw"
+        self._max = table[column].to_numpy(dtype=float)
+        self._target = np.zeros(n_stages)
+        if self.penetration:
+            if self.kind != "pv":
+                raise ValueError(f"penetration targets apply to PV only, not {self.kind!r}")
+            shares = case.horizon.pv_penetration
+            if len(shares) < n_stages:
+                raise ValueError(f"case {case.name!r} gives PV penetration for {len(shares)} "
+                                 f"stages, {n_stages} needed")
+            self._target = np.array([shares[s] * stage_peak_load_mw(case, s + 1)
+                                     for s in range(n_stages)])
+        n = len(self._max)
+        self._n = n
+        self.n_var = n_stages * n
+        self.xl = np.zeros(self.n_var, dtype=np.int64)
+        self.xu = np.full(self.n_var, int(self.levels), dtype=np.int64)
+        self.groups = np.tile(np.arange(n), n_stages).astype(np.int64)  # a bus's whole path
+        self.ordinal = np.ones(self.n_var, dtype=bool)
+
+    @property
+    def targets_mw(self) -> np.ndarray:
+        """Per-stage total-capacity targets (zeros without ``penetration``)."""
+        self._check_bound()
+        return self._target.copy()
+
+    def capacity(self, x: np.ndarray) -> np.ndarray:
+        """Installed capacity per stage and candidate, shape (n_stages, N), MW or Mvar."""
+        self._check_bound()
+        lv = np.asarray(x, dtype=np.int64).reshape(self.n_stages, self._n)
+        return lv * self._max[None, :] / int(self.levels)
+
+    # ----------------------------------------------------------------- repair
+    def _total(self, lv: np.ndarray, s: int) -> float:
+        return float(lv[s] @ self._max) / int(self.levels)
+
+    def _repair_row(self, lv: np.ndarray, rng) -> None:
+        """Repair the (S, N) level matrix in place (steps of the module docstring)."""
+        np.maximum.accumulate(lv, axis=0, out=lv)
+        last = self.n_stages - 1
+        if self.max_buses is not None:
+            used = np.flatnonzero(lv[last] > 0)
+            if len(used) > int(self.max_buses):
+                order = used[np.lexsort((rng.random(len(used)), -lv[last, used] * self._max[used]))]
+                lv[:, order[int(self.max_buses):]] = 0
+        if self.total_max is not None:
+            while self._total(lv, last) > self.total_max + _EPS:
+                i = int(rng.choice(np.flatnonzero(lv[last] > 0)))
+                lv[last, i] -= 1
+                np.minimum(lv[:, i], lv[last, i], out=lv[:, i])
+        for s in range(self.n_stages):
+            while self._total(lv, s) < self._target[s] - _EPS:
+                grow = self._growable(lv, s)
+                if len(grow) == 0:
+                    break
+                i = int(rng.choice(grow))
+                lv[s:, i] = np.maximum(lv[s:, i], lv[s, i] + 1)
+
+    def _growable(self, lv: np.ndarray, s: int) -> np.ndarray:
+        """Buses whose level in stage ``s`` can rise by one keeping the limits."""
+        last = self.n_stages - 1
+        ok = lv[s] < int(self.levels)
+        if self.max_buses is not None and (lv[last] > 0).sum() >= int(self.max_buses):
+            ok &= lv[last] > 0
+        if self.total_max is not None:
+            step = np.maximum(lv[s] + 1 - lv[last], 0) * self._max / int(self.levels)
+            ok &= self._total(lv, last) + step <= self.total_max + _EPS
+        return np.flatnonzero(ok)
+
+    def repair(self, X: np.ndarray, rng: np.random.Generator, context: dict) -> np.ndarray:
+        """Feasible copy of ``X`` (monotone levels, bus count, total cap, targets)."""
+        self._check_bound()
+        Y = as_genes(X, self.xl, self.xu)
+        context_rows(context, len(Y))
+        for x in Y:
+            self._repair_row(x.reshape(self.n_stages, self._n), rng)
+        return Y
+
+    def sample(self, n: int, rng: np.random.Generator, context: dict) -> np.ndarray:
+        """Random sparse siting: a random number of buses, each with a random start
+        stage and level growing by 0 or 1 per later stage; repaired."""
+        self._check_bound()
+        X = np.zeros((n, self.n_var), dtype=np.int64)
+        limit = self._n if self.max_buses is None else min(self._n, int(self.max_buses))
+        for i in range(n):
+            lv = X[i].reshape(self.n_stages, self._n)
+            k = int(rng.integers(0, limit + 1))
+            for b in rng.choice(self._n, size=k, replace=False):
+                start = int(rng.integers(0, self.n_stages))
+                level = int(rng.integers(1, int(self.levels) + 1))
+                for s in range(start, self.n_stages):
+                    lv[s, b] = min(level, int(self.levels))
+                    level += int(rng.random() < 0.5)
+        return self.repair(X, rng, context)
+
+    # --------------------------------------------------------------- decoding
+    def provides(self, x: np.ndarray, context_row: dict) -> None:
+        context_row.setdefault(DER_CAPACITY, {})[self.kind] = self.capacity(x)
+
+    def decode(self, x: np.ndarray, parts: dict) -> None:
+        """``der[kind]``: capacity per stage and candidate row."""
+        parts.setdefault("der", {})[self.kind] = self.capacity(x)
