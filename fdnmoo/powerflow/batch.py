@@ -74,7 +74,6 @@ class BatchPowerFlow:
         """Per-unit branch data (computed once, shared by reconfigured engines)."""
         if "branches" not in self._shared:
             self._shared["branches"] = branch_table(self.net)
-            self._shared["structures"] = {}
         return self._shared["branches"]
 
     @cached_property

@@ -163,3 +163,10 @@ def test_switching_a_candidate_transformer_in_matches_pandapower():
     on = pf.reconfigure(closed_trafos=net.trafo.index.tolist()).run(p, q)
     net.trafo.loc[lv_trafo, "in_service"] = True
     assert_same(on, run_pandapower(net))
+
+
+def test_structure_before_branches_on_a_fresh_engine():
+    # regression: touching .structure first used to lose the cache entry run() looks up
+    pf = BatchPowerFlow(pn.case33bw())
+    assert pf.structure.supplied.all()
+    assert pf.run(*pf.base_demand()).converged.all()

@@ -1,0 +1,253 @@
+"""Evaluation path: plans x scenario batch -> batched power flows -> operation metrics.
+
+For every stage, :func:`evaluate_plans` groups the plans by topology
+(:meth:`Plan.topology_key`), reconfigures the engine once per group and solves
+all rows of the group (plans x slots x samples) in one batched power flow
+(split into chunks of plans when a group is large), then the SOP dispatch of
+the plans that operate SOPs in the stage (one more batched run), and reduces
+the rows to :class:`OperationMetrics`. Nothing loops over scenarios in Python.
+
+Every number of a plan is computed from that plan's rows only, in the same
+order whatever other plans share its group or chunk, so the metrics of a plan
+are bit-for-bit the same however the plans are grouped or split over workers.
+
+Conventions of the reductions
+    * Yearly energy = sum over slots of ``slot_hours`` x the mean over samples.
+    * Unserved: demand (loads + EV) at buses the topology does not supply, and
+      all demand of a scenario whose power flow did not converge. Such a
+      scenario adds nothing to losses, PV, grid energy or violation energy.
+    * Violation energy: demand at supplied buses outside ``[v_min, v_max]``
+      plus demand at buses downstream of a line above ``max_i_ka * df *
+      parallel``; a bus counts once.
+    * Probabilities weight slots by ``slot_hours`` and samples equally; a
+      scenario that did not converge counts as a violation at every supplied
+      bus and every closed line.
+    * Voltage deviation: mean ``|V - 1|`` over supplied buses other than the
+      substations (whose voltage is a set-point), weighted like probabilities
+      over converged scenarios.
+    * Losses include the SOP converter losses (also at the peak snapshot).
+    * The peak snapshot is the forecast sample at ``batch.peak_slot``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..operation.injections import DerLayout, FeederTree, NetDemand, net_demand
+from ..operation.sop_dispatch import (OperatingLimits, OperatingPoint, SopTerminals, dispatch_sop,
+                                      violating_buses)
+from ..planning.grid import PlanningGrid
+from ..planning.plan import Plan
+from ..powerflow import BatchPowerFlow
+from ..scenarios.batch import ScenarioBatch
+from .operation import OperationMetrics
+
+__all__ = ["evaluate_plans", "line_limits_ka"]
+
+#: Bus-array cells (rows x buses) evaluated together; bounds the memory of a chunk.
+MAX_CELLS = 1 << 21
+
+
+def line_limits_ka(net) -> np.ndarray:
+    """Thermal limit of every ``net.line`` row: ``max_i_ka * df * parallel``."""
+    line = net.line
+    df = line.df.to_numpy(float) if "df" in line else 1.0
+    return line.max_i_ka.to_numpy(float) * df * line.parallel.to_numpy(float)
+
+
+def evaluate_plans(grid: PlanningGrid, plans: Sequence[Plan], batch: ScenarioBatch,
+                   engine: BatchPowerFlow | None = None, *, violation_weight: float = 1.0,
+                   max_cells: int = MAX_CELLS) -> list[OperationMetrics]:
+    """Operation metrics of every plan over the batch's stages, slots and samples.
+
+    Parameters
+    ----------
+    grid : PlanningGrid
+    plans : sequence of Plan
+        Plans on ``grid`` with ``batch.n_stages`` stages.
+    batch : ScenarioBatch
+        Built on ``grid``.
+    engine : BatchPowerFlow, optional
+        Engine on ``grid.net``; pass the same one across calls to reuse its
+        cache of radial orders. Default: a new one.
+    violation_weight : float
+        MW of losses one MW of violating load is worth in the SOP choice.
+    max_cells : int
+        Rows x buses solved together (memory bound).
+
+    Returns
+    -------
+    list of OperationMetrics
+        In the order of ``plans``.
+    """
+    engine = BatchPowerFlow(grid.net) if engine is None else engine
+    if not np.array_equal(engine.bus_labels, batch.bus_labels):
+        raise ValueError("the engine and the scenario batch were not built on the same grid")
+    for i, plan in enumerate(plans):
+        if plan.n_stages != batch.n_stages:
+            raise ValueError(f"plan {i} has {plan.n_stages} stages, the batch {batch.n_stages}")
+    unc = grid.case.uncertainty
+    limits = OperatingLimits(unc.v_min_pu, unc.v_max_pu, line_limits_ka(grid.net))
+    acc = _Accumulator.empty(len(plans), batch, engine, limits.i_limit_ka)
+    layout = DerLayout.of(grid, batch.bus_labels)
+    sop = [_sop_terminals(plan, batch) for plan in plans]
+    rows_per_plan = batch.n_slots * batch.n_samples
+    per_chunk = max(1, max_cells // (rows_per_plan * batch.n_bus))
+    for stage in range(1, batch.n_stages + 1):
+        groups: dict[bytes, list[int]] = {}
+        for i, plan in enumerate(plans):
+            groups.setdefault(plan.topology_key(stage), []).append(i)
+        for members in groups.values():
+            first = plans[members[0]]
+            eng = engine.reconfigure(closed_lines=first.closed_lines[stage - 1],
+                                     closed_trafos=first.closed_trafos[stage - 1])
+            tree = FeederTree.from_engine(eng)
+            for c in range(0, len(members), per_chunk):
+                chunk = members[c:c + per_chunk]
+                _evaluate_chunk(grid, [plans[i] for i in chunk], [sop[i][stage - 1] for i in chunk],
+                                np.array(chunk), batch, stage, eng, tree, layout, limits, acc,
+                                violation_weight)
+    return acc.metrics()
+
+
+def _sop_terminals(plan: Plan, batch: ScenarioBatch) -> list[SopTerminals | None]:
+    """The plan's SOP terminals per stage (None where it operates none)."""
+    stages = set(plan.sop.stage.astype(int)) if len(plan.sop) else set()
+    return [SopTerminals.of_plan(plan, s, batch.bus_labels) if s in stages else None
+            for s in range(1, plan.n_stages + 1)]
+
+
+def _evaluate_chunk(grid, plans, terminals, index, batch, stage, eng, tree, layout, limits, acc, weight):
+    nd = net_demand(grid, plans, batch, stage, tree, layout)
+    n_p, n_t, n_s, n_b = nd.p_mw.shape
+    flat = (n_p * n_t * n_s, n_b)
+    point = OperatingPoint.from_result(eng.run(nd.p_mw.reshape(flat), nd.q_mvar.reshape(flat)))
+    conv_loss = np.zeros(flat[0])
+    with_sop = [i for i, t in enumerate(terminals) if t is not None and t.bus.size]
+    if with_sop:
+        terms = [terminals[i] for i in with_sop]
+        rows = (np.asarray(with_sop)[:, None] * (n_t * n_s) + np.arange(n_t * n_s)).ravel()
+        everything = len(with_sop) == n_p
+        sel = slice(None) if everything else with_sop
+        shape = (len(with_sop), n_t * n_s, n_b)
+        d = dispatch_sop(eng, tree, terms, nd.p_mw[sel].reshape(shape),
+                         nd.q_mvar[sel].reshape(shape), nd.demand_mw[sel].reshape(shape),
+                         limits, eta=grid.case.uncertainty.sop_loss_coefficient,
+                         idle=point if everything else point.take(rows), violation_weight=weight)
+        if everything:
+            point = d.point
+        else:
+            point.put(rows, d.point)
+        conv_loss[rows] = d.converter_loss_mw
+    acc.add(stage, index, nd, point, conv_loss, tree, limits, batch)
+
+
+@dataclass
+class _Accumulator:
+    """Per-plan metric arrays (plan axis first), filled chunk by chunk."""
+
+    arrays: dict
+    i_limit_ka: np.ndarray
+    n_rows: np.ndarray  # per plan
+    n_converged: np.ndarray
+
+    @classmethod
+    def empty(cls, n_plans: int, batch: ScenarioBatch, engine: BatchPowerFlow,
+              i_limit_ka: np.ndarray) -> "_Accumulator":
+        n_s, n_t, n_b = batch.n_stages, batch.n_slots, batch.n_bus
+        n_l = engine.branches.n_line
+        n_r = engine.branches.root_pos.size
+        shapes = {
+            "energy_loss_mwh": (), "sop_loss_mwh": (), "demand_mwh": (), "pv_energy_mwh": (),
+            "unserved_energy_mwh": (), "violation_energy_mwh": (), "peak_loss_kw": (),
+            "peak_vmin_pu": (), "peak_vmax_pu": (), "vmin_pu": (n_t, n_b), "vmax_pu": (n_t, n_b),
+            "i_max_ka": (n_t, n_l), "voltage_deviation_pu": (),
+            "voltage_violation_probability": (n_b,), "current_violation_probability": (n_l,),
+            "substation_peak_mva": (n_r,), "grid_energy_mwh": (), "slot_loss_mwh": (n_t,),
+        }
+        return cls({k: np.full((n_plans, n_s) + s, np.nan) for k, s in shapes.items()},
+                   i_limit_ka=i_limit_ka, n_rows=np.zeros(n_plans, np.int64),
+                   n_converged=np.zeros(n_plans, np.int64))
+
+    def add(self, stage: int, index: np.ndarray, nd: NetDemand, point: OperatingPoint,
+            conv_loss: np.ndarray, tree: FeederTree, limits: OperatingLimits, batch: ScenarioBatch) -> None:
+        """Reduce the rows of the plans ``index`` in ``stage`` (see the module docstring)."""
+        n_p, n_t, n_s, n_b = nd.p_mw.shape
+        conv = point.converged.reshape(n_p, n_t, n_s)
+        loss = self._energies(stage - 1, index, nd, point, conv, conv_loss.reshape(n_p, n_t, n_s), tree,
+                              limits, batch.slot_hours)
+        t, k = batch.peak_slot, batch.forecast_sample
+        self.arrays["peak_loss_kw"][index, stage - 1] = np.where(conv[:, t, k], loss[:, t, k] * 1e3, np.nan)
+        self._snapshots(stage - 1, index, point, conv, (n_p, n_t, n_s, n_b), batch)
+        self._probabilities(stage - 1, index, point, conv, (n_p, n_t, n_s, n_b), tree, limits,
+                            batch.slot_hours)
+        self.n_rows[index] += n_t * n_s
+        self.n_converged[index] += conv.sum(axis=(1, 2))
+
+    def _energies(self, s, index, nd, point, conv, conv_loss, tree, limits, h) -> np.ndarray:
+        """Yearly energies; returns the losses (line + converter, 0 if failed) per row."""
+        a = self.arrays
+        shape = conv.shape
+
+        def yearly(x: np.ndarray) -> np.ndarray:  # (P, T, S) -> (P,), row by row (no BLAS)
+            return (x.mean(axis=2) * h).sum(axis=1)
+
+        loss = np.where(conv, point.loss_mw.reshape(shape), 0.0) + conv_loss
+        slot_loss = loss.mean(axis=2) * h
+        a["slot_loss_mwh"][index, s] = slot_loss
+        a["energy_loss_mwh"][index, s] = slot_loss.sum(axis=1)
+        a["sop_loss_mwh"][index, s] = yearly(conv_loss)
+        demand = nd.demand_mw.reshape(-1, nd.demand_mw.shape[-1])
+        total = demand.sum(axis=1).reshape(shape)
+        a["demand_mwh"][index, s] = yearly(total)
+        lost = demand[:, ~tree.supplied].sum(axis=1).reshape(shape)
+        a["unserved_energy_mwh"][index, s] = yearly(np.where(conv, lost, total))
+        pv = (nd.pv_mw * tree.supplied[nd.pv_bus]).sum(axis=-1) if nd.pv_bus.size else np.zeros(shape)
+        a["pv_energy_mwh"][index, s] = yearly(pv * conv)
+        bad = violating_buses(point, tree, limits)
+        a["violation_energy_mwh"][index, s] = yearly((demand * bad).sum(axis=1).reshape(shape) * conv)
+        ext_p = np.nan_to_num(point.ext_grid_p_mw).sum(axis=-1).reshape(shape)
+        a["grid_energy_mwh"][index, s] = yearly(np.where(conv, ext_p, 0.0))
+        return loss
+
+    def _snapshots(self, s, index, point, conv, shape, batch) -> None:
+        """Peak-snapshot voltages, per-slot extremes over samples, substation peaks."""
+        a = self.arrays
+        n_p, n_t, n_s, _ = shape
+        t, k = batch.peak_slot, batch.forecast_sample
+        vm = point.vm_pu.reshape(shape)
+        a["peak_vmin_pu"][index, s] = np.fmin.reduce(vm[:, t, k], axis=-1)
+        a["peak_vmax_pu"][index, s] = np.fmax.reduce(vm[:, t, k], axis=-1)
+        a["vmin_pu"][index, s] = np.fmin.reduce(vm, axis=2)
+        a["vmax_pu"][index, s] = np.fmax.reduce(vm, axis=2)
+        a["i_max_ka"][index, s] = np.fmax.reduce(point.i_ka.reshape(n_p, n_t, n_s, -1), axis=2)
+        ext_s = np.hypot(point.ext_grid_p_mw, point.ext_grid_q_mvar).reshape(n_p, n_t * n_s, -1)
+        a["substation_peak_mva"][index, s] = np.fmax.reduce(ext_s, axis=1)
+
+    def _probabilities(self, s, index, point, conv, shape, tree, limits, h) -> None:
+        """Voltage deviation and violation probabilities (slot-weighted, samples equal)."""
+        a = self.arrays
+        n_p, n_t, n_s, _ = shape
+        share = h / h.sum() / n_s  # weight of one (slot, sample)
+        vm = point.vm_pu.reshape(shape)
+        inner = tree.supplied & ~tree.is_root
+        dev = np.nansum(np.abs(vm[..., inner] - 1.0), axis=-1) / max(int(inner.sum()), 1)
+        w = conv * share[None, :, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            a["voltage_deviation_pu"][index, s] = (dev * w).sum(axis=(1, 2)) / w.sum(axis=(1, 2))
+        failed = ~conv[..., None]
+        i_ka = point.i_ka.reshape(n_p, n_t, n_s, -1)
+        with np.errstate(invalid="ignore"):
+            v_bad = (vm < limits.v_min_pu) | (vm > limits.v_max_pu) | (failed & tree.supplied)
+            i_bad = (i_ka > limits.i_limit_ka) | (failed & (tree.line_child >= 0))
+        a["voltage_violation_probability"][index, s] = (v_bad.sum(axis=2) * share[:, None]).sum(axis=1)
+        a["current_violation_probability"][index, s] = (i_bad.sum(axis=2) * share[:, None]).sum(axis=1)
+
+    def metrics(self) -> list[OperationMetrics]:
+        return [OperationMetrics(converged_share=float(self.n_converged[i] / max(self.n_rows[i], 1)),
+                                 i_limit_ka=self.i_limit_ka.copy(),
+                                 **{k: v[i].copy() for k, v in self.arrays.items()})
+                for i in range(self.n_rows.size)]

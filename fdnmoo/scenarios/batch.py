@@ -1,0 +1,221 @@
+"""The scenario batch: demand and PV per stage x time slot x sample x bus.
+
+:meth:`ScenarioBatch.build` turns a planning grid, a profile and a seed into
+arrays every plan is evaluated on (common random numbers: the same seed gives
+the same samples for every plan, every worker and every stage).
+
+Demand
+    ``load(stage, slot, sample, bus) = base(stage, bus) * load_pu(slot) * f(slot, sample, bus)``.
+    ``base`` is the net's loads (``p_mw * scaling``, summed per bus) times the
+    growth to the start of the stage, ``(1 + g) ** ((stage - 1) * years_per_stage)``
+    (stage 1 is the case itself); where ``candidates.stage_demand`` gives a bus's
+    peak demand for a stage (md24), that value replaces it. Reactive demand
+    scales with the same factors (constant power factor). Static generators and
+    storage already in the net enter as a constant negative/positive demand.
+
+Samples
+    Sample 0 is the forecast (every factor 1). The others draw independent
+    factors per slot, sample and load bus (PV: per slot, sample and PV
+    candidate) ``f = 1 + sigma z`` with ``z`` standard normal truncated to
+    [-3, 3] and ``sigma = deviation / 3``: the case's ``load_deviation`` /
+    ``pv_deviation`` is the half-width of the uncertainty interval and is read
+    as 3 sigma, so every sample lies inside the interval the affine-arithmetic
+    engine uses. The draws do not depend on the stage. PV per unit is clipped at 0.
+
+EV charging
+    ``evcs_pu(slot)``: the profile's charging share, the same for every sample.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import truncnorm
+
+from ..planning.grid import PlanningGrid
+from .profiles import TypicalDays, load_level_days, typical_days
+
+__all__ = ["ScenarioBatch", "SIGMAS_PER_DEVIATION"]
+
+#: The case's deviations are read as this many standard deviations.
+SIGMAS_PER_DEVIATION = 3.0
+
+
+@dataclass(frozen=True)
+class ScenarioBatch:
+    """Demand and PV scenarios of a planning grid (see module docstring).
+
+    Build one with :meth:`build`; the constructor only stores arrays.
+
+    Attributes
+    ----------
+    days : TypicalDays
+        The profile the slots come from.
+    bus_labels : ndarray of int, shape (n_bus,)
+        ``grid.net.bus.index``; the column order of every bus array.
+    load_p_mw, load_q_mvar : ndarray, shape (n_stages, n_slots, n_samples, n_bus)
+        Demand per bus (+ = consumption), before any plan's resources.
+    pv_pu : ndarray, shape (n_stages, n_slots, n_samples, n_pv)
+        PV output per unit of installed capacity per candidate of
+        ``candidates.pv`` (empty last axis if the case has none).
+    evcs_pu : ndarray, shape (n_slots,)
+        EV charging per unit of charging-station capacity.
+    slot_hours : ndarray, shape (n_slots,)
+        Hours per year each slot stands for (sums to 8760).
+    peak_slot : int
+        Slot of the largest forecast load.
+    seed : int
+    """
+
+    days: TypicalDays
+    bus_labels: np.ndarray
+    load_p_mw: np.ndarray
+    load_q_mvar: np.ndarray
+    pv_pu: np.ndarray
+    evcs_pu: np.ndarray
+    slot_hours: np.ndarray
+    peak_slot: int
+    seed: int
+
+    forecast_sample = 0  #: the sample with every factor 1
+
+    @property
+    def n_stages(self) -> int:
+        return self.load_p_mw.shape[0]
+
+    @property
+    def n_slots(self) -> int:
+        return self.load_p_mw.shape[1]
+
+    @property
+    def n_samples(self) -> int:
+        return self.load_p_mw.shape[2]
+
+    @property
+    def n_bus(self) -> int:
+        return self.load_p_mw.shape[3]
+
+    @classmethod
+    def build(cls, grid: PlanningGrid, n_stages: int | None = None, profile: str = "daily",
+              n_samples: int = 1, seed: int = 0, days: TypicalDays | int | None = None
+              ) -> "ScenarioBatch":
+        """Build the batch.
+
+        Parameters
+        ----------
+        grid : PlanningGrid
+        n_stages : int, optional
+            Default: ``grid.case.horizon.n_stages``.
+        profile : {"daily", "peak", "levels"}
+            ``"daily"``/``"peak"``: :func:`~fdnmoo.scenarios.profiles.typical_days`;
+            ``"levels"``: the case's ``load_levels`` table
+            (:func:`~fdnmoo.scenarios.profiles.load_level_days`).
+        n_samples : int
+            Samples per slot; sample 0 is the forecast.
+        seed : int
+            Seed of the sample factors.
+        days : TypicalDays or int, optional
+            Typical days to use instead of the profile's (a TypicalDays), or
+            the number of days to merge the daily profile into (an int; ``1``
+            gives one average day of 24 slots).
+
+        Returns
+        -------
+        ScenarioBatch
+        """
+        case = grid.case
+        n_stages = case.horizon.n_stages if n_stages is None else int(n_stages)
+        if n_stages < 1 or n_samples < 1:
+            raise ValueError(f"n_stages and n_samples must be >= 1, got {n_stages}, {n_samples}")
+        days = _resolve_days(grid, profile, days)
+        net = grid.net
+        labels = net.bus.index.to_numpy(np.int64)
+        base_p, base_q, const_p, const_q = _stage_demand(grid, n_stages, labels)
+
+        load_pu = days.load_pu.ravel()
+        n_slots, n_bus = load_pu.size, labels.size
+        pv_table = case.candidates.get("pv")
+        n_pv = 0 if pv_table is None else len(pv_table)
+        load_seq, pv_seq = np.random.SeedSequence(seed).spawn(2)
+        f_load = _factors(load_seq, (n_slots, n_samples, n_bus), case.uncertainty.load_deviation)
+        f_pv = _factors(pv_seq, (n_slots, n_samples, n_pv), case.uncertainty.pv_deviation)
+
+        shape = (n_stages, n_slots, n_samples, n_bus)
+        scaled = load_pu[:, None, None] * f_load  # (n_slots, n_samples, n_bus)
+        load_p = np.empty(shape)
+        load_q = np.empty(shape)
+        for s in range(n_stages):
+            np.multiply(scaled, base_p[s], out=load_p[s])
+            np.multiply(scaled, base_q[s], out=load_q[s])
+        if const_p.any() or const_q.any():
+            load_p += const_p
+            load_q += const_q
+        pv = np.clip(days.pv_pu.ravel()[:, None, None] * f_pv, 0.0, None)
+        pv = np.broadcast_to(pv, (n_stages,) + pv.shape)
+        for a in (load_p, load_q):
+            a.setflags(write=False)
+        return cls(days=days, bus_labels=labels, load_p_mw=load_p, load_q_mvar=load_q, pv_pu=pv,
+                   evcs_pu=days.ev_pu.ravel().copy(), slot_hours=days.slot_hours,
+                   peak_slot=days.peak_slot, seed=int(seed))
+
+
+def _resolve_days(grid: PlanningGrid, profile: str, days) -> TypicalDays:
+    if isinstance(days, TypicalDays):
+        return days
+    if profile == "levels":
+        if days is not None:
+            raise ValueError("profile 'levels' takes its days from the case; days must be None")
+        levels = grid.case.candidates.get("load_levels")
+        if levels is None or not len(levels):
+            raise ValueError(f"case {grid.case.name!r} has no load_levels table for profile 'levels'")
+        return load_level_days(levels)
+    return typical_days(profile, n_days=days)
+
+
+def _factors(seq: np.random.SeedSequence, shape: tuple[int, int, int], deviation: float) -> np.ndarray:
+    """``1 + sigma z`` with z ~ N(0, 1) truncated to [-3, 3]; sample 0 (axis 1) is 1."""
+    f = np.ones(shape)
+    if shape[1] > 1 and shape[2] > 0 and deviation > 0:
+        rng = np.random.default_rng(seq)
+        z = truncnorm.rvs(-SIGMAS_PER_DEVIATION, SIGMAS_PER_DEVIATION,
+                          size=(shape[0], shape[1] - 1, shape[2]), random_state=rng)
+        f[:, 1:, :] += deviation / SIGMAS_PER_DEVIATION * z
+    return f
+
+
+def _stage_demand(grid: PlanningGrid, n_stages: int, labels: np.ndarray):
+    """Peak demand per stage and bus, and the constant (sgen/storage) part per bus."""
+    net, case = grid.net, grid.case
+    pos = {int(b): k for k, b in enumerate(labels)}
+    n_bus = labels.size
+
+    def per_bus(table: str, in_service_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        p, q = np.zeros(n_bus), np.zeros(n_bus)
+        df = net[table] if table in net else None
+        if df is None or not len(df):
+            return p, q
+        if in_service_only:
+            df = df[df.in_service.astype(bool)]
+        idx = np.array([pos[int(b)] for b in df.bus], dtype=np.int64)
+        scale = df.scaling.to_numpy(float) if "scaling" in df else 1.0
+        np.add.at(p, idx, df.p_mw.to_numpy(float) * scale)
+        np.add.at(q, idx, df.q_mvar.to_numpy(float) * scale)
+        return p, q
+
+    p0, q0 = per_bus("load")
+    sg_p, sg_q = per_bus("sgen")
+    st_p, st_q = per_bus("storage")
+    h = case.horizon
+    growth = (1.0 + h.load_growth_per_year) ** (np.arange(n_stages) * h.years_per_stage)
+    base_p = growth[:, None] * p0
+    base_q = growth[:, None] * q0
+    table = case.candidates.get("stage_demand")
+    if table is not None and len(table):
+        for s in range(1, n_stages + 1):
+            rows = table[table.stage == s]
+            if len(rows):
+                idx = np.array([pos[int(b)] for b in rows.bus], dtype=np.int64)
+                base_p[s - 1, idx] = rows.p_mw.to_numpy(float)
+                base_q[s - 1, idx] = rows.q_mvar.to_numpy(float)
+    return base_p, base_q, st_p - sg_p, st_q - sg_q
