@@ -272,6 +272,12 @@ def saidi(ev: Evaluated) -> float:
 
 
 # --- constraints (g <= 0 feasible) ---------------------------------------------------------
+@constraint("power_flow_converged", unit="-")
+def power_flow_converged(ev: Evaluated) -> float:
+    """Share of the plan's power flows that did not converge (every problem has it)."""
+    return float(1.0 - ev.ops.converged_share)
+
+
 @constraint("voltage_band", unit="p.u.")
 def voltage_band(ev: Evaluated) -> float:
     """Largest voltage outside [v_min, v_max] over stages, slots and samples."""
