@@ -20,7 +20,7 @@ import numpy as np
 from ..topology import RadialStructure
 from .network import BranchTable, branch_table
 from .result import PowerFlowResult
-from .sweep import sweep
+from .sweep import line_end_currents, sweep
 
 __all__ = ["BatchPowerFlow"]
 
@@ -281,9 +281,7 @@ class _Prepared:
         rev = st.branch_reversed[k]
         y_u = np.where(rev, br.y_to_pu[k], br.y_from_pu[k])
         y_c = np.where(rev, br.y_from_pu[k], br.y_to_pu[k])
-        i_parent = np.abs(j[:, c] + y_u * v[:, u]) * i_base[u]
-        i_child = np.abs(j[:, c] - y_c * v[:, c]) * i_base[c]
-        i_ka[:, k] = np.maximum(i_parent, i_child)
+        line_end_currents(v, j, c, u, k, y_u, y_c, i_base[u], i_base[c], i_ka)
         i_ka[np.isnan(v).all(axis=1)] = np.nan
         return i_ka
 

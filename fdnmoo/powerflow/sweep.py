@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["sweep"]
+__all__ = ["sweep", "line_end_currents"]
 
 # no 'nnan'/'ninf': the divergence test relies on NaN comparisons
 _FAST = {"contract", "arcp", "reassoc", "nsz"}
@@ -263,3 +263,28 @@ def sweep(perm, order, parent, z, a, y, g_branch, root_pos, root_v, p, q, base_m
                int(max(1, min(block, max(n_s, 1)))), float(tol), int(max_iter),
                v, vm, j, loss, converged, iterations)
     return v, vm, j, loss, converged, iterations
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def line_end_currents(v, j, child, parent, line, y_parent, y_child, base_parent, base_child, out):
+    """out[s, line[m]] = max(|J_c + y_u V_u| base_u, |J_c - y_c V_c| base_c) for every closed line m.
+
+    ``j[:, c]`` is the series current of the line feeding bus ``c`` from ``u``;
+    the shunt currents at its two ends make the terminal currents differ.
+    """
+    for s in range(v.shape[0]):
+        for m in range(child.shape[0]):
+            c = child[m]
+            u = parent[m]
+            jc = j[s, c]
+            vu = v[s, u]
+            vc = v[s, c]
+            yu = y_parent[m]
+            yc = y_child[m]
+            ar = jc.real + yu.real * vu.real - yu.imag * vu.imag
+            ai = jc.imag + yu.real * vu.imag + yu.imag * vu.real
+            br = jc.real - (yc.real * vc.real - yc.imag * vc.imag)
+            bi = jc.imag - (yc.real * vc.imag + yc.imag * vc.real)
+            a = np.sqrt(ar * ar + ai * ai) * base_parent[m]
+            b = np.sqrt(br * br + bi * bi) * base_child[m]
+            out[s, line[m]] = a if a > b else b
