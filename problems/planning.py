@@ -41,6 +41,10 @@ from .genome import Genome
 
 __all__ = ["PRESETS", "Preset", "ProblemConfig", "PlanningProblem", "UNDEFINED"]
 
+#: Options objectives read from ``Evaluated.options``: structural (w1 TCD, w2 NCD) and
+#: operational (w3 voltage margin, w4 current margin) adaptability weights.
+OBJECTIVE_OPTIONS = frozenset({"w1", "w2", "w3", "w4"})
+
 #: Stand-in for an objective or constraint value that a diverged power flow left undefined.
 UNDEFINED = 1e30
 
@@ -138,6 +142,10 @@ class ProblemConfig:
             raise ValueError(f"n_days must be >= 1, got {self.n_days}")
         if self.n_samples < 1:
             raise ValueError(f"n_samples must be >= 1, got {self.n_samples}")
+        unknown = sorted(set(dict(self.options)) - OBJECTIVE_OPTIONS)
+        if unknown:
+            raise ValueError(f"unknown objective option {unknown[0]!r}; options are "
+                             f"{', '.join(sorted(OBJECTIVE_OPTIONS))}")
 
     @property
     def key(self) -> str:

@@ -83,3 +83,8 @@ def test_presets_are_documented_and_configs_validate():
     with pytest.raises(KeyError, match="unknown objective"):
         ProblemConfig(case="ieee33", preset="joint", objectives=("cheapness",))
     assert ProblemConfig(case="ieee33", preset="joint").key == ProblemConfig(case="ieee33", preset="joint").key
+
+
+def test_unknown_objective_option_is_refused():
+    with pytest.raises(ValueError, match="unknown objective option 'w5'"):
+        ProblemConfig(case="ieee33", preset="joint", options=(("w5", 1.0),))

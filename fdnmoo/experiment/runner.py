@@ -1,0 +1,456 @@
+"""Run an experiment spec: build the problem, optimise with checkpoints, write results.
+
+The optimisation loop is pymoo's ask/evaluate/advance, driven here one
+generation at a time so that after every generation
+
+* the history row is recorded (:class:`HistoryRecorder`, a pymoo callback),
+* the whole algorithm state (population, random generator, survival state,
+  history) is pickled to ``checkpoint.pkl`` and the history to
+  ``history.csv`` — both replaced atomically,
+* the progress bar advances.
+
+A killed run started again on the same output folder continues after the
+last finished generation and ends with the same result as an uninterrupted
+run (the random generator is part of the state). The problem itself is not
+pickled: it is rebuilt from the spec and re-attached on loading.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import time
+from dataclasses import replace
+from datetime import datetime, timezone
+from math import comb
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pymoo.core.callback import Callback
+
+from .spec import (REF_DIR_ALGORITHMS, AlgorithmSpec, ExperimentSpec, SpecError,
+                   algorithm_class, load_spec)
+
+__all__ = ["CHECKPOINT", "HistoryRecorder", "build_algorithm", "genome_operators",
+           "load_checkpoint", "optimise", "reference_directions", "run_experiment",
+           "save_checkpoint"]
+
+#: File name of the checkpoint in the output folder.
+CHECKPOINT = "checkpoint.pkl"
+_CHECKPOINT_FORMAT = 1
+_HV_REFERENCE = 1.1  # reference point in objectives normalised to [0, 1] by generation 1
+
+
+# -- running a spec ------------------------------------------------------------------------
+def run_experiment(spec: ExperimentSpec | str | Path, out_dir: str | Path | None = None,
+                   workers: int | None = None, backend: str | None = None,
+                   progress: bool = True) -> Path:
+    """Run a spec and write its results folder.
+
+    Parameters
+    ----------
+    spec : ExperimentSpec or path of a YAML spec
+    out_dir : path, optional
+        Results folder (default: the spec's ``output``). A folder holding a
+        checkpoint of the same spec resumes it; one of another spec is refused.
+    workers, backend : optional
+        Override ``evaluation.workers`` / ``evaluation.backend`` (results do
+        not depend on them).
+    progress : bool
+        Show a progress bar over generations.
+
+    Returns
+    -------
+    Path
+        The results folder (see :mod:`fdnmoo.experiment.results`).
+    """
+    from ..evaluation import Evaluator, remember_problem
+    from .results import collect_outcome, write_results
+
+    if not isinstance(spec, ExperimentSpec):
+        spec = load_spec(spec)
+    evaluation = spec.evaluation
+    evaluation = replace(evaluation, backend=backend or evaluation.backend,
+                         workers=workers or evaluation.workers)
+    out = Path(out_dir) if out_dir is not None else spec.output_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(timezone.utc)
+    t0 = time.perf_counter()
+
+    config = spec.problem_config()
+    problem = config.build()
+    remember_problem(problem)
+    build_s = time.perf_counter() - t0
+    with Evaluator(evaluation.backend, n_workers=evaluation.workers,
+                   chunk_size=evaluation.chunk_size) as evaluator:
+        problem.evaluator = evaluator
+        algorithm = build_algorithm(spec.algorithm, problem, source=spec.source)
+        algorithm, run = optimise(problem, algorithm, n_gen=spec.algorithm.n_gen,
+                                  seed=spec.seed, out_dir=out, run_hash=spec.run_hash,
+                                  progress=progress)
+        outcome = collect_outcome(problem, algorithm, evaluator)
+    outcome.metadata.update(_metadata(spec, config, problem, algorithm, evaluation, run,
+                                      started, build_s))
+    write_results(out, outcome, grid=getattr(problem, "grid", None))
+    return out
+
+
+def _metadata(spec, config, problem, algorithm, evaluation, run, started, build_s) -> dict:
+    from .results import versions
+
+    recorder = algorithm.callback
+    return {
+        "status": "complete",
+        "spec_file": spec.source,
+        "spec": spec.to_dict(),
+        "run_hash": spec.run_hash,
+        "config_hash": getattr(config, "key", None),
+        "seed": spec.seed,
+        "versions": versions(),
+        "algorithm": {"name": spec.algorithm.name, "class": type(algorithm).__name__,
+                      "pop_size": int(algorithm.pop_size),
+                      "n_ref_dirs": _n_ref_dirs(algorithm)},
+        "evaluation": {"backend": evaluation.backend, "workers": evaluation.workers,
+                       "chunk_size": evaluation.chunk_size},
+        "n_var": int(problem.n_var),
+        "n_gen": int(recorder.rows[-1]["n_gen"]) if recorder.rows else 0,
+        "n_evals": int(algorithm.evaluator.n_eval),
+        "wall_time_s": run["wall_time_s"],
+        "problem_build_s": round(build_s, 3),
+        "resumed_at_generation": run["resumed_at"],
+        "hypervolume": {"lower": _list(recorder.lower), "upper": _list(recorder.upper),
+                        "reference_point": [_HV_REFERENCE] * int(problem.n_obj),
+                        "note": "objectives as minimised, scaled by the bounds of "
+                                "generation 1"},
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _n_ref_dirs(algorithm) -> int | None:
+    ref = getattr(algorithm, "ref_dirs", None)
+    return None if ref is None else int(len(ref))
+
+
+def _list(a) -> list | None:
+    return None if a is None else [float(v) for v in a]
+
+
+# -- algorithms ----------------------------------------------------------------------------
+def genome_operators(problem, crossover_prob: float = 0.9, prob_var: float | None = None
+                     ) -> dict[str, Any]:
+    """Sampling, crossover, mutation and repair of the problem's genome.
+
+    See :func:`fdnmoo.operators.composite.genome_operators`; duplicates are
+    eliminated unless the algorithm options say otherwise.
+    """
+    from ..operators.composite import genome_operators as operators_of
+
+    return operators_of(problem.genome, crossover_prob=crossover_prob, prob_var=prob_var)
+
+
+def reference_directions(n_obj: int, pop_size: int, n_partitions: int | None = None
+                         ) -> np.ndarray:
+    """Das-Dennis reference directions: the most partitions with at most ``pop_size``
+    directions (at least one partition), unless ``n_partitions`` is given."""
+    from pymoo.util.ref_dirs import get_reference_directions
+
+    if n_partitions is None:
+        n_partitions = 1
+        while comb(n_partitions + 1 + n_obj - 1, n_obj - 1) <= pop_size:
+            n_partitions += 1
+    return get_reference_directions("das-dennis", n_obj, n_partitions=n_partitions)
+
+
+def build_algorithm(spec: AlgorithmSpec, problem, operators: dict[str, Any] | None = None,
+                    source: str = "<spec>"):
+    """The pymoo algorithm of ``spec`` with the genome's operators.
+
+    Parameters
+    ----------
+    spec : AlgorithmSpec
+    problem : pymoo Problem
+        Needed for ``n_obj`` (reference directions) and the genome.
+    operators : dict, optional
+        ``sampling``/``crossover``/``mutation``/``repair`` (default:
+        :func:`genome_operators`).
+    source : str
+        Spec file named in errors.
+    """
+    cls = algorithm_class(spec.name)
+    options = dict(spec.options)
+    operator_options = {k: options.pop(k) for k in ("crossover_prob", "prob_var")
+                        if k in options}
+    ops = genome_operators(problem, **operator_options) if operators is None \
+        else dict(operators)
+    if spec.name == "moead":  # sets its own (no) duplicate elimination
+        ops.pop("eliminate_duplicates", None)
+    kwargs: dict[str, Any] = {**ops}
+    if spec.name == "moead" and problem.n_ieq_constr:
+        names = ", ".join(getattr(problem, "constraint_names", []) or ["some"])
+        raise SpecError(source, "algorithm.name", f"pymoo's moead handles no constraints and "
+                        f"this problem has {problem.n_ieq_constr} ({names}); choose another "
+                        f"algorithm")
+    if spec.name in REF_DIR_ALGORITHMS:
+        ref_dirs = reference_directions(problem.n_obj, spec.pop_size,
+                                        options.pop("n_partitions", None))
+        kwargs["ref_dirs"] = ref_dirs
+        if spec.name in ("nsga3", "unsga3", "rvea"):
+            kwargs["pop_size"] = max(spec.pop_size, len(ref_dirs))
+        # moead and ctaea: one individual per direction
+    else:
+        kwargs["pop_size"] = spec.pop_size
+    if "ref_points" in options:
+        options["ref_points"] = np.asarray(options["ref_points"], dtype=float)
+    if "weights" in options:
+        options["weights"] = np.asarray(options["weights"], dtype=float)
+    kwargs.update(options)
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        raise SpecError(source, "algorithm", f"{spec.name}: {exc}") from None
+
+
+# -- the resumable loop --------------------------------------------------------------------
+class HistoryRecorder(Callback):
+    """pymoo callback recording one row per generation.
+
+    Columns: ``n_gen``, ``n_eval``, ``seconds`` (of the generation),
+    ``feasible_share``, ``n_front`` (feasible non-dominated),
+    ``hypervolume`` (moocore, feasible solutions, objectives as minimised and
+    scaled to [0, 1] by the bounds of generation 1, reference point 1.1) and
+    per objective ``<name>_best``, ``<name>_q25``, ``<name>_median``,
+    ``<name>_q75`` over the population in the objective's own sign
+    (maximised objectives are reported as maxima).
+
+    Parameters
+    ----------
+    names : list of str
+        Objective names (columns of F).
+    signs : array of +1/-1
+        Factor from minimised F to the objective's own sign.
+    """
+
+    def __init__(self, names: list[str], signs: np.ndarray) -> None:
+        super().__init__()
+        self.names = list(names)
+        self.signs = np.asarray(signs, dtype=float)
+        self.rows: list[dict[str, float]] = []
+        self.lower: np.ndarray | None = None
+        self.upper: np.ndarray | None = None
+        self._tick = time.perf_counter()
+
+    def mark(self) -> None:
+        """Start timing the next generation now (called on start and resume)."""
+        self._tick = time.perf_counter()
+
+    def notify(self, algorithm) -> None:
+        F = np.asarray(algorithm.pop.get("F"), dtype=float)
+        cv = np.asarray(algorithm.pop.get("CV"), dtype=float).reshape(len(F), -1)[:, 0]
+        feasible = (cv <= 0) & np.all(np.isfinite(F), axis=1)
+        if self.lower is None:
+            finite = F[np.all(np.isfinite(F), axis=1)]
+            self.lower = finite.min(axis=0) if len(finite) else np.zeros(F.shape[1])
+            self.upper = finite.max(axis=0) if len(finite) else np.ones(F.shape[1])
+        now = time.perf_counter()
+        row = {"n_gen": int(algorithm.n_iter), "n_eval": int(algorithm.evaluator.n_eval),
+               "seconds": now - self._tick, "feasible_share": float(feasible.mean()),
+               "n_front": int(_front_size(F[feasible])),
+               "hypervolume": self.hypervolume(F[feasible])}
+        self._tick = now
+        own = F * self.signs
+        for j, name in enumerate(self.names):
+            col = own[:, j]
+            best = np.nanmin(col) if self.signs[j] > 0 else np.nanmax(col)
+            q25, med, q75 = np.nanpercentile(col, [25, 50, 75])
+            row.update({f"{name}_best": best, f"{name}_q25": q25, f"{name}_median": med,
+                        f"{name}_q75": q75})
+        self.rows.append(row)
+
+    def hypervolume(self, F: np.ndarray) -> float:
+        """Hypervolume of minimised objectives ``F`` on the fixed normalisation."""
+        import moocore
+
+        if len(F) == 0 or self.lower is None:
+            return 0.0
+        span = np.where(self.upper > self.lower, self.upper - self.lower, 1.0)
+        Z = (F - self.lower) / span
+        Z = Z[np.all(Z < _HV_REFERENCE, axis=1)]
+        if len(Z) == 0:
+            return 0.0
+        return float(moocore.hypervolume(Z, ref=np.full(F.shape[1], _HV_REFERENCE)))
+
+    def table(self) -> pd.DataFrame:
+        """The history as a DataFrame (one row per generation)."""
+        return pd.DataFrame(self.rows)
+
+
+def _front_size(F: np.ndarray) -> int:
+    if len(F) == 0:
+        return 0
+    from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+    return len(NonDominatedSorting().do(F, only_non_dominated_front=True))
+
+
+def objective_signs(problem) -> tuple[list[str], np.ndarray]:
+    """Objective names and the factor from minimised F to each objective's own sign."""
+    names = list(getattr(problem, "objective_names", None)
+                 or [f"f{j + 1}" for j in range(problem.n_obj)])
+    try:
+        from ..objectives import OBJECTIVES
+    except ImportError:  # pragma: no cover - objectives registry missing
+        OBJECTIVES = {}
+    signs = np.array([-1.0 if name in OBJECTIVES and OBJECTIVES[name].sense == "max" else 1.0
+                      for name in names])
+    return names, signs
+
+
+def optimise(problem, algorithm, *, n_gen: int, seed: int, out_dir: str | Path,
+             run_hash: str = "", progress: bool = True, after_generation=None
+             ) -> tuple[Any, dict]:
+    """Run ``algorithm`` on ``problem`` for ``n_gen`` generations with checkpoints.
+
+    Parameters
+    ----------
+    problem, algorithm
+        A pymoo problem and a fresh (not set up) algorithm. Ignored in favour of
+        the checkpointed state when ``out_dir`` holds a checkpoint of the same
+        ``run_hash``.
+    n_gen, seed : int
+    out_dir : path
+        Receives ``checkpoint.pkl`` and ``history.csv`` after every generation.
+    run_hash : str
+        Identity of the run; a checkpoint of another run is refused.
+    progress : bool
+        tqdm bar over generations.
+    after_generation : callable, optional
+        Called with the algorithm after each checkpoint (tests use it to
+        simulate a kill).
+
+    Returns
+    -------
+    algorithm
+        The finished algorithm (``algorithm.callback`` is the
+        :class:`HistoryRecorder`).
+    run : dict
+        ``wall_time_s`` (over all sessions) and ``resumed_at`` (generations at
+        which earlier sessions stopped).
+    """
+    from tqdm.auto import tqdm
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    state = load_checkpoint(out / CHECKPOINT, problem, run_hash)
+    if state is None:
+        names, signs = objective_signs(problem)
+        algorithm.setup(problem, termination=("n_gen", int(n_gen)), seed=int(seed),
+                        callback=HistoryRecorder(names, signs))
+        wall_before, resumed_at = 0.0, []
+    else:
+        algorithm = state["algorithm"]
+        wall_before = state["wall_time_s"]
+        resumed_at = state["resumed_at"] + [len(algorithm.callback.rows)]
+    recorder: HistoryRecorder = algorithm.callback
+    recorder.mark()
+    t0 = time.perf_counter()
+    done = len(recorder.rows)
+    with tqdm(total=int(n_gen), initial=done, disable=not progress, unit="gen",
+              desc="generations", dynamic_ncols=True) as bar:
+        while algorithm.has_next():
+            algorithm.next()
+            wall = wall_before + time.perf_counter() - t0
+            save_checkpoint(out / CHECKPOINT, algorithm, problem, run_hash=run_hash,
+                            wall_time_s=wall, resumed_at=resumed_at)
+            _write_csv(recorder.table(), out / "history.csv")
+            row = recorder.rows[-1]
+            bar.update(len(recorder.rows) - bar.n)
+            bar.set_postfix(hv=f"{row['hypervolume']:.4g}",
+                            feasible=f"{row['feasible_share']:.0%}", refresh=False)
+            if after_generation is not None:
+                after_generation(algorithm)
+    wall = wall_before + time.perf_counter() - t0
+    if not recorder.rows or not (out / "history.csv").exists():
+        _write_csv(recorder.table(), out / "history.csv")
+    return algorithm, {"wall_time_s": round(wall, 3), "resumed_at": resumed_at}
+
+
+# -- checkpoints ---------------------------------------------------------------------------
+def _pickler_class() -> type:
+    # cloudpickle: some pymoo algorithms (CTAEA) keep closures in their state
+    try:
+        import cloudpickle
+    except ImportError:  # joblib (a dependency) vendors it
+        from joblib.externals import cloudpickle
+
+    class _Pickler(cloudpickle.Pickler):
+        """Pickles the algorithm with the (rebuildable) problem left out."""
+
+        def __init__(self, file, problem) -> None:
+            super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+            self._problem = problem
+
+        def persistent_id(self, obj: Any) -> str | None:
+            return "problem" if obj is self._problem else None
+
+    return _Pickler
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file, problem) -> None:
+        super().__init__(file)
+        self._problem = problem
+
+    def persistent_load(self, pid: Any) -> Any:
+        if pid == "problem":
+            return self._problem
+        raise pickle.UnpicklingError(f"unknown persistent id {pid!r}")
+
+
+def save_checkpoint(path: str | Path, algorithm, problem, *, run_hash: str,
+                    wall_time_s: float, resumed_at: list[int]) -> None:
+    """Atomically write the algorithm state (without the problem) to ``path``."""
+    buffer = io.BytesIO()
+    _pickler_class()(buffer, problem).dump({
+        "format": _CHECKPOINT_FORMAT, "run_hash": run_hash, "algorithm": algorithm,
+        "wall_time_s": wall_time_s, "resumed_at": list(resumed_at)})
+    _atomic_write(Path(path), buffer.getvalue())
+
+
+def load_checkpoint(path: str | Path, problem, run_hash: str) -> dict | None:
+    """The checkpointed state at ``path`` with ``problem`` re-attached, or None.
+
+    Raises
+    ------
+    SpecError
+        The checkpoint belongs to another run (different spec) or is unreadable.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        with path.open("rb") as fh:
+            state = _Unpickler(fh, problem).load()
+    except Exception as exc:  # truncated or from an incompatible version
+        raise SpecError(str(path), "", f"unreadable checkpoint ({type(exc).__name__}: "
+                        f"{exc}); delete it to start afresh") from None
+    if state.get("format") != _CHECKPOINT_FORMAT or state.get("run_hash") != run_hash:
+        raise SpecError(str(path), "", "checkpoint of another run (spec, algorithm or seed "
+                        "differ); choose another output folder or delete it")
+    return state
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _write_csv(table: pd.DataFrame, path: Path) -> None:
+    _atomic_write(path, table.to_csv(index=False).encode())

@@ -1,0 +1,493 @@
+"""Experiment specs: a YAML file parsed into frozen dataclasses.
+
+A spec names a case, a planning problem, an algorithm, a seed, how to
+evaluate and where to write results::
+
+    case: ieee33                 # built-in name or path of a case file
+    case_params: {}              # parameters of a generated case (synthetic)
+    problem:
+      preset: joint              # see fdnmoo.problems.planning.PRESETS
+      stages: 3
+      profile: daily             # daily | peak | levels
+      days: 1                    # typical days of the daily profile (default all 4)
+      samples: 10                # load/PV samples per time slot
+      objectives: [total_cost, operational_adaptability]
+      constraints: []            # registry names; omitted: the preset's
+      options: {w1: 0.5}         # objective options (weights)
+      scenario_seed: 0           # seed of the scenario samples
+    algorithm:
+      name: nsga2                # see ALGORITHMS
+      pop_size: 40
+      n_gen: 20
+      eliminate_duplicates: true # any other option of the pymoo class
+    seed: 1                      # seed of the algorithm
+    evaluation: {backend: joblib, workers: 2}
+    output: results/quickstart
+
+Unknown keys and values of the wrong type are rejected with a
+:class:`SpecError` naming the file and the key. The scenario seed is separate
+from the algorithm seed so that runs with different seeds solve the same
+problem (common random numbers).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import importlib
+import inspect
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["ALGORITHMS", "REF_DIR_ALGORITHMS", "AlgorithmSpec", "EvaluationSpec",
+           "ExperimentSpec", "ProblemSpec", "SpecError", "algorithm_class",
+           "algorithm_options", "load_spec", "parse_spec"]
+
+#: Algorithm names accepted in ``algorithm.name`` -> (module, class) in pymoo.
+ALGORITHMS: dict[str, tuple[str, str]] = {
+    "nsga2": ("pymoo.algorithms.moo.nsga2", "NSGA2"),
+    "rnsga2": ("pymoo.algorithms.moo.rnsga2", "RNSGA2"),
+    "nsga3": ("pymoo.algorithms.moo.nsga3", "NSGA3"),
+    "unsga3": ("pymoo.algorithms.moo.unsga3", "UNSGA3"),
+    # the batch variant: one call evaluates all offspring (the loop-wise MOEAD
+    # would send one genome at a time to the evaluator)
+    "moead": ("pymoo.algorithms.moo.moead", "ParallelMOEAD"),
+    "smsemoa": ("pymoo.algorithms.moo.sms", "SMSEMOA"),
+    "agemoea": ("pymoo.algorithms.moo.age", "AGEMOEA"),
+    "agemoea2": ("pymoo.algorithms.moo.age2", "AGEMOEA2"),
+    "spea2": ("pymoo.algorithms.moo.spea2", "SPEA2"),
+    "rvea": ("pymoo.algorithms.moo.rvea", "RVEA"),
+    "ctaea": ("pymoo.algorithms.moo.ctaea", "CTAEA"),
+}
+
+#: Algorithms driven by reference directions (Das-Dennis, sized for n_obj).
+REF_DIR_ALGORITHMS = frozenset({"nsga3", "unsga3", "moead", "rvea", "ctaea"})
+
+# Constructor arguments the runner sets itself (never from YAML).
+_MANAGED = frozenset({
+    "pop_size", "ref_dirs", "sampling", "crossover", "mutation", "repair", "selection",
+    "survival", "mating", "decomposition", "termination", "callback", "seed", "evaluator",
+    "display", "output", "verbose", "save_history", "archive", "progress", "kwargs",
+    "advance_after_initial_infill"})
+# Types of options whose pymoo default (None) does not tell.
+_OPTION_TYPES = {"n_offsprings": int, "weights": list}
+# Options the runner interprets before constructing the algorithm: Das-Dennis
+# partitions, and the genome operators' crossover and per-gene mutation probabilities.
+_REF_DIR_OPTIONS = {"n_partitions": int}
+_OPERATOR_OPTIONS = {"crossover_prob": float, "prob_var": float}
+
+_TOP_KEYS = ("case", "case_params", "problem", "algorithm", "seed", "evaluation", "output",
+             "description")
+_PROBLEM_KEYS = ("preset", "stages", "profile", "days", "samples", "objectives",
+                 "constraints", "options", "scenario_seed")
+_EVALUATION_KEYS = ("backend", "workers", "chunk_size")
+
+
+class SpecError(ValueError):
+    """A spec file (or dict) that cannot be used; the message names file and key."""
+
+    def __init__(self, source: str, key: str, message: str) -> None:
+        self.source, self.key = source, key
+        where = f"{source}: {key}" if key else source
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class ProblemSpec:
+    """The ``problem:`` section (``None``: the preset's default)."""
+
+    preset: str = "joint"
+    stages: int | None = None
+    profile: str | None = None
+    days: int | None = None
+    samples: int = 1
+    objectives: tuple[str, ...] | None = None
+    constraints: tuple[str, ...] | None = None
+    options: tuple[tuple[str, Any], ...] = ()
+    scenario_seed: int = 0
+
+
+@dataclass(frozen=True)
+class AlgorithmSpec:
+    """The ``algorithm:`` section; ``options`` are further constructor arguments."""
+
+    name: str = "nsga2"
+    pop_size: int = 100
+    n_gen: int = 100
+    options: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class EvaluationSpec:
+    """The ``evaluation:`` section (see :class:`fdnmoo.evaluation.Evaluator`)."""
+
+    backend: str = "serial"
+    workers: int = 1
+    chunk_size: int | None = None
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """A parsed experiment spec (see the module docstring).
+
+    Attributes
+    ----------
+    source : str
+        File the spec came from (for messages and run metadata).
+    """
+
+    case: str
+    problem: ProblemSpec = field(default_factory=ProblemSpec)
+    algorithm: AlgorithmSpec = field(default_factory=AlgorithmSpec)
+    seed: int = 1
+    evaluation: EvaluationSpec = field(default_factory=EvaluationSpec)
+    output: str | None = None
+    case_params: tuple[tuple[str, Any], ...] = ()
+    description: str = ""
+    source: str = "<spec>"
+
+    def problem_config(self):
+        """The :class:`~fdnmoo.problems.planning.ProblemConfig` of this spec."""
+        from ..problems.planning import ProblemConfig
+
+        p = self.problem
+        try:
+            return ProblemConfig(case=self.case, preset=p.preset, n_stages=p.stages,
+                                 profile=p.profile, n_days=p.days, n_samples=p.samples,
+                                 objectives=p.objectives, constraints=p.constraints,
+                                 seed=p.scenario_seed, case_params=self.case_params,
+                                 options=p.options)
+        except (KeyError, ValueError) as exc:
+            message = exc.args[0] if exc.args else str(exc)
+            raise SpecError(self.source, "problem", str(message)) from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as plain data (YAML/JSON-able), as it would be written."""
+        p, a, e = self.problem, self.algorithm, self.evaluation
+        problem = {k: v for k, v in (
+            ("preset", p.preset), ("stages", p.stages), ("profile", p.profile),
+            ("days", p.days), ("samples", p.samples),
+            ("objectives", list(p.objectives) if p.objectives is not None else None),
+            ("constraints", list(p.constraints) if p.constraints is not None else None),
+            ("options", dict(p.options)), ("scenario_seed", p.scenario_seed)) if v is not None}
+        return {"case": self.case, "case_params": dict(self.case_params), "problem": problem,
+                "algorithm": {"name": a.name, "pop_size": a.pop_size, "n_gen": a.n_gen,
+                              **dict(a.options)},
+                "seed": self.seed,
+                "evaluation": {"backend": e.backend, "workers": e.workers,
+                               "chunk_size": e.chunk_size},
+                "output": self.output, "description": self.description}
+
+    @property
+    def run_hash(self) -> str:
+        """Hash of what determines the results: problem, algorithm and seed.
+
+        Evaluation backend, workers and output folder do not change results and
+        are left out, so a run may be resumed with other workers.
+        """
+        d = self.to_dict()
+        payload = {k: d[k] for k in ("case", "case_params", "problem", "algorithm", "seed")}
+        text = json.dumps(payload, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def output_dir(self) -> Path:
+        """``output`` or ``results/<spec file stem>`` (relative to the working directory)."""
+        if self.output:
+            return Path(self.output)
+        stem = Path(self.source).stem if self.source and not self.source.startswith("<") \
+            else "experiment"
+        return Path("results") / stem
+
+
+# -- loading ----------------------------------------------------------------------------
+def load_spec(path: str | Path) -> ExperimentSpec:
+    """Read and validate a YAML spec file.
+
+    Raises
+    ------
+    SpecError
+        Missing or unreadable file, invalid YAML, unknown key, wrong type or
+        unknown name; the message starts with ``<file>: <key>:``.
+    """
+    import yaml
+
+    path = Path(path)
+    source = str(path)
+    if not path.is_file():
+        raise SpecError(source, "", "no such spec file")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "yaml"
+        raise SpecError(source, where, f"invalid YAML ({getattr(exc, 'problem', exc)})") from None
+    return parse_spec(data, source=source, base_dir=path.parent)
+
+
+def parse_spec(data: Any, source: str = "<spec>", base_dir: str | Path | None = None
+               ) -> ExperimentSpec:
+    """Validate plain data (a parsed YAML mapping) into an :class:`ExperimentSpec`.
+
+    Parameters
+    ----------
+    data : dict
+    source : str
+        Name used in error messages.
+    base_dir : path, optional
+        Directory relative case paths are resolved against (the spec's folder)
+        when the case is not a built-in name.
+    """
+    check = _Checker(source)
+    data = check.mapping(data, "", _TOP_KEYS)
+    if "case" not in data:
+        raise SpecError(source, "case", "missing (a built-in case name or a case file path)")
+    case = _resolve_case(check.string(data["case"], "case"), base_dir, source)
+    case_params = check.mapping(data.get("case_params", {}) or {}, "case_params", None)
+    problem = _problem(check, data.get("problem", {}) or {})
+    algorithm = _algorithm(check, data.get("algorithm", {}) or {})
+    evaluation = _evaluation(check, data.get("evaluation", {}) or {})
+    seed = check.integer(data.get("seed", 1), "seed", minimum=0)
+    output = data.get("output")
+    output = None if output is None else check.string(output, "output")
+    description = check.string(data.get("description", "") or "", "description")
+    return ExperimentSpec(case=case, problem=problem, algorithm=algorithm, seed=seed,
+                          evaluation=evaluation, output=output,
+                          case_params=tuple(sorted(case_params.items())),
+                          description=description, source=source)
+
+
+def _resolve_case(case: str, base_dir: str | Path | None, source: str) -> str:
+    from ..cases import available_cases
+
+    if case in available_cases():
+        return case
+    path = Path(case)
+    if not path.is_absolute() and base_dir is not None and (Path(base_dir) / path).is_file():
+        return str(Path(base_dir) / path)
+    if path.is_file():
+        return case
+    raise SpecError(source, "case", f"unknown case {case!r}; available cases are "
+                    f"{', '.join(available_cases())} (or give the path of a case file)")
+
+
+def _problem(check: "_Checker", data: Any) -> ProblemSpec:
+    from ..objectives import CONSTRAINTS, OBJECTIVES
+
+    data = check.mapping(data, "problem", _PROBLEM_KEYS)
+    presets = _presets()
+    preset = check.string(data.get("preset", "joint"), "problem.preset")
+    if presets is not None and preset not in presets:
+        raise SpecError(check.source, "problem.preset",
+                        f"unknown preset {preset!r}; presets are {', '.join(presets)}")
+    stages = data.get("stages")
+    profile = data.get("profile")
+    days = data.get("days")
+    objectives = data.get("objectives")
+    constraints = data.get("constraints")
+    if objectives is not None:
+        objectives = check.names(objectives, "problem.objectives", OBJECTIVES, min_len=1)
+    if constraints is not None:
+        constraints = check.names(constraints, "problem.constraints", CONSTRAINTS, min_len=0)
+    return ProblemSpec(
+        preset=preset,
+        stages=None if stages is None else check.integer(stages, "problem.stages", minimum=1),
+        profile=None if profile is None else check.choice(profile, "problem.profile",
+                                                          ("daily", "peak", "levels")),
+        days=None if days is None else check.integer(days, "problem.days", minimum=1),
+        samples=check.integer(data.get("samples", 1), "problem.samples", minimum=1),
+        objectives=objectives, constraints=constraints,
+        options=tuple(sorted(check.mapping(data.get("options", {}) or {}, "problem.options",
+                                           None).items())),
+        scenario_seed=check.integer(data.get("scenario_seed", 0), "problem.scenario_seed",
+                                    minimum=0))
+
+
+def _presets() -> dict | None:
+    try:
+        from ..problems.planning import PRESETS
+    except ImportError:  # problems not importable: the problem config will say why
+        return None
+    return PRESETS
+
+
+def _algorithm(check: "_Checker", data: Any) -> AlgorithmSpec:
+    data = check.mapping(data, "algorithm", None)
+    name = check.choice(data.get("name", "nsga2"), "algorithm.name", tuple(ALGORITHMS))
+    pop_size = check.integer(data.get("pop_size", 100), "algorithm.pop_size", minimum=2)
+    n_gen = check.integer(data.get("n_gen", 100), "algorithm.n_gen", minimum=1)
+    allowed = algorithm_options(name)
+    options = {}
+    for key, value in data.items():
+        if key in ("name", "pop_size", "n_gen"):
+            continue
+        where = f"algorithm.{key}"
+        if key not in allowed:
+            known = ["name", "pop_size", "n_gen", *sorted(allowed)]
+            raise SpecError(check.source, where,
+                            f"unknown option of {name}{_did_you_mean(key, known)}; options are "
+                            f"{', '.join(known)}")
+        options[key] = check.typed(value, where, allowed[key])
+    if name == "rnsga2" and "ref_points" not in options:
+        raise SpecError(check.source, "algorithm.ref_points",
+                        "rnsga2 needs reference points (a list of objective vectors in "
+                        "minimised form: maximised objectives negated)")
+    return AlgorithmSpec(name=name, pop_size=pop_size, n_gen=n_gen,
+                         options=tuple(sorted(options.items())))
+
+
+def _evaluation(check: "_Checker", data: Any) -> EvaluationSpec:
+    from ..evaluation import BACKENDS
+
+    data = check.mapping(data, "evaluation", _EVALUATION_KEYS)
+    chunk = data.get("chunk_size")
+    return EvaluationSpec(
+        backend=check.choice(data.get("backend", "serial"), "evaluation.backend", BACKENDS),
+        workers=check.integer(data.get("workers", 1), "evaluation.workers", minimum=1),
+        chunk_size=None if chunk is None else check.integer(chunk, "evaluation.chunk_size",
+                                                            minimum=1))
+
+
+# -- algorithm options ----------------------------------------------------------------------
+def algorithm_class(name: str) -> type:
+    """The pymoo class behind an algorithm name of :data:`ALGORITHMS`."""
+    module, cls = ALGORITHMS[name]
+    return getattr(importlib.import_module(module), cls)
+
+
+def algorithm_options(name: str) -> dict[str, Any]:
+    """Options a spec may set for algorithm ``name``: option -> expected type.
+
+    ``crossover_prob`` and ``prob_var`` (of the genome operators),
+    ``n_partitions`` (reference-direction algorithms), and the keyword
+    arguments of the pymoo class and of the bases it forwards ``**kwargs`` to,
+    minus those the runner sets (operators, reference directions,
+    termination, seed, ...) and those taking objects. The type is that of the
+    default (``None`` for no default or a ``None`` default: any plain value).
+    """
+    options: dict[str, Any] = dict(_OPERATOR_OPTIONS)
+    if name in REF_DIR_ALGORITHMS:
+        options.update(_REF_DIR_OPTIONS)
+    for cls in algorithm_class(name).__mro__:
+        init = cls.__dict__.get("__init__")
+        if init is None:
+            continue
+        params = inspect.signature(init).parameters
+        for p in params.values():
+            if p.name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                continue
+            if p.name in options or p.name in _MANAGED:
+                continue
+            default = p.default
+            if default is inspect.Parameter.empty or default is None:
+                options[p.name] = _OPTION_TYPES.get(p.name)
+            elif isinstance(default, (bool, int, float, str)):
+                options[p.name] = type(default)
+            elif p.name == "eliminate_duplicates":
+                options[p.name] = bool
+        if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+            break
+    options.pop("ref_points", None)
+    if name == "rnsga2":
+        options["ref_points"] = list
+    return options
+
+
+# -- checking plain data ---------------------------------------------------------------------
+class _Checker:
+    """Type checks on parsed YAML values; errors name ``source`` and the key."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, message: str) -> SpecError:
+        return SpecError(self.source, key, message)
+
+    def mapping(self, value: Any, key: str, allowed: tuple[str, ...] | None) -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(key or "spec", f"expected a mapping, got {_kind(value)}")
+        for k in value:
+            if not isinstance(k, str):
+                raise self.fail(_join(key, str(k)), "keys must be strings")
+            if allowed is not None and k not in allowed:
+                raise self.fail(_join(key, k), f"unknown key{_did_you_mean(k, allowed)}; "
+                                f"allowed keys are {', '.join(allowed)}")
+        return value
+
+    def string(self, value: Any, key: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(key, f"expected a string, got {_kind(value)}")
+        return value
+
+    def integer(self, value: Any, key: str, minimum: int | None = None) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(key, f"expected an integer, got {_kind(value)}")
+        if minimum is not None and value < minimum:
+            raise self.fail(key, f"must be >= {minimum}, got {value}")
+        return value
+
+    def choice(self, value: Any, key: str, choices: tuple[str, ...]) -> str:
+        value = self.string(value, key)
+        if value not in choices:
+            raise self.fail(key, f"unknown value {value!r}; choose one of {', '.join(choices)}")
+        return value
+
+    def names(self, value: Any, key: str, registry: Any, min_len: int) -> tuple[str, ...]:
+        if not isinstance(value, list) or len(value) < min_len:
+            raise self.fail(key, f"expected a list of names, got {_kind(value)}")
+        for i, item in enumerate(value):
+            self.string(item, f"{key}[{i}]")
+            if item not in registry:
+                raise self.fail(key, f"unknown {registry.kind} {item!r}; registered: "
+                                f"{', '.join(registry.names())}")
+        if len(set(value)) != len(value):
+            raise self.fail(key, "names must not repeat")
+        return tuple(value)
+
+    def typed(self, value: Any, key: str, expected: Any) -> Any:
+        if expected is None:
+            if isinstance(value, dict):
+                raise self.fail(key, "expected a plain value or a list, got a mapping")
+            return value
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        if expected is int and isinstance(value, bool):
+            raise self.fail(key, f"expected an integer, got {_kind(value)}")
+        if expected is float and isinstance(value, float) and not math.isfinite(value):
+            raise self.fail(key, f"expected a finite number, got {value}")
+        if not isinstance(value, expected):
+            raise self.fail(key, f"expected {_TYPE_WORDS.get(expected, expected.__name__)}, "
+                            f"got {_kind(value)}")
+        return value
+
+
+_TYPE_WORDS = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
+               list: "a list"}
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({value})"
+    if isinstance(value, (int, float)):
+        return f"a number ({value!r})"
+    if isinstance(value, str):
+        return f"a string ({value!r})"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _did_you_mean(key: str, known) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+

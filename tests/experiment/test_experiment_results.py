@@ -1,0 +1,92 @@
+"""Results folder of a (toy) run and the PNG figures."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from experiment_toy import ToyPlanning, toy_operators
+from fdnmoo.experiment import build_algorithm, optimise, write_results
+from fdnmoo.experiment.results import choose_compromise, collect_outcome, compact_plan_text
+from fdnmoo.experiment.spec import AlgorithmSpec
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def toy_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("toy_run")
+    problem = ToyPlanning()
+    algorithm = build_algorithm(AlgorithmSpec(pop_size=16, n_gen=4), problem,
+                                operators=toy_operators())
+    algorithm, _ = optimise(problem, algorithm, n_gen=4, seed=1, out_dir=out, progress=False)
+    outcome = collect_outcome(problem, algorithm)
+    outcome.metadata["seed"] = 1
+    written = write_results(out, outcome)
+    return out, outcome, written
+
+
+def test_pareto_csv(toy_run):
+    out, outcome, _ = toy_run
+    pareto = pd.read_csv(out / "pareto.csv", keep_default_na=False)
+    assert pareto.solution.tolist() == list(range(1, len(outcome.F) + 1))
+    assert {"total_cost", "structural_adaptability", "g_budget", "cv", "feasible",
+            "chosen", "plan_pv"} <= set(pareto.columns)
+    assert pareto.chosen.sum() == 1
+    # objectives in their own sign and equal to the plan reports' values
+    for row, report in zip(pareto.itertuples(), outcome.reports):
+        assert row.total_cost == pytest.approx(report["objectives"]["total_cost"])
+        assert row.structural_adaptability == pytest.approx(
+            report["objectives"]["structural_adaptability"])
+        assert row.structural_adaptability > 0
+    genomes = pd.read_csv(out / "pareto_genomes.csv")
+    np.testing.assert_array_equal(genomes.drop(columns="solution").to_numpy(), outcome.X)
+
+
+def test_plans_costs_history_and_run_json(toy_run):
+    out, outcome, _ = toy_run
+    for k in range(1, len(outcome.F) + 1):
+        plan = pd.read_csv(out / "plans" / f"solution_{k}.csv")
+        assert list(plan.columns) == ["stage", "item", "where", "size", "built_in_stage"]
+        costs = pd.read_csv(out / "plans" / f"solution_{k}_costs.csv", index_col=0)
+        assert costs.total.sum() == pytest.approx(outcome.reports[k - 1]["objectives"]
+                                                  ["total_cost"])
+    history = pd.read_csv(out / "history.csv")
+    assert history.n_gen.tolist() == [1, 2, 3, 4]
+    run = json.loads((out / "run.json").read_text())
+    assert run["seed"] == 1 and run["n_pareto"] == len(outcome.F)
+    assert [o["sense"] for o in run["objectives"]] == ["min", "max"]
+    assert run["objectives"][0]["unit"] == "currency (NPV)"
+    assert 1 <= run["chosen_solution"] <= len(outcome.F)
+    population = pd.read_csv(out / "population.csv")
+    assert len(population) == 16 and (population.structural_adaptability > 0).all()
+
+
+def test_plots_are_pngs(toy_run):
+    out, _, written = toy_run
+    for name in ("pareto.png", "convergence.png"):
+        assert (out / name).read_bytes()[:8] == PNG
+    assert "network_plot" not in written  # no grid given
+
+
+def test_compact_plan_text_merges_stages():
+    table = pd.DataFrame([
+        {"stage": 1, "item": "pv", "where": "bus 7", "size": "0.5 MW"},
+        {"stage": 2, "item": "pv", "where": "bus 7", "size": "0.5 MW"},
+        {"stage": 3, "item": "pv", "where": "bus 7", "size": "1 MW"},
+        {"stage": 2, "item": "pv", "where": "bus 12", "size": "0.3 MW"},
+        {"stage": 1, "item": "closed ties", "where": "[33, 35]", "size": ""},
+        {"stage": 2, "item": "closed ties", "where": "[33, 35]", "size": ""},
+    ])
+    texts = compact_plan_text(table)
+    assert texts["pv"] == "bus 7: s1-s2 0.5 MW, s3 1 MW; bus 12: s2 0.3 MW"
+    assert texts["closed ties"] == "[33, 35]: s1-s2"
+    assert compact_plan_text(table.iloc[:0]) == {}
+
+
+def test_choose_compromise_nearest_ideal():
+    F = np.array([[0.0, 10.0], [4.0, 4.0], [10.0, 0.0], [6.0, 6.0]])
+    assert choose_compromise(F) == 1

@@ -1,0 +1,96 @@
+"""``fdnmoo run``: errors as one line with exit code 2; a short seeded end-to-end run."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pandas as pd
+import pytest
+
+from fdnmoo.cli import main, run_cmd
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+TINY = """
+case: ieee33
+problem: {preset: joint, stages: 3, profile: peak, samples: 1}
+algorithm: {name: nsga2, pop_size: 8, n_gen: 2}
+seed: 11
+evaluation: {backend: serial}
+"""
+
+
+def _spec(tmp_path, text):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_missing_spec_file_exit_2(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "absent.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "absent.yaml: no such spec file" in err
+
+
+def test_unknown_key_exit_2_names_it(tmp_path, capsys):
+    path = _spec(tmp_path, TINY.replace("seed: 11", "seed: 11\nworkers: 2"))
+    assert main(["run", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "tiny.yaml: workers: unknown key" in err
+
+
+def test_quickstart_located_in_the_source_tree(monkeypatch, capsys):
+    path = run_cmd.quickstart_path()
+    assert path.name == "quickstart.yaml" and path.parent.name == "experiments"
+    monkeypatch.setattr(run_cmd, "QUICKSTART", path.parent / "absent.yaml")
+    assert main(["run"]) == 2
+    assert "absent.yaml not found" in capsys.readouterr().err
+
+
+def test_bad_workers_option_rejected(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["run", "x.yaml", "--workers", "0"])
+    assert exc.value.code == 2
+
+
+def test_tiny_run_writes_every_output(tmp_path, capsys):
+    pytest.importorskip("fdnmoo.problems.planning")
+    out = tmp_path / "out"
+    assert main(["run", str(_spec(tmp_path, TINY)), "--out", str(out), "--no-progress"]) == 0
+    assert str(out) in capsys.readouterr().out
+    pareto = pd.read_csv(out / "pareto.csv")
+    names = ["total_cost", "operational_adaptability", "pv_uneven_degree",
+             "structural_adaptability"]
+    assert list(pareto.columns[1:5]) == names and len(pareto) >= 1
+    assert any(c.startswith("plan_") for c in pareto.columns)
+    for k in pareto.solution:
+        assert (out / "plans" / f"solution_{k}.csv").is_file()
+        assert (out / "plans" / f"solution_{k}_costs.csv").is_file()
+    assert pd.read_csv(out / "history.csv").n_gen.tolist() == [1, 2]
+    run = json.loads((out / "run.json").read_text())
+    assert run["seed"] == 11 and run["n_evals"] >= 8 and run["wall_time_s"] > 0
+    assert {"fdnmoo", "pymoo", "numpy", "pandapower"} <= set(run["versions"])
+    assert run["spec"]["algorithm"]["pop_size"] == 8 and len(run["config_hash"]) == 16
+    k = run["chosen_solution"]
+    for png in ("pareto.png", "convergence.png", f"network_solution_{k}.png"):
+        assert (out / png).read_bytes()[:8] == PNG
+
+
+def test_workers_switch_a_serial_spec_to_joblib(tmp_path, monkeypatch):
+    import fdnmoo.experiment as experiment
+
+    seen = {}
+
+    def fake_run(spec, out_dir, workers, backend, progress):
+        seen.update(workers=workers, backend=backend)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(experiment, "run_experiment", fake_run)
+    path = _spec(tmp_path, TINY)
+    with pytest.raises(SystemExit):
+        main(["run", str(path), "--workers", "2"])
+    assert seen == {"workers": 2, "backend": "joblib"}
+    with pytest.raises(SystemExit):
+        main(["run", str(path), "--workers", "2", "--backend", "dask"])
+    assert seen == {"workers": 2, "backend": "dask"}
