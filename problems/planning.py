@@ -18,7 +18,10 @@ dg_siting          PV and SVC size per candidate bus & stage   energy_loss_mwh,
                                                                pv_hosting_mw
 sop_planning       SOP schemes and capacities over stages      total_cost,
                                                                operational_adaptability
-expansion          substations, lines (conductor, stage), PV   total_cost, eens_mwh
+expansion          substations, lines (conductor, stage), PV,  total_cost, eens_mwh
+                   DG (alternative, stage) where the case has
+                   candidates; profile "levels" if the case
+                   has load levels (md24), else "peak"
 joint              lines/switches + SOP + PV/SVC               the AA paper's four
 =================  ==========================================  =========================
 """
@@ -36,7 +39,7 @@ from pymoo.core.problem import Problem
 from ..cases import load_case
 from ..objectives import CONSTRAINTS, OBJECTIVES, Evaluated
 from ..planning import planning_grid
-from .encodings import DerBlock, LineBlock, SopBlock, SubstationBlock
+from .encodings import DerBlock, DgBlock, LineBlock, SopBlock, SubstationBlock
 from .genome import Genome
 
 __all__ = ["PRESETS", "Preset", "ProblemConfig", "PlanningProblem", "UNDEFINED"]
@@ -56,12 +59,24 @@ class Preset:
     blocks: Callable[[Any], list]  # case -> list of unbound gene blocks
     objectives: tuple[str, ...]
     constraints: tuple[str, ...] = ()
-    profile: str = "daily"
+    profile: str | Callable[[Any], str] = "daily"  # or case -> profile name
     n_stages: int | None = None  # None: the case's horizon
+
+    def profile_for(self, case) -> str:
+        """The preset's profile for ``case``."""
+        return self.profile(case) if callable(self.profile) else self.profile
 
 
 def _der_blocks(case, kinds=("pv", "svc")) -> list:
     return [DerBlock(kind) for kind in kinds if kind in case.candidates]
+
+
+def _dg_blocks(case) -> list:
+    return [DgBlock()] if len(case.candidates.get("dg", ())) else []
+
+
+def _levels_or_peak(case) -> str:
+    return "levels" if len(case.candidates.get("load_levels", ())) else "peak"
 
 
 PRESETS: dict[str, Preset] = {
@@ -77,9 +92,9 @@ PRESETS: dict[str, Preset] = {
         objectives=("total_cost", "operational_adaptability")),
     "expansion": Preset(
         blocks=lambda case: [SubstationBlock(), LineBlock(reconfigure=False, build=True)]
-        + _der_blocks(case, ("pv",)),
+        + _der_blocks(case, ("pv",)) + _dg_blocks(case),
         objectives=("total_cost", "eens_mwh"),
-        constraints=("budget", "unserved_energy"), profile="peak"),
+        constraints=("budget", "unserved_energy"), profile=_levels_or_peak),
     "joint": Preset(
         blocks=lambda case: [LineBlock(reconfigure=True, build=True), SopBlock()] + _der_blocks(case),
         objectives=("total_cost", "operational_adaptability", "pv_uneven_degree",
@@ -162,7 +177,7 @@ class ProblemConfig:
         n_stages = self.n_stages or preset.n_stages or case.horizon.n_stages
         grid = planning_grid(case)
         genome = Genome(preset.blocks(case)).bind(grid, n_stages)
-        batch = ScenarioBatch.build(grid, n_stages, profile=self.profile or preset.profile,
+        batch = ScenarioBatch.build(grid, n_stages, profile=self.profile or preset.profile_for(case),
                                     n_samples=self.n_samples, seed=self.seed, days=self.n_days)
         return PlanningProblem(self, grid=grid, genome=genome, batch=batch,
                                objectives=self.objectives or preset.objectives,

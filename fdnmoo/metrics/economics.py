@@ -49,7 +49,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..planning import DER_KINDS, Plan, PlanningGrid
+from ..planning import DER_KINDS, Plan, PlanningGrid, dg_type_rows
 
 __all__ = [
     "BREAKDOWN_COLUMNS",
@@ -69,8 +69,8 @@ __all__ = [
 ITEM_COLUMNS = ["kind", "stage", "where", "quantity", "unit", "unit_cost", "cost",
                 "lifetime_years", "om_per_year"]
 #: Columns of :func:`cost_breakdown` (besides the index ``stage``).
-BREAKDOWN_COLUMNS = ["investment", "om", "energy_loss", "pv_profit", "unserved_penalty",
-                     "violation_penalty", "total"]
+BREAKDOWN_COLUMNS = ["investment", "om", "energy_loss", "pv_profit", "dg_energy",
+                     "unserved_penalty", "violation_penalty", "total"]
 _CONVENTIONS = ("horizon", "lifetime")
 
 
@@ -180,7 +180,13 @@ def investment_items(grid: PlanningGrid, plan: Plan) -> pd.DataFrame:
       priced in the stage it is added; ``<kind>_site_per_site`` when a
       candidate bus first gets capacity (if the key exists); ESS energy
       capacity = power x the candidate's ``max_mwh / max_mw`` (fixed duration)
-      x ``ess_per_mwh``.
+      x ``ess_per_mwh``;
+    * **DG** (``plan.der["dg"]``, MVA): the alternative is the ``dg_types`` row
+      of the candidate's technology with that capacity
+      (:func:`~fdnmoo.planning.dg_type_rows`); capacity increase x its
+      ``investment_per_mva``, lifetime its ``lifetime_years``, no fixed O&M
+      (the energy cost is an operating term, ``dg_energy`` of
+      :func:`cost_breakdown`).
 
     Parameters
     ----------
@@ -337,9 +343,32 @@ def _sop_lines(grid, stage, device, connected, new, tie_pairs, xy) -> list[dict]
     return rows
 
 
+def _dg_items(grid: PlanningGrid, cap: np.ndarray) -> list[dict]:
+    table, types = grid.case.candidates.get("dg"), grid.case.candidates.get("dg_types")
+    if table is None or types is None or len(table) != cap.shape[1]:
+        raise ValueError(f"plan.der['dg'] has {cap.shape[1]} candidates, the case's dg table "
+                         f"{0 if table is None else len(table)} (and dg_types is needed)")
+    rows = []
+    type_rows = dg_type_rows(grid.case, cap)
+    previous = np.zeros(cap.shape[1])
+    for stage in range(1, cap.shape[0] + 1):
+        now = np.asarray(cap[stage - 1], dtype=float)
+        added = np.clip(now - previous, 0.0, None)
+        for i in np.flatnonzero(added > 0):
+            t = types.iloc[int(type_rows[stage - 1, i])]
+            rows.append(_item("dg", stage, f"bus {int(table.bus.iloc[i])} {t.technology} "
+                              f"alternative {int(t.alternative)}", added[i], "MVA",
+                              t.investment_per_mva, t.lifetime_years))
+        previous = np.maximum(previous, now)
+    return rows
+
+
 def _der_items(grid: PlanningGrid, plan: Plan) -> list[dict]:
     rows = []
     for kind, cap in plan.der.items():
+        if kind == "dg":
+            rows += _dg_items(grid, cap)
+            continue
         table = grid.case.candidates.get(kind)
         if table is None or len(table) != cap.shape[1]:
             raise ValueError(f"plan.der[{kind!r}] has {cap.shape[1]} candidates, the case's "
@@ -454,10 +483,25 @@ def _priced(energy_mwh: float, price: float | None, what: str, keys: str, case: 
     return energy_mwh * price
 
 
-def _yearly_operation(grid: PlanningGrid, ops, stage: int) -> dict[str, float]:
+def _dg_energy_cost(grid: PlanningGrid, plan: Plan, ops, stage: int, price: float | None) -> float:
+    """Yearly DG energy cost of a stage, net of the grid purchases the DG energy displaces."""
+    energy = getattr(ops, "dg_energy_mwh", None)
+    cap = plan.der.get("dg")
+    if energy is None or cap is None or np.size(energy) == 0:
+        return 0.0
+    e = np.asarray(energy[stage - 1], dtype=float)
+    rows = dg_type_rows(grid.case, cap[stage - 1])
+    unit = grid.case.candidates["dg_types"].energy_cost_per_mwh.to_numpy(float)
+    own = float(np.sum(np.where(rows >= 0, e * unit[np.maximum(rows, 0)], 0.0)))
+    return own - _priced(float(e.sum()), price, "DG energy (displaced grid purchases)",
+                         "prices.energy_per_mwh or candidates.load_levels", grid.case.name)
+
+
+def _yearly_operation(grid: PlanningGrid, ops, stage: int, plan: Plan | None = None
+                      ) -> dict[str, float]:
     """Yearly operating amounts of one stage (currency/yr, PV profit negative)."""
     if ops is None:
-        return {"energy_loss": 0.0, "pv_profit": 0.0, "unserved_penalty": 0.0,
+        return {"energy_loss": 0.0, "pv_profit": 0.0, "dg_energy": 0.0, "unserved_penalty": 0.0,
                 "violation_penalty": 0.0}
     prices = grid.case.economics.prices
     name = grid.case.name
@@ -479,6 +523,7 @@ def _yearly_operation(grid: PlanningGrid, ops, stage: int) -> dict[str, float]:
         "energy_loss": loss_cost,
         "pv_profit": -_priced(float(ops.pv_energy_mwh[i]), feed_in, "PV energy",
                               "prices.pv_feed_in_per_mwh or energy_per_mwh", name),
+        "dg_energy": 0.0 if plan is None else _dg_energy_cost(grid, plan, ops, stage, energy),
         "unserved_penalty": _priced(float(ops.unserved_energy_mwh[i]), unserved,
                                     "unserved energy", "prices.unserved_energy_per_mwh", name),
         "violation_penalty": _priced(float(ops.violation_energy_mwh[i]), violation,
@@ -506,6 +551,12 @@ def cost_breakdown(grid: PlanningGrid, plan: Plan, ops=None, *,
       weighted by duration x load factor^2; same annuity;
     * ``pv_profit`` (negative): ``ops.pv_energy_mwh`` x
       ``prices.pv_feed_in_per_mwh`` (default: the energy price);
+    * ``dg_energy``: sum over DG units of ``ops.dg_energy_mwh`` x the
+      alternative's ``energy_cost_per_mwh`` (fuel/O&M per MWh, md24) minus the
+      grid purchases that energy displaces, ``ops.dg_energy_mwh`` summed x the
+      energy price (as for PV: without it DG would only ever add cost, since
+      the energy bought at the substations is not a cost term); negative when
+      the DG is cheaper than the grid;
     * ``unserved_penalty``: ``ops.unserved_energy_mwh`` x
       ``prices.unserved_energy_per_mwh``;
     * ``violation_penalty``: ``ops.violation_energy_mwh`` x
@@ -551,7 +602,7 @@ def cost_breakdown(grid: PlanningGrid, plan: Plan, ops=None, *,
             investment = float(annual[mine].sum() * annuity_present_value(d, start, end))
         else:
             investment = float(cost[mine].sum() * present_value_factor(d, start))
-        yearly = _yearly_operation(grid, ops, s)
+        yearly = _yearly_operation(grid, ops, s, plan)
         annuity = annuity_present_value(d, start, stop)
         row = {"investment": investment, "om": om[s - 1] * annuity}
         row.update({k: v * annuity for k, v in yearly.items()})

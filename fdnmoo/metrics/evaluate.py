@@ -15,7 +15,7 @@ Conventions of the reductions
     * Yearly energy = sum over slots of ``slot_hours`` x the mean over samples.
     * Unserved: demand (loads + EV) at buses the topology does not supply, and
       all demand of a scenario whose power flow did not converge. Such a
-      scenario adds nothing to losses, PV, grid energy or violation energy.
+      scenario adds nothing to losses, PV, DG, grid energy or violation energy.
     * Violation energy: demand at supplied buses outside ``[v_min, v_max]``
       plus demand at buses downstream of a line above ``max_i_ka * df *
       parallel``; a bus counts once.
@@ -91,8 +91,8 @@ def evaluate_plans(grid: PlanningGrid, plans: Sequence[Plan], batch: ScenarioBat
             raise ValueError(f"plan {i} has {plan.n_stages} stages, the batch {batch.n_stages}")
     unc = grid.case.uncertainty
     limits = OperatingLimits(unc.v_min_pu, unc.v_max_pu, line_limits_ka(grid.net))
-    acc = _Accumulator.empty(len(plans), batch, engine, limits.i_limit_ka)
     layout = DerLayout.of(grid, batch.bus_labels)
+    acc = _Accumulator.empty(len(plans), batch, engine, limits.i_limit_ka, layout.bus["dg"].size)
     sop = [_sop_terminals(plan, batch) for plan in plans]
     rows_per_plan = batch.n_slots * batch.n_samples
     per_chunk = max(1, max_cells // (rows_per_plan * batch.n_bus))
@@ -156,7 +156,7 @@ class _Accumulator:
 
     @classmethod
     def empty(cls, n_plans: int, batch: ScenarioBatch, engine: BatchPowerFlow,
-              i_limit_ka: np.ndarray) -> "_Accumulator":
+              i_limit_ka: np.ndarray, n_dg: int = 0) -> "_Accumulator":
         n_s, n_t, n_b = batch.n_stages, batch.n_slots, batch.n_bus
         n_l = engine.branches.n_line
         n_r = engine.branches.root_pos.size
@@ -167,6 +167,7 @@ class _Accumulator:
             "i_max_ka": (n_t, n_l), "voltage_deviation_pu": (),
             "voltage_violation_probability": (n_b,), "current_violation_probability": (n_l,),
             "substation_peak_mva": (n_r,), "grid_energy_mwh": (), "slot_loss_mwh": (n_t,),
+            "dg_energy_mwh": (n_dg,),
         }
         return cls({k: np.full((n_plans, n_s) + s, np.nan) for k, s in shapes.items()},
                    i_limit_ka=i_limit_ka, n_rows=np.zeros(n_plans, np.int64),
@@ -207,6 +208,12 @@ class _Accumulator:
         a["unserved_energy_mwh"][index, s] = yearly(np.where(conv, lost, total))
         pv = (nd.pv_mw * tree.supplied[nd.pv_bus]).sum(axis=-1) if nd.pv_bus.size else np.zeros(shape)
         a["pv_energy_mwh"][index, s] = yearly(pv * conv)
+        if nd.dg_mw is not None and nd.dg_mw.shape[-1]:
+            dg = nd.dg_mw * tree.supplied[nd.dg_bus]  # (P, T, n_dg), the same in every sample
+            share_ok = conv.mean(axis=2)  # converged share of the samples per slot
+            a["dg_energy_mwh"][index, s] = ((dg * share_ok[..., None]) * h[None, :, None]).sum(axis=1)
+        else:
+            a["dg_energy_mwh"][index, s] = 0.0
         bad = violating_buses(point, tree, limits)
         a["violation_energy_mwh"][index, s] = yearly((demand * bad).sum(axis=1).reshape(shape) * conv)
         ext_p = np.nan_to_num(point.ext_grid_p_mw).sum(axis=-1).reshape(shape)

@@ -62,6 +62,10 @@ class OperationMetrics:
     slot_loss_mwh : ndarray, shape (n_stages, n_slots)
         The slots' parts of ``energy_loss_mwh`` (to price losses per time slot
         or load level).
+    dg_energy_mwh : ndarray, shape (n_stages, n_dg)
+        Expected yearly energy of every DG candidate (rows of ``candidates.dg``)
+        at supplied buses; per candidate because alternatives have their own
+        energy cost. None when the metrics were not computed with DG.
     """
 
     energy_loss_mwh: np.ndarray
@@ -84,6 +88,7 @@ class OperationMetrics:
     converged_share: float
     grid_energy_mwh: np.ndarray | None = None
     slot_loss_mwh: np.ndarray | None = None
+    dg_energy_mwh: np.ndarray | None = None
 
     @property
     def n_stages(self) -> int:

@@ -17,6 +17,16 @@ Storage (ESS)
     the slots where it is highest, the last slot of each run at part power, so
     the day is energy-balanced; a cyclic state of charge then stays within
     [0, E]. A one-slot day (profile "peak") leaves storage idle.
+DG (distributed generation, ``plan.der["dg"]`` in MVA, md24)
+    At unity power factor (``p = capacity * share``, ``q = 0``, so P never exceeds the
+    MVA rating), the same for every sample (:func:`dg_share`). Wind: ``share`` = the
+    alternative's power curve (``wind_power_curve``, kW, linear interpolation, 0 below
+    the first point, the last value above it) at the wind speed of the bus's zone
+    (``net.bus.zone``) in the slot's load level, divided by the curve's rated power
+    (its largest ``p_kw``). Slots are load levels only with profile ``"levels"``; for
+    any other profile every slot gets the mean share over the levels. Conventional
+    (dispatchable): ``share`` = the slot's load factor ``load_pu`` (full output at
+    the peak, following the load otherwise; at most 1 by construction).
 SVC
     A Q(V) droop on an estimate ``V`` of the voltage the SVC would see without
     its own output: capacitive ``cap * clip((1 - V) / (1 - v_min), 0, 1)``
@@ -42,11 +52,12 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..planning.grid import PlanningGrid
-from ..planning.plan import DER_KINDS, Plan
+from ..planning.plan import DER_KINDS, Plan, dg_type_rows
 from ..powerflow import BatchPowerFlow
 from ..scenarios.batch import ScenarioBatch
 
-__all__ = ["FeederTree", "DerLayout", "NetDemand", "ess_schedule", "svc_output", "net_demand"]
+__all__ = ["FeederTree", "DerLayout", "NetDemand", "ess_schedule", "svc_output", "net_demand",
+           "dg_share"]
 
 
 # --- linear view of a radial topology --------------------------------------------------
@@ -245,6 +256,50 @@ def svc_output(v_estimate: np.ndarray, capacity_mvar: np.ndarray, v_min_pu: floa
     return capacity_mvar * (up - down)
 
 
+def _wind_share(case, alternative: int, speed_m_s: np.ndarray) -> np.ndarray:
+    """Power-curve output per unit of rated power of wind alternative ``alternative``."""
+    curves = case.candidates.get("wind_power_curve")
+    curve = None if curves is None else curves[curves.alternative == alternative]
+    if curve is None or not len(curve):
+        raise ValueError(f"case {case.name!r} has no wind_power_curve for alternative {alternative}")
+    curve = curve.sort_values("speed_m_s")
+    v, p = curve.speed_m_s.to_numpy(float), curve.p_kw.to_numpy(float)
+    return np.interp(speed_m_s, v, p, left=0.0) / p.max()
+
+
+def dg_share(grid: PlanningGrid, batch: ScenarioBatch) -> np.ndarray:
+    """Output per unit of capacity of every DG candidate and ``dg_types`` row per slot.
+
+    Shape (n_dg, n_types, n_slots); the rule is in the module docstring. Rows
+    of another technology than the candidate's are 0.
+    """
+    case = grid.case
+    dg, types = case.candidates["dg"], case.candidates["dg_types"]
+    load_pu = batch.days.load_pu.ravel()
+    n_t = load_pu.size
+    out = np.zeros((len(dg), len(types), n_t))
+    tech = dg.technology.to_numpy(str)
+    levels = case.candidates.get("load_levels")
+    for j, (t, alt) in enumerate(zip(types.technology.astype(str), types.alternative.astype(int))):
+        mine = tech == t
+        if t == "conventional":
+            out[mine, j] = load_pu
+            continue
+        if t != "wind":
+            raise ValueError(f"unknown DG technology {t!r} (conventional or wind)")
+        speeds = case.candidates.get("wind_speed")
+        if speeds is None or levels is None or not len(levels):
+            raise ValueError(f"case {case.name!r}: wind DG needs wind_speed and load_levels tables")
+        order = np.sort(levels.level.to_numpy(np.int64))
+        zones = grid.net.bus.zone.reindex(dg.bus.to_numpy(np.int64)).astype(str).to_numpy()
+        table = speeds.pivot(index="zone", columns="level", values="speed_m_s")
+        is_levels = batch.days.names == tuple(f"level {v}" for v in order) and n_t == len(order)
+        for i in np.flatnonzero(mine):
+            share = _wind_share(case, alt, table.loc[zones[i], order].to_numpy(float))
+            out[i, j] = share if is_levels else share.mean()
+    return out
+
+
 # --- assembly ----------------------------------------------------------------------------
 
 @dataclass
@@ -265,6 +320,10 @@ class NetDemand:
         SVC output per candidate (+ = capacitive).
     ess_mw : ndarray, shape (P, T, n_ess)
         Storage charging power per candidate (+ = charging).
+    dg_mw : ndarray, shape (P, T, n_dg)
+        DG output per candidate (the same in every sample; unity power factor).
+    dg_bus : ndarray of int, shape (n_dg,)
+        Bus position of every DG candidate.
     """
 
     p_mw: np.ndarray
@@ -274,6 +333,8 @@ class NetDemand:
     pv_bus: np.ndarray
     svc_mvar: np.ndarray
     ess_mw: np.ndarray
+    dg_mw: np.ndarray | None = None
+    dg_bus: np.ndarray | None = None
 
 
 def net_demand(grid: PlanningGrid, plans: Sequence[Plan], batch: ScenarioBatch, stage: int,
@@ -297,6 +358,14 @@ def net_demand(grid: PlanningGrid, plans: Sequence[Plan], batch: ScenarioBatch, 
     else:
         demand = np.broadcast_to(load_p[None], (n_p, n_t, n_s, n_b))
     p = demand - pv_mw @ mat["pv"] if pv_mw.any() else demand.copy()
+    cap_dg = layout.capacities(plans, "dg", stage)  # (P, n_dg), MVA
+    dg = np.zeros((n_p, n_t, cap_dg.shape[1]))
+    if cap_dg.any():
+        rows = dg_type_rows(grid.case, cap_dg)
+        share = dg_share(grid, batch)  # (n_dg, n_types, T)
+        per = share[np.arange(cap_dg.shape[1])[None, :], np.maximum(rows, 0)]  # (P, n_dg, T)
+        dg = (cap_dg[:, :, None] * per).transpose(0, 2, 1)
+        p -= (dg @ mat["dg"])[:, :, None, :]
 
     ess = np.zeros((n_p, n_t, layout.bus["ess"].size))
     power = layout.capacities(plans, "ess", stage)
@@ -321,4 +390,4 @@ def net_demand(grid: PlanningGrid, plans: Sequence[Plan], batch: ScenarioBatch, 
         svc[..., ~tree.supplied[svc_bus]] = 0.0
         q -= svc @ mat["svc"]
     return NetDemand(p_mw=p, q_mvar=q, demand_mw=demand, pv_mw=pv_mw, pv_bus=layout.bus["pv"],
-                     svc_mvar=svc, ess_mw=ess)
+                     svc_mvar=svc, ess_mw=ess, dg_mw=dg, dg_bus=layout.bus["dg"])

@@ -14,10 +14,46 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["DER_KINDS", "Plan"]
+__all__ = ["DER_KINDS", "Plan", "dg_type_rows"]
 
-#: Distributed-resource kinds, their candidate table and unit of capacity.
-DER_KINDS: dict[str, str] = {"pv": "MW", "svc": "Mvar", "ess": "MW", "evcs": "MW"}
+#: Distributed-resource kinds, their candidate table and unit of capacity. ``dg``
+#: (distributed generation, md24: ``candidates.dg`` rows = bus + technology) is sized by
+#: the alternatives of ``candidates.dg_types``; see :func:`dg_type_rows`.
+DER_KINDS: dict[str, str] = {"pv": "MW", "svc": "Mvar", "ess": "MW", "evcs": "MW", "dg": "MVA"}
+
+
+
+def dg_type_rows(case, capacity_mva) -> np.ndarray:
+    """Row position in ``case.candidates["dg_types"]`` of every DG capacity (-1 where 0).
+
+    A plan stores DG as capacity only (``plan.der["dg"]``, MVA); the alternative
+    built at a candidate is the ``dg_types`` row of the candidate's technology
+    whose ``capacity_mva`` equals it (alternatives of one technology have
+    distinct capacities). Economics and injections recover it with this lookup.
+
+    Parameters
+    ----------
+    case : PlanningCase
+    capacity_mva : array, shape (..., n_dg)
+        Capacities aligned with the rows of ``case.candidates["dg"]``.
+
+    Raises
+    ------
+    ValueError
+        A nonzero capacity is not an alternative of the candidate's technology.
+    """
+    dg, types = case.candidates["dg"], case.candidates["dg_types"]
+    cap = np.asarray(capacity_mva, dtype=float)
+    tech = dg.technology.to_numpy(str)[:, None] == types.technology.to_numpy(str)[None, :]
+    close = np.isclose(cap[..., None], types.capacity_mva.to_numpy(float)) & tech
+    rows = np.where(close.any(axis=-1), close.argmax(axis=-1), -1)
+    bad = (cap > 0) & (rows < 0)
+    if bad.any():
+        i = np.argwhere(bad)[0]
+        raise ValueError(f"DG capacity {cap[tuple(i)]:g} MVA at candidate {i[-1]} is not an "
+                         f"alternative of its technology in dg_types")
+    return rows
+
 
 _SOP_COLUMNS = ["stage", "device", "bus", "capacity_mva"]
 _LINE_COLUMNS = ["line", "corridor", "conductor", "stage"]

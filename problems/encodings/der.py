@@ -61,7 +61,8 @@ class DerBlock(GeneBlock):
     Parameters
     ----------
     kind : str
-        One of :data:`fdnmoo.planning.DER_KINDS` (``pv``, ``svc``, ``ess``, ``evcs``).
+        One of :data:`fdnmoo.planning.DER_KINDS` but ``dg`` (``pv``, ``svc``, ``ess``, ``evcs``;
+        DG has :class:`~fdnmoo.problems.encodings.DgBlock`).
     levels : int
         Size levels above zero per bus (capacity steps of max / levels).
     max_buses : int, optional
@@ -90,6 +91,8 @@ class DerBlock(GeneBlock):
     def _setup(self, grid, n_stages: int) -> None:
         if self.kind not in DER_KINDS:
             raise ValueError(f"unknown resource kind {self.kind!r}; known: {sorted(DER_KINDS)}")
+        if self.kind == "dg":
+            raise ValueError("distributed generation has its own block: use DgBlock, not DerBlock('dg')")
         if int(self.levels) < 1:
             raise ValueError(f"levels must be >= 1, got {self.levels}")
         if self.max_buses is not None and int(self.max_buses) < 0:

@@ -14,7 +14,7 @@ import pandas as pd
 from fdnmoo.cases import load_case
 from fdnmoo.planning import DER_KINDS, Plan, planning_grid
 from fdnmoo.powerflow.network import branch_table
-from fdnmoo.problems.encodings import DerBlock, SopBlock, load_buses, stage_peak_load_mw
+from fdnmoo.problems.encodings import DerBlock, DgBlock, SopBlock, load_buses, stage_peak_load_mw
 from fdnmoo.topology import radial_structure
 
 
@@ -140,6 +140,20 @@ def check_der(plan: Plan, grid, block: DerBlock) -> None:
                 assert not ok, f"stage {s + 1}: PV target missed though bus {i} could grow"
 
 
+def check_dg(plan: Plan, grid) -> None:
+    """Each DG unit is one alternative of its technology, built once and never resized."""
+    cap = plan.der["dg"]
+    dg, types = grid.case.candidates["dg"], grid.case.candidates["dg_types"]
+    assert cap.shape == (plan.n_stages, len(dg))
+    for i, tech in enumerate(dg.technology):
+        allowed = set(types.capacity_mva[types.technology == tech].round(9)) | {0.0}
+        path = cap[:, i]
+        assert set(path.round(9)) <= allowed
+        built = path[path > 0]
+        assert np.all(path[-len(built):] == built) if len(built) else True  # zeros, then one size
+        assert len(set(built.tolist())) <= 1
+
+
 def check_plan(plan: Plan, genome, require_supplied: bool = True) -> None:
     """All checks that apply to the genome's blocks."""
     grid = genome.grid
@@ -155,4 +169,6 @@ def check_plan(plan: Plan, genome, require_supplied: bool = True) -> None:
             check_sop(plan, grid, block)
         elif isinstance(block, DerBlock):
             check_der(plan, grid, block)
+        elif isinstance(block, DgBlock):
+            check_dg(plan, grid)
     assert set(plan.der) <= set(DER_KINDS)

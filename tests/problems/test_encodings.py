@@ -22,7 +22,8 @@ from encoding_checks import check_plan, grid_of
 from fdnmoo.operators import (GenomeCrossover, GenomeMutation, GenomeRepair, GenomeSampling,
                               genome_operators)
 from fdnmoo.planning import DER_KINDS
-from fdnmoo.problems.encodings import BLOCKS, DerBlock, LineBlock, SopBlock, SubstationBlock
+from fdnmoo.problems.encodings import (BLOCKS, DerBlock, DgBlock, LineBlock, SopBlock,
+                                       SubstationBlock)
 from fdnmoo.problems.genome import Genome
 
 CASES = ["ieee33", "tpc84", "md24"]
@@ -31,8 +32,9 @@ CASES = ["ieee33", "tpc84", "md24"]
 EXAMPLES = {
     "lines": [LineBlock(), LineBlock(reconfigure=False), LineBlock(build=False)],
     "substations": [SubstationBlock()],
+    "dg": [DgBlock(), DgBlock(max_units=2)],
     "sop": [SopBlock(), SopBlock(n_devices=1, max_terminals=2, module_mva=0.25, max_modules=2)],
-    "der": [DerBlock(kind) for kind in DER_KINDS]
+    "der": [DerBlock(kind) for kind in DER_KINDS if kind != "dg"]
     + [DerBlock("pv", levels=3, max_buses=3, total_max=2.5, penetration=True)],
 }
 
@@ -142,6 +144,8 @@ GENOMES = {
         LineBlock(), SopBlock(n_devices=3), DerBlock("pv", penetration=True),
         DerBlock("evcs", max_buses=2, levels=2)]),
     "md24-expansion": ("md24", lambda: [SubstationBlock(), LineBlock(reconfigure=False)]),
+    "md24-expansion-dg": ("md24", lambda: [SubstationBlock(), LineBlock(reconfigure=False),
+                                           DgBlock()]),
     "md24-reconfigure": ("md24", lambda: [LineBlock(), SubstationBlock()]),
 }
 _GENOME_CACHE: dict[str, Genome] = {}
