@@ -177,6 +177,7 @@ class Genome:
             b.provides(xb, parts["context"])
         parts.pop("context")
         S = self.n_stages
-        parts.setdefault("closed_lines", [np.sort(self.grid.base_closed_lines) for _ in range(S)])
-        parts.setdefault("closed_trafos", [np.sort(self.grid.base_closed_trafos) for _ in range(S)])
+        base = Plan.on_base_topology(self.grid, S)
+        parts.setdefault("closed_lines", base.closed_lines)
+        parts.setdefault("closed_trafos", base.closed_trafos)
         return Plan(n_stages=S, **parts)

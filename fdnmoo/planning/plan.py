@@ -109,6 +109,15 @@ class Plan:
                 raise ValueError(f"der[{kind!r}] must have shape (n_stages={self.n_stages}, "
                                  f"n_candidates), got {cap.shape}")
 
+    @classmethod
+    def on_base_topology(cls, grid, n_stages: int, **fields) -> "Plan":
+        """A plan that keeps the case's base topology in every stage, plus ``fields``
+        (``sop``, ``der``, ...): the reference plan of a study and a handy test fixture."""
+        return cls(n_stages=n_stages,
+                   closed_lines=[np.sort(grid.base_closed_lines) for _ in range(n_stages)],
+                   closed_trafos=[np.sort(grid.base_closed_trafos) for _ in range(n_stages)],
+                   **fields)
+
     def topology_key(self, stage: int) -> bytes:
         """Hashable key of a stage's topology, to group plans sharing a power flow."""
         lines = np.sort(np.asarray(self.closed_lines[stage - 1], dtype=np.int64))

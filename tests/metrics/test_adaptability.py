@@ -23,8 +23,7 @@ def ieee33():
 
 
 def plan_on(grid, n_stages=3, **kw):
-    return Plan(n_stages=n_stages, closed_lines=[grid.base_closed_lines] * n_stages,
-                closed_trafos=[grid.base_closed_trafos] * n_stages, **kw)
+    return Plan.on_base_topology(grid, n_stages, **kw)
 
 
 def sop_table(rows):

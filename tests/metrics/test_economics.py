@@ -35,8 +35,7 @@ def md24():
 
 def plan_on(grid, n_stages=3, **kw):
     """The base topology in every stage plus whatever is built."""
-    return Plan(n_stages=n_stages, closed_lines=[grid.base_closed_lines] * n_stages,
-                closed_trafos=[grid.base_closed_trafos] * n_stages, **kw)
+    return Plan.on_base_topology(grid, n_stages, **kw)
 
 
 def sop_table(rows):

@@ -40,8 +40,7 @@ def tiny_case(with_tie: bool) -> PlanningCase:
 
 
 def base_plan(grid, n_stages=1, **kw):
-    return Plan(n_stages=n_stages, closed_lines=[grid.base_closed_lines] * n_stages,
-                closed_trafos=[grid.base_closed_trafos] * n_stages, **kw)
+    return Plan.on_base_topology(grid, n_stages, **kw)
 
 
 TINY_DEMAND = np.array([0.0, 1.0, 2.0, 3.0, 4.0])

@@ -32,9 +32,7 @@ def fake_ops(n_stages=2, n_slots=3, n_bus=33, n_line=37, vmin=0.96, vmax=1.02, i
 
 
 def base_plan(grid, n_stages=2, **kw):
-    lines = grid.base_closed_lines
-    return Plan(n_stages=n_stages, closed_lines=[lines] * n_stages,
-                closed_trafos=[np.array([], dtype=int)] * n_stages, **kw)
+    return Plan.on_base_topology(grid, n_stages, **kw)
 
 
 def test_duplicate_names_are_refused():

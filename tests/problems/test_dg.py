@@ -31,9 +31,7 @@ def levels_batch(md24):
 
 
 def base_plan(grid, dg_cap: np.ndarray) -> Plan:
-    n = dg_cap.shape[0]
-    return Plan(n_stages=n, closed_lines=[grid.base_closed_lines] * n,
-                closed_trafos=[grid.base_closed_trafos] * n, der={"dg": dg_cap})
+    return Plan.on_base_topology(grid, dg_cap.shape[0], der={"dg": dg_cap})
 
 
 def row_of(grid, bus: int, tech: str) -> int:
