@@ -130,6 +130,11 @@ class ProblemConfig:
         Parameters of a generated case (``synthetic``).
     options : tuple of (str, value) pairs
         Objective options, e.g. weights ``(("w1", 0.5), ...)``.
+    constraint_penalty : float, optional
+        For algorithms without constraint handling (pymoo's MOEA/D): the
+        problem exposes no constraints to pymoo and every objective becomes
+        ``F + constraint_penalty * CV`` with ``CV = sum(max(G, 0))``. The
+        constraints are still evaluated and reported.
     """
 
     case: str
@@ -143,6 +148,7 @@ class ProblemConfig:
     seed: int = 0
     case_params: tuple = ()
     options: tuple = ()
+    constraint_penalty: float | None = None
 
     def __post_init__(self) -> None:
         if self.preset not in PRESETS:
@@ -157,6 +163,8 @@ class ProblemConfig:
             raise ValueError(f"n_days must be >= 1, got {self.n_days}")
         if self.n_samples < 1:
             raise ValueError(f"n_samples must be >= 1, got {self.n_samples}")
+        if self.constraint_penalty is not None and not self.constraint_penalty > 0:
+            raise ValueError(f"constraint_penalty must be > 0, got {self.constraint_penalty}")
         unknown = sorted(set(dict(self.options)) - OBJECTIVE_OPTIONS)
         if unknown:
             raise ValueError(f"unknown objective option {unknown[0]!r}; options are "
@@ -205,9 +213,10 @@ class PlanningProblem(Problem):
         self.constraints = [CONSTRAINTS[name] for name in names]
         self.evaluator = evaluator
         self._engine = None
+        self.constraint_penalty = config.constraint_penalty
+        n_constr = 0 if self.constraint_penalty is not None else len(self.constraints)
         super().__init__(n_var=genome.n_var, n_obj=len(self.objectives),
-                         n_ieq_constr=len(self.constraints), xl=genome.xl, xu=genome.xu,
-                         vtype=int)
+                         n_ieq_constr=n_constr, xl=genome.xl, xu=genome.xu, vtype=int)
 
     @property
     def objective_names(self) -> list[str]:
@@ -232,6 +241,8 @@ class PlanningProblem(Problem):
             F, G = self.evaluator.evaluate(self.config, X)
         else:
             F, G = self.evaluate_genomes(X)
+        if self.constraint_penalty is not None:
+            F = F + self.constraint_penalty * np.maximum(G, 0.0).sum(axis=1, keepdims=True)
         out["F"] = F
         if self.n_ieq_constr:
             out["G"] = G

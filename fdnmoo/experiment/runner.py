@@ -192,8 +192,8 @@ def build_algorithm(spec: AlgorithmSpec, problem, operators: dict[str, Any] | No
     if spec.name == "moead" and problem.n_ieq_constr:
         names = ", ".join(getattr(problem, "constraint_names", []) or ["some"])
         raise SpecError(source, "algorithm.name", f"pymoo's moead handles no constraints and "
-                        f"this problem has {problem.n_ieq_constr} ({names}); choose another "
-                        f"algorithm")
+                        f"this problem exposes {problem.n_ieq_constr} ({names}); build it with "
+                        f"a constraint_penalty (run specs do so for moead)")
     if spec.name in REF_DIR_ALGORITHMS:
         ref_dirs = reference_directions(problem.n_obj, spec.pop_size,
                                         options.pop("n_partitions", None))

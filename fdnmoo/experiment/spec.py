@@ -66,6 +66,11 @@ ALGORITHMS: dict[str, tuple[str, str]] = {
 #: Algorithms driven by reference directions (Das-Dennis, sized for n_obj).
 REF_DIR_ALGORITHMS = frozenset({"nsga3", "unsga3", "moead", "rvea", "ctaea"})
 
+#: Algorithms without constraint handling, and the penalty per unit of constraint
+#: violation their problems add to every objective (large against costs of ~1e7-1e8,
+#: so a violating plan never beats a feasible one).
+UNCONSTRAINED_ALGORITHMS: dict[str, float] = {"moead": 1e12}
+
 # Constructor arguments the runner sets itself (never from YAML).
 _MANAGED = frozenset({
     "pop_size", "ref_dirs", "sampling", "crossover", "mutation", "repair", "selection",
@@ -155,11 +160,12 @@ class ExperimentSpec:
 
         p = self.problem
         try:
+            penalty = UNCONSTRAINED_ALGORITHMS.get(self.algorithm.name)
             return ProblemConfig(case=self.case, preset=p.preset, n_stages=p.stages,
                                  profile=p.profile, n_days=p.days, n_samples=p.samples,
                                  objectives=p.objectives, constraints=p.constraints,
                                  seed=p.scenario_seed, case_params=self.case_params,
-                                 options=p.options)
+                                 options=p.options, constraint_penalty=penalty)
         except (KeyError, ValueError) as exc:
             message = exc.args[0] if exc.args else str(exc)
             raise SpecError(self.source, "problem", str(message)) from None

@@ -104,8 +104,8 @@ def test_every_algorithm_runs_by_name(tmp_path, name):
     assert len(algorithm.callback.rows) == 2 and algorithm.opt is not None
 
 
-def test_moead_refuses_constraints():
-    with pytest.raises(SpecError, match="moead handles no constraints and this problem has 1 "
+def test_moead_refuses_a_problem_that_exposes_constraints():
+    with pytest.raises(SpecError, match="moead handles no constraints and this problem exposes 1 "
                                         r"\(budget\)"):
         build_algorithm(AlgorithmSpec(name="moead"), ToyPlanning(), operators=toy_operators())
 

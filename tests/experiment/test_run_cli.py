@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -94,3 +95,37 @@ def test_workers_switch_a_serial_spec_to_joblib(tmp_path, monkeypatch):
     with pytest.raises(SystemExit):
         main(["run", str(path), "--workers", "2", "--backend", "dask"])
     assert seen == {"workers": 2, "backend": "dask"}
+
+
+MOEAD = """
+case: ieee33
+problem: {preset: reconfiguration}
+algorithm: {name: moead, pop_size: 12, n_gen: 4}
+seed: 3
+evaluation: {backend: serial, workers: 1}
+"""
+
+
+def test_moead_runs_with_constraints_as_penalty(tmp_path):
+    from fdnmoo.experiment.spec import load_spec
+
+    spec = load_spec(_spec(tmp_path, MOEAD))
+    config = spec.problem_config()
+    assert config.constraint_penalty == 1e12
+    problem = config.build()
+    assert problem.n_ieq_constr == 0 and problem.constraint_names == ["power_flow_converged"]
+    # random radial configurations of ieee33 include some whose power flow diverges (the
+    # sweep and pandapower agree on that); their violation must dominate the objectives
+    rng = np.random.default_rng(0)
+    X = problem.genome.repair(problem.genome.sample(30, rng), rng)
+    F_raw, G = problem.evaluate_genomes(X)
+    assert (G[:, 0] > 0).any() and (G[:, 0] <= 0).any()
+    out = {}
+    problem._evaluate(X, out)
+    np.testing.assert_allclose(out["F"], F_raw + 1e12 * np.maximum(G, 0).sum(axis=1, keepdims=True))
+    assert out["F"][G[:, 0] > 0].min() > out["F"][G[:, 0] <= 0].max()
+    out_dir = tmp_path / "moead"
+    assert main(["run", str(tmp_path / "tiny.yaml"), "--out", str(out_dir), "--no-progress"]) == 0
+    pareto = pd.read_csv(out_dir / "pareto.csv")
+    assert {"loss_kw", "voltage_deviation"} <= set(pareto.columns)
+    assert pareto.loss_kw.min() < 202.68  # better than the base configuration
