@@ -277,6 +277,28 @@ def computed_reference(got: dict) -> dict:
 IEEE33_AREAS = {1: "A", 10: "B", 19: "C", 23: "D", 26: "E"}
 
 
+def baran_wu_description(intro: list[str], areas: str, feeder_mw: float) -> str:
+    """Description of a Baran & Wu feeder: its own intro and supply areas, and the sentences
+    both feeders share (rating, coordinates, reliability, candidate rules, horizon, notes)."""
+    return " ".join(intro + [
+        "max_i_ka = 0.4: assumption, the 400 A rated current of the Nature Communications FDN network "
+        "(seed 000); Baran & Wu give no ratings.",
+        areas,
+        "Coordinates x_km/y_km are schematic coordinates (tree layout), not geography.",
+        RELIABILITY_NOTE,
+        "Candidates (no seed gives any for this feeder; documented rules): sop_nodes = both ends of every "
+        "tie (seed 000's rule); pv = lowest-voltage bus of every area plus the 4 largest loads, "
+        "up to 1 MW each; svc = lowest-voltage bus of every area, up to the area's reactive peak demand "
+        "(rounded up to 0.1 Mvar); ess = tie-line ends (seed 000's Case III rule), 1 MW / 3 MWh (seed 000's "
+        f"10 MVA / 30 MWh bounds scaled to this {feeder_mw} MW feeder); evcs = largest load of every "
+        "area, 0.5 MW.",
+        "Horizon: 3 stages of 5 years (seed 004); load growth 1.5 %/yr and PV/EV penetration "
+        "15/30/50 % and 5/15/20 % per stage are seed 000's stages I-III (growth 2, 1.5, 1 %/yr, "
+        "geometric mean 1.5 %/yr).",
+        UNCERTAINTY_NOTE, ECONOMICS_NOTE,
+    ])
+
+
 def area_rule_candidates(net, vm) -> dict[str, pd.DataFrame]:
     """Candidate tables of the Baran & Wu feeders, for which no seed gives any (rules in the
     case descriptions): PV at every area's lowest-voltage bus and the 4 largest loads, SVC at
@@ -312,28 +334,15 @@ def build_ieee33() -> PlanningCase:
     check_reference("ieee33", got, ref)
 
     candidates = area_rule_candidates(net, got["vm"])
-    description = " ".join([
+    description = baran_wu_description([
         "Baran & Wu 33-bus radial feeder, 12.66 kV, one substation (bus 1 at 1.0 p.u.), 32 sections "
         "and 5 normally-open tie lines. Bus labels are the published numbers 1..33 (bus 'name' = label); "
         "section k feeds bus k+1 (k = 1..32), ties are lines 33..37 (8-21, 9-15, 12-22, 18-33, 25-29). "
         "Impedances are given in ohm, so every line has length_km = 1 and r/x in ohm; c = 0.",
-        "max_i_ka = 0.4: assumption, the 400 A rated current of the Nature Communications FDN network "
-        "(seed 000); Baran & Wu give no ratings.",
+    ], areas=(
         "Supply areas (column 'feeder'), chosen so that every tie joins two areas: A = trunk buses 1-9 "
         "(with the substation), B = trunk buses 10-18 (the trunk is split at its middle because tie 9-15 "
-        "joins two trunk buses), C = lateral 19-22, D = lateral 23-25, E = lateral 26-33.",
-        "Coordinates x_km/y_km are schematic coordinates (tree layout), not geography.",
-        RELIABILITY_NOTE,
-        "Candidates (no seed gives any for this feeder; documented rules): sop_nodes = both ends of every "
-        "tie (seed 000's rule); pv = lowest-voltage bus of every area plus the 4 largest loads, "
-        "up to 1 MW each; svc = lowest-voltage bus of every area, up to the area's reactive peak demand "
-        "(rounded up to 0.1 Mvar); ess = tie-line ends (seed 000's Case III rule), 1 MW / 3 MWh (seed 000's "
-        "10 MVA / 30 MWh bounds scaled to this 3.7 MW feeder); evcs = largest load of every area, 0.5 MW.",
-        "Horizon: 3 stages of 5 years (seed 004); load growth 1.5 %/yr and PV/EV penetration "
-        "15/30/50 % and 5/15/20 % per stage are seed 000's stages I-III (growth 2, 1.5, 1 %/yr, "
-        "geometric mean 1.5 %/yr).",
-        UNCERTAINTY_NOTE, ECONOMICS_NOTE,
-    ])
+        "joins two trunk buses), C = lateral 19-22, D = lateral 23-25, E = lateral 26-33."), feeder_mw=3.7)
     reference = {**ref, "source": (
         "Base case of the Baran & Wu (1989) 33-bus feeder as commonly reported in the reconfiguration "
         "literature and reproduced by MATPOWER case33bw: losses 202.68 kW, Vmin 0.9131 p.u. at bus 18"),
@@ -368,30 +377,17 @@ def build_ieee69(path: Path) -> PlanningCase:
     check_reference("ieee69", got, ref)
 
     candidates = area_rule_candidates(net, got["vm"])
-    description = " ".join([
+    description = baran_wu_description([
         "Baran & Wu 69-bus radial feeder, 12.66 kV, one substation (bus 1 at 1.0 p.u.), 68 sections "
         "(lines 1..68) and 5 normally-open tie lines (lines 69..73: 11-43, 13-21, 15-46, 50-59, 27-65); "
         "line labels are the branch ids of the source, bus labels the published numbers 1..69. "
         "Impedances are given in ohm, so every line has length_km = 1 and r/x in ohm; c = 0.",
-        "max_i_ka = 0.4: assumption, the 400 A rated current of the Nature Communications FDN network "
-        "(seed 000); Baran & Wu give no ratings.",
+    ], areas=(
         "Supply areas (column 'feeder'), following the branch points so that every tie joins two areas: "
         "A = trunk buses 1-14 with the short laterals 51-52 (from bus 8), 66-67 (from 11) and 68-69 "
         "(from 12); B = trunk buses 15-27 (the trunk 1-27 is split at its middle because tie 13-21 joins "
         "two trunk buses); C = lateral 28-35 and D = lateral 36-46 (both from bus 3); E = lateral 47-50 "
-        "(from bus 4); F = lateral 53-65 (from bus 9, the heavily loaded one).",
-        "Coordinates x_km/y_km are schematic coordinates (tree layout), not geography.",
-        RELIABILITY_NOTE,
-        "Candidates (no seed gives any for this feeder; documented rules): sop_nodes = both ends of every "
-        "tie (seed 000's rule); pv = lowest-voltage bus of every area plus the 4 largest loads, "
-        "up to 1 MW each; svc = lowest-voltage bus of every area, up to the area's reactive peak demand "
-        "(rounded up to 0.1 Mvar); ess = tie-line ends (seed 000's Case III rule), 1 MW / 3 MWh (seed 000's "
-        "10 MVA / 30 MWh bounds scaled to this 3.8 MW feeder); evcs = largest load of every area, 0.5 MW.",
-        "Horizon: 3 stages of 5 years (seed 004); load growth 1.5 %/yr and PV/EV penetration "
-        "15/30/50 % and 5/15/20 % per stage are seed 000's stages I-III (growth 2, 1.5, 1 %/yr, "
-        "geometric mean 1.5 %/yr).",
-        UNCERTAINTY_NOTE, ECONOMICS_NOTE,
-    ])
+        "(from bus 4); F = lateral 53-65 (from bus 9, the heavily loaded one)."), feeder_mw=3.8)
     reference = {**ref, "source": (
         "Base case of the Baran & Wu (1989) 69-bus feeder: losses 224.99 kW, Vmin 0.9092 p.u. at bus 65 "
         "(as reproduced with MATPOWER case69 data)"),
