@@ -8,8 +8,8 @@ number, registered with a name, a unit and a sense::
 
     @objective("peak_loss_share", unit="-", sense="min")
     def peak_loss_share(ev):
-        "Peak losses as a share of the peak demand, last stage."
-        return ev.ops.peak_loss_kw[-1] / 1e3 / ev.peak_demand_mw[-1]
+        "Peak losses as a share of the mean demand, last stage."
+        return ev.ops.peak_loss_kw[-1] / 1e3 / ev.mean_demand_mw[-1]
 
 Names are unique: registering a taken name raises ``ValueError``. Problems
 minimise; objectives with ``sense="max"`` are negated on the way to pymoo and
@@ -62,9 +62,22 @@ class Evaluated:
         return cost_breakdown(self.grid, self.plan, self.ops)
 
     @cached_property
-    def peak_demand_mw(self) -> np.ndarray:
+    def mean_demand_mw(self) -> np.ndarray:
         """Mean demand per stage (MW), from the yearly demand energy."""
         return self.ops.demand_mwh / 8760.0
+
+    @cached_property
+    def reliability(self) -> list[dict]:
+        """Reliability indices per stage (:func:`fdnmoo.metrics.reliability_indices`), with
+        every load bus at its share of the base load times the stage's mean demand."""
+        from .metrics.reliability import reliability_indices
+
+        net = self.grid.net
+        base = np.zeros(len(net.bus))
+        np.add.at(base, net.bus.index.get_indexer(net.load.bus), net.load.p_mw.to_numpy(float))
+        share = base / base.sum() if base.sum() > 0 else base
+        return [reliability_indices(self.grid, self.plan, stage, share * self.mean_demand_mw[stage - 1])
+                for stage in range(1, self.plan.n_stages + 1)]
 
 
 @dataclass(frozen=True)
@@ -232,43 +245,22 @@ def sop_capacity_mva(ev: Evaluated) -> float:
 
 
 # --- reliability ---------------------------------------------------------------------------
-def _reliability(ev: Evaluated) -> list[dict]:
-    from .metrics.reliability import reliability_indices
-
-    if "_reliability" not in ev.options:
-        demand = _mean_bus_demand(ev)
-        ev.options["_reliability"] = [
-            reliability_indices(ev.grid, ev.plan, stage, demand[stage - 1])
-            for stage in range(1, ev.plan.n_stages + 1)]
-    return ev.options["_reliability"]
-
-
-def _mean_bus_demand(ev: Evaluated) -> np.ndarray:
-    """(n_stages, n_bus) average demand per bus: base loads scaled to each stage's mean demand."""
-    net = ev.grid.net
-    base = np.zeros(len(net.bus))
-    pos = net.bus.index.get_indexer(net.load.bus)
-    np.add.at(base, pos, net.load.p_mw.to_numpy(float))
-    share = base / base.sum() if base.sum() > 0 else base
-    return share[None, :] * ev.peak_demand_mw[:, None]
-
-
 @objective("eens_mwh", unit="MWh/yr", sense="min")
 def eens_mwh(ev: Evaluated) -> float:
     """Expected energy not supplied from section failures, mean over stages."""
-    return float(np.mean([r["eens_mwh"] for r in _reliability(ev)]))
+    return float(np.mean([r["eens_mwh"] for r in ev.reliability]))
 
 
 @objective("saifi", unit="interruptions/(customer yr)", sense="min")
 def saifi(ev: Evaluated) -> float:
     """System average interruption frequency, mean over stages."""
-    return float(np.mean([r["saifi"] for r in _reliability(ev)]))
+    return float(np.mean([r["saifi"] for r in ev.reliability]))
 
 
 @objective("saidi", unit="h/(customer yr)", sense="min")
 def saidi(ev: Evaluated) -> float:
     """System average interruption duration, mean over stages."""
-    return float(np.mean([r["saidi"] for r in _reliability(ev)]))
+    return float(np.mean([r["saidi"] for r in ev.reliability]))
 
 
 # --- constraints (g <= 0 feasible) ---------------------------------------------------------
