@@ -102,12 +102,12 @@ def planning_grid(case: PlanningCase) -> PlanningGrid:
     candidate_lines = pd.DataFrame(rows, columns=["line", "corridor", "conductor", "replaces",
                                                   "length_km"]).set_index("line")
     if len(candidate_lines):
-        for col in ("failure_rate_per_year", "repair_time_h"):
-            per_km = (case.net.line[col] / case.net.line.length_km).median() \
-                if col == "failure_rate_per_year" else case.net.line[col].median()
-            value = per_km * candidate_lines.length_km if col == "failure_rate_per_year" \
-                else pd.Series(per_km, index=candidate_lines.index)
-            net.line.loc[candidate_lines.index, col] = value.to_numpy()
+        # candidate lines fail like the case's typical line: median rate per km, median repair
+        existing = case.net.line
+        rate_per_km = (existing.failure_rate_per_year / existing.length_km).median()
+        net.line.loc[candidate_lines.index, "failure_rate_per_year"] = \
+            (rate_per_km * candidate_lines.length_km).to_numpy()
+        net.line.loc[candidate_lines.index, "repair_time_h"] = existing.repair_time_h.median()
 
     trafo_rows = []
     subs = case.candidates.get("substations")
