@@ -90,20 +90,24 @@ class BatchPowerFlow:
         return closed
 
     @cached_property
-    def structure(self) -> RadialStructure:
-        """Radial order of the closed branches (cached per topology)."""
+    def _prepared(self) -> "_Prepared":
+        """Sweep arrays of this topology, from the cache shared by reconfigured engines.
+
+        Held by the engine once looked up, so evicting the shared entry later
+        (more than 512 topologies visited) never invalidates it.
+        """
         cache = self._shared.setdefault("structures", {})
         key = np.packbits(self.closed).tobytes()
         if key not in cache:
             if len(cache) >= _STRUCTURE_CACHE_SIZE:
                 cache.pop(next(iter(cache)))
             cache[key] = _Prepared.build(self.branches, self.closed)
-        return cache[key].structure
+        return cache[key]
 
     @property
-    def _prepared(self) -> "_Prepared":
-        self.structure  # noqa: B018 - fills the cache
-        return self._shared["structures"][np.packbits(self.closed).tobytes()]
+    def structure(self) -> RadialStructure:
+        """Radial order of the closed branches (cached per topology)."""
+        return self._prepared.structure
 
     def reconfigure(self, closed_lines=None, closed_trafos=None) -> "BatchPowerFlow":
         """Engine for another set of closed lines (and transformers) sharing this one's caches.

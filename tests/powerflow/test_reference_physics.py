@@ -170,3 +170,15 @@ def test_structure_before_branches_on_a_fresh_engine():
     pf = BatchPowerFlow(pn.case33bw())
     assert pf.structure.supplied.all()
     assert pf.run(*pf.base_demand()).converged.all()
+
+
+def test_engine_survives_eviction_of_its_topology_from_the_shared_cache(monkeypatch):
+    from fdnmoo.powerflow import batch
+
+    monkeypatch.setattr(batch, "_STRUCTURE_CACHE_SIZE", 1)
+    net = pn.case33bw()
+    pf = BatchPowerFlow(net)
+    pf.structure  # noqa: B018 - caches the base topology
+    other = pf.reconfigure([k for k in net.line.index if k not in (6, 8, 13, 31, 36)])
+    other.structure  # noqa: B018 - evicts the base topology from the shared cache
+    assert pf.run(*pf.base_demand()).loss_mw[0] * 1e3 == pytest.approx(202.68, abs=0.01)
