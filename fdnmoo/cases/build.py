@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..powerflow.network import branch_table
+from ..branches import branch_table
 
 __all__ = ["feeder_labels", "schematic_coordinates", "set_reliability", "tie_end_sop_nodes",
            "add_case_columns"]

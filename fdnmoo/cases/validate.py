@@ -98,7 +98,7 @@ def validate_net(net, file: str = "<case>") -> None:
 
 
 def _check_topology(net, file: str) -> None:
-    from ..powerflow.network import branch_table
+    from ..branches import branch_table
 
     branches = branch_table(net)
     try:

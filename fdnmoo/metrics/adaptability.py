@@ -74,7 +74,7 @@ import numpy as np
 import pandas as pd
 
 from ..planning import Plan, PlanningGrid
-from ..powerflow.network import BranchTable, branch_table
+from ..branches import BranchTable, branch_table
 from ..topology import RadialStructure
 
 __all__ = [

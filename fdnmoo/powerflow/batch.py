@@ -18,7 +18,8 @@ from functools import cached_property
 import numpy as np
 
 from ..topology import RadialStructure
-from .network import BranchTable, branch_table
+from ..branches import BranchTable, branch_table
+from ..demand import bus_demand
 from .result import PowerFlowResult
 from .sweep import line_end_currents, sweep
 
@@ -135,20 +136,11 @@ class BatchPowerFlow:
         Returns
         -------
         p_mw, q_mvar : ndarray, shape (1, n_bus)
-            ``load * scaling - sgen * scaling`` summed per bus (+ = consumption).
+            ``load * scaling - sgen * scaling + storage * scaling`` of the
+            in-service elements summed per bus (+ = consumption), see
+            :func:`fdnmoo.demand.bus_demand`.
         """
-        br = self.branches
-        p = np.zeros(br.n_bus)
-        q = np.zeros(br.n_bus)
-        for table, sign in (("load", 1.0), ("sgen", -1.0), ("storage", 1.0)):
-            df = self.net[table]
-            if len(df) == 0:
-                continue
-            df = df[df.in_service.astype(bool)]
-            pos = br.bus_position(df.bus.to_numpy())
-            scale = df.scaling.to_numpy(float) if "scaling" in df else 1.0
-            np.add.at(p, pos, sign * df.p_mw.to_numpy(float) * scale)
-            np.add.at(q, pos, sign * df.q_mvar.to_numpy(float) * scale)
+        p, q = bus_demand(self.net, self.branches.bus_labels)
         return p[None, :], q[None, :]
 
     # --- solve -----------------------------------------------------------------------

@@ -45,7 +45,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fdnmoo.powerflow.network import branch_table
+from fdnmoo.branches import branch_table
 from fdnmoo.topology import radial_structure, spanning_forest
 
 from .base import (CLOSED_TRAFOS, FORCED_OPEN_LINES, GeneBlock, as_genes, context_rows,

@@ -14,7 +14,7 @@ from fdnmoo.cases import load_case, validate_case
 from fdnmoo.cases.io import case_to_dict
 from fdnmoo.cases.synthetic import synthetic_case
 from fdnmoo.powerflow import BatchPowerFlow, run_pandapower
-from fdnmoo.powerflow.network import branch_table
+from fdnmoo.branches import branch_table
 
 
 @cache

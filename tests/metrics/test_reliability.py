@@ -10,7 +10,7 @@ import pytest
 from fdnmoo.cases import PlanningCase, load_case
 from fdnmoo.metrics.reliability import reliability_indices
 from fdnmoo.planning import Plan, planning_grid
-from fdnmoo.powerflow.network import branch_table
+from fdnmoo.branches import branch_table
 from fdnmoo.topology import spanning_forest
 
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from fdnmoo.cases import load_case
 from fdnmoo.planning import DER_KINDS, Plan, planning_grid
-from fdnmoo.powerflow.network import branch_table
+from fdnmoo.branches import branch_table
 from fdnmoo.problems.encodings import DerBlock, DgBlock, SopBlock, load_buses, stage_peak_load_mw
 from fdnmoo.topology import radial_structure
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..topology import RadialStructure, radial_structure
+from .topology import RadialStructure, radial_structure
 
 __all__ = ["BranchTable", "branch_table"]
 
