@@ -15,17 +15,30 @@ Names are unique: registering a taken name raises ``ValueError``. Problems
 minimise; objectives with ``sense="max"`` are negated on the way to pymoo and
 reported with their own sign. Constraints return ``g`` with ``g <= 0``
 feasible, as pymoo expects.
+
+Options and limits are keyword parameters of the function, with defaults and
+type hints::
+
+    @constraint("voltage_band", unit="p.u.")
+    def voltage_band(ev, vmin_pu: float | None = None, vmax_pu: float | None = None): ...
+
+A problem names an entry with some of them
+(``constraints: [{voltage_band: {vmin_pu: 0.95}}]`` in a spec);
+:meth:`Objective.with_params` checks them against the signature. Every entry
+records the module that defined it (``Objective.module``), which workers of a
+parallel evaluation import (see :mod:`fdnmoo.plugins`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from .metrics.operation import OperationMetrics
+from .parameters import UnknownEntryError, check_params, did_you_mean, signature_params
 from .planning import Plan, PlanningGrid
 
 __all__ = ["Evaluated", "Objective", "Registry", "OBJECTIVES", "CONSTRAINTS", "objective",
@@ -42,7 +55,8 @@ class Evaluated:
     plan : Plan
     ops : OperationMetrics
     options : dict
-        Problem options an objective may read (e.g. weights ``w1``..``w4``).
+        The problem's shared options (``ProblemConfig.options``); the built-in entries
+        take theirs as keyword parameters, a user's function may also read these.
     """
 
     grid: PlanningGrid
@@ -82,16 +96,51 @@ class Evaluated:
 
 @dataclass(frozen=True)
 class Objective:
-    """A registered objective or constraint."""
+    """A registered objective or constraint.
+
+    Attributes
+    ----------
+    module : str
+        ``__module__`` of the function (the module that registered it).
+    params : tuple of (str, value) pairs
+        Parameter values passed to ``func`` on every call (see :meth:`with_params`).
+    """
 
     name: str
     unit: str
     sense: str  # "min" or "max" ("min" for constraints)
     description: str
     func: Callable[[Evaluated], Any]
+    module: str = ""
+    kind: str = "objective"
+    params: tuple = ()
 
     def __call__(self, ev: Evaluated):
-        return self.func(ev)
+        return self.func(ev, **dict(self.params))
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        """Parameter name -> default (``inspect.Parameter.empty`` if required)."""
+        return {n: p.default for n, p in signature_params(self.func).items()}
+
+    def with_params(self, params: Mapping[str, Any], key: str = "") -> "Objective":
+        """A copy that calls ``func`` with ``params`` (checked against its signature).
+
+        Raises
+        ------
+        fdnmoo.parameters.ParameterError
+            Unknown parameter (with the closest name) or a value of the wrong type;
+            its ``key`` is ``key.<parameter>``.
+        """
+        checked = check_params(self.func, dict(params), key or self.name,
+                               f"{self.kind} {self.name!r}")
+        return replace(self, params=tuple(sorted(checked.items())))
+
+    def resolved_params(self) -> dict[str, Any]:
+        """Every parameter with the value it is called with (defaults filled in)."""
+        values = {n: d for n, d in self.parameters.items()}
+        values.update(dict(self.params))
+        return values
 
     def to_minimise(self, value):
         """Value as pymoo minimises it (negated for ``sense="max"``)."""
@@ -115,7 +164,9 @@ class Registry:
                 raise ValueError(f"{self.kind} {name!r} is already registered "
                                  f"(by {self._items[name].func.__module__})")
             doc = description if description is not None else (func.__doc__ or "").strip()
-            self._items[name] = Objective(name, unit, sense, doc.split("\n")[0], func)
+            self._items[name] = Objective(name, unit, sense, doc.split("\n")[0], func,
+                                          module=getattr(func, "__module__", "") or "",
+                                          kind=self.kind)
             return func
 
         return decorate
@@ -124,8 +175,9 @@ class Registry:
         try:
             return self._items[name]
         except KeyError:
-            raise KeyError(f"unknown {self.kind} {name!r}; registered: "
-                           f"{', '.join(sorted(self._items))}") from None
+            raise UnknownEntryError("", f"unknown {self.kind} {name!r}"
+                                        f"{did_you_mean(name, self._items)}; registered: "
+                                        f"{', '.join(sorted(self._items))}") from None
 
     def __contains__(self, name: str) -> bool:
         return name in self._items
@@ -176,17 +228,30 @@ def voltage_deviation(ev: Evaluated) -> float:
     return float(np.mean(ev.ops.voltage_deviation_pu))
 
 
-def _voltage_violation_pu(ev: Evaluated) -> float:
+def voltage_limits_pu(ev: Evaluated, vmin_pu: float | None = None,
+                      vmax_pu: float | None = None) -> tuple[float, float]:
+    """The voltage band: the given limits, else the case's (``case.uncertainty``)."""
     u = ev.case.uncertainty
-    low = np.nan_to_num(u.v_min_pu - ev.ops.vmin_pu, nan=0.0)
-    high = np.nan_to_num(ev.ops.vmax_pu - u.v_max_pu, nan=0.0)
+    low = u.v_min_pu if vmin_pu is None else float(vmin_pu)
+    high = u.v_max_pu if vmax_pu is None else float(vmax_pu)
+    if not low < high:
+        raise ValueError(f"voltage band needs vmin_pu < vmax_pu, got [{low}, {high}]")
+    return low, high
+
+
+def _voltage_violation_pu(ev: Evaluated, vmin_pu: float | None, vmax_pu: float | None) -> float:
+    v_min, v_max = voltage_limits_pu(ev, vmin_pu, vmax_pu)
+    low = np.nan_to_num(v_min - ev.ops.vmin_pu, nan=0.0)
+    high = np.nan_to_num(ev.ops.vmax_pu - v_max, nan=0.0)
     return float(max(low.max(initial=0.0), high.max(initial=0.0), 0.0))
 
 
 @objective("max_voltage_violation", unit="p.u.", sense="min")
-def max_voltage_violation(ev: Evaluated) -> float:
-    """Largest distance of any voltage (any stage, slot, sample) outside the band; 0 inside."""
-    return _voltage_violation_pu(ev)
+def max_voltage_violation(ev: Evaluated, vmin_pu: float | None = None,
+                          vmax_pu: float | None = None) -> float:
+    """Largest distance of any voltage (any stage, slot, sample) outside the band
+    [vmin_pu, vmax_pu] (default: the case's); 0 inside."""
+    return _voltage_violation_pu(ev, vmin_pu, vmax_pu)
 
 
 def _closed_line_mask(ev: Evaluated) -> np.ndarray:
@@ -196,15 +261,16 @@ def _closed_line_mask(ev: Evaluated) -> np.ndarray:
 
 
 @objective("operational_adaptability", unit="-", sense="max")
-def operational_adaptability(ev: Evaluated) -> float:
+def operational_adaptability(ev: Evaluated, w3: float = 0.5, w4: float = 0.5,
+                             vmin_pu: float | None = None, vmax_pu: float | None = None
+                             ) -> float:
     """w3 * voltage violation margin + w4 * current violation margin (SPEC; 1 = all at nominal,
-    0 = at the limits, negative = violated)."""
-    w3, w4 = ev.options.get("w3", 0.5), ev.options.get("w4", 0.5)
-    u = ev.case.uncertainty
-    half_band = (u.v_max_pu - u.v_min_pu) / 2
+    0 = at the limits, negative = violated); band [vmin_pu, vmax_pu] (default: the case's)."""
+    v_min, v_max = voltage_limits_pu(ev, vmin_pu, vmax_pu)
+    half_band = (v_max - v_min) / 2
     # distance of the upper bound from v_max (over-voltage side) or of the lower bound from
     # v_min (under-voltage side), whichever is nearer, normalised by the half band
-    margin = np.minimum(u.v_max_pu - ev.ops.vmax_pu, ev.ops.vmin_pu - u.v_min_pu) / half_band
+    margin = np.minimum(v_max - ev.ops.vmax_pu, ev.ops.vmin_pu - v_min) / half_band
     vvm = float(np.nanmean(margin))
     closed = _closed_line_mask(ev)[:, None, :]
     limit = ev.ops.i_limit_ka[None, None, :]
@@ -215,11 +281,11 @@ def operational_adaptability(ev: Evaluated) -> float:
 
 # --- structure -----------------------------------------------------------------------------
 @objective("structural_adaptability", unit="-", sense="max")
-def structural_adaptability(ev: Evaluated) -> float:
+def structural_adaptability(ev: Evaluated, w1: float = 0.5, w2: float = 0.5) -> float:
     """w1 * tie connection degree + w2 * network cohesion degree, mean over stages (SPEC)."""
     from .metrics.adaptability import structural_adaptability as sa
 
-    return float(sa(ev.grid, ev.plan, w1=ev.options.get("w1", 0.5), w2=ev.options.get("w2", 0.5)))
+    return float(sa(ev.grid, ev.plan, w1=w1, w2=w2))
 
 
 @objective("pv_uneven_degree", unit="MW", sense="min")
@@ -271,23 +337,31 @@ def power_flow_converged(ev: Evaluated) -> float:
 
 
 @constraint("voltage_band", unit="p.u.")
-def voltage_band(ev: Evaluated) -> float:
-    """Largest voltage outside [v_min, v_max] over stages, slots and samples."""
-    return _voltage_violation_pu(ev)
+def voltage_band(ev: Evaluated, vmin_pu: float | None = None,
+                 vmax_pu: float | None = None) -> float:
+    """Largest voltage outside [vmin_pu, vmax_pu] (default: the case's band) over stages,
+    slots and samples."""
+    return _voltage_violation_pu(ev, vmin_pu, vmax_pu)
 
 
 @constraint("line_current", unit="-")
-def line_current(ev: Evaluated) -> float:
-    """Largest line loading above 1 (I / I_max - 1) over closed lines, stages, slots, samples."""
+def line_current(ev: Evaluated, max_loading_percent: float = 100.0) -> float:
+    """Largest line loading above the limit, I / (I_max * max_loading_percent / 100) - 1, over
+    closed lines, stages, slots and samples (I_max: the line's ``max_i_ka``)."""
+    if not max_loading_percent > 0:
+        raise ValueError(f"max_loading_percent must be > 0, got {max_loading_percent}")
     closed = _closed_line_mask(ev)[:, None, :]
     loading = np.where(closed, ev.ops.i_max_ka / ev.ops.i_limit_ka[None, None, :], 0.0)
-    return float(np.nanmax(loading, initial=0.0) - 1.0)
+    return float(np.nanmax(loading, initial=0.0) * 100.0 / max_loading_percent - 1.0)
 
 
 @constraint("substation_capacity", unit="-")
-def substation_capacity(ev: Evaluated) -> float:
-    """Largest substation loading above 1: peak MVA over the closed transformers' rating at
-    every external grid that feeds through transformers (others are not limited)."""
+def substation_capacity(ev: Evaluated, max_loading_percent: float = 100.0) -> float:
+    """Largest substation loading above the limit: peak MVA over the closed transformers'
+    rating times max_loading_percent / 100, minus 1, at every external grid that feeds
+    through transformers (others are not limited)."""
+    if not max_loading_percent > 0:
+        raise ValueError(f"max_loading_percent must be > 0, got {max_loading_percent}")
     net = ev.grid.net
     eg_bus = net.ext_grid.bus[net.ext_grid.in_service.astype(bool)].to_numpy()
     worst = -1.0
@@ -296,23 +370,29 @@ def substation_capacity(ev: Evaluated) -> float:
         rating = closed.groupby("hv_bus").sn_mva.sum()
         for i, b in enumerate(eg_bus):
             if b in rating.index and np.isfinite(ev.ops.substation_peak_mva[s, i]):
-                worst = max(worst, ev.ops.substation_peak_mva[s, i] / rating[b] - 1.0)
+                share = ev.ops.substation_peak_mva[s, i] / rating[b] * 100.0 / max_loading_percent
+                worst = max(worst, share - 1.0)
     return float(worst)
 
 
 @constraint("budget", unit="-")
-def budget(ev: Evaluated) -> float:
-    """Largest stage investment above the case's budget per stage (share of the budget)."""
+def budget(ev: Evaluated, budget_per_stage: float | None = None) -> float:
+    """Largest stage investment above the budget per stage (share of the budget); default
+    budget: the case's ``investment_budget_per_stage`` (none: always feasible)."""
     from .metrics.economics import investment_per_stage
 
-    limit = ev.case.economics.unit_costs.get("investment_budget_per_stage")
+    if budget_per_stage is not None and not budget_per_stage > 0:
+        raise ValueError(f"budget_per_stage must be > 0, got {budget_per_stage}")
+    limit = budget_per_stage if budget_per_stage is not None \
+        else ev.case.economics.unit_costs.get("investment_budget_per_stage")
     if not limit:
         return -1.0
     return float(np.max(investment_per_stage(ev.grid, ev.plan)) / limit - 1.0)
 
 
 @constraint("unserved_energy", unit="MWh/yr")
-def unserved_energy(ev: Evaluated) -> float:
-    """Expected yearly unserved energy (feasible only when every load is supplied)."""
-    return float(np.max(ev.ops.unserved_energy_mwh))
+def unserved_energy(ev: Evaluated, max_mwh: float = 0.0) -> float:
+    """Expected yearly unserved energy above max_mwh, largest over stages (default: feasible
+    only when every load is supplied)."""
+    return float(np.max(ev.ops.unserved_energy_mwh) - max_mwh)
 

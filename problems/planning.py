@@ -24,29 +24,46 @@ expansion          substations, lines (conductor, stage), PV,  total_cost, eens_
                    has load levels (md24), else "peak"
 joint              lines/switches + SOP + PV/SVC               the AA paper's four
 =================  ==========================================  =========================
+
+A config may compose its own problem instead, or change a preset's: ``blocks``
+lists gene blocks with any of their constructor parameters (and candidate
+overrides, see :meth:`~fdnmoo.problems.encodings.GeneBlock.candidate_tables`);
+objectives and constraints take their parameters (weights, limits) the same
+way::
+
+    ProblemConfig(case="ieee33", n_stages=1, profile="peak",
+                  blocks=(("dg", {"buses": "all", "max_mva": 4.0, "levels": 80,
+                                  "max_units": 1}),),
+                  objectives=("loss_kw",),
+                  constraints=(("voltage_band", {"vmin_pu": 0.9}),))
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 from pymoo.core.problem import Problem
 
 from ..cases import load_case
-from ..objectives import CONSTRAINTS, OBJECTIVES, Evaluated
+from ..objectives import CONSTRAINTS, OBJECTIVES, Evaluated, Objective
+from ..parameters import (ParameterError, UnknownEntryError, check_params, did_you_mean,
+                          entry)
 from ..planning import planning_grid
-from .encodings import DerBlock, DgBlock, LineBlock, SopBlock, SubstationBlock
+from ..plugins import PluginError, import_plugins, module_origin
+from .encodings import BLOCKS, DerBlock, DgBlock, LineBlock, SopBlock, SubstationBlock
+from .encodings.base import with_candidate_tables
 from .genome import Genome
 
-__all__ = ["PRESETS", "Preset", "ProblemConfig", "PlanningProblem", "UNDEFINED"]
+__all__ = ["PRESETS", "PROFILES", "Preset", "ProblemConfig", "PlanningProblem", "UNDEFINED"]
 
-#: Options objectives read from ``Evaluated.options``: structural (w1 TCD, w2 NCD) and
-#: operational (w3 voltage margin, w4 current margin) adaptability weights.
-OBJECTIVE_OPTIONS = frozenset({"w1", "w2", "w3", "w4"})
+#: Scenario profiles a problem accepts (see :meth:`fdnmoo.scenarios.ScenarioBatch.build`);
+#: the one list specs and configs check against.
+PROFILES: tuple[str, ...] = ("daily", "peak", "levels")
 
 #: Stand-in for an objective or constraint value that a diverged power flow left undefined.
 UNDEFINED = 1e30
@@ -110,65 +127,176 @@ class ProblemConfig:
     ----------
     case : str
         Built-in case name or path of a case file.
-    preset : str
-        One of :data:`PRESETS`.
+    preset : str, optional
+        One of :data:`PRESETS`: its blocks, objectives, constraints, profile
+        and stages are the defaults of everything not given. Without a preset,
+        ``blocks`` and ``objectives`` are needed.
     n_stages : int, optional
         Planning stages (default: the preset's, else the case horizon's).
     profile : str, optional
-        ``"daily"`` (typical-day 24-h profiles), ``"peak"`` (one peak snapshot) or
-        ``"levels"`` (the case's load-level table, md24); default: the preset's.
+        One of :data:`PROFILES`: ``"daily"`` (typical-day 24-h profiles),
+        ``"peak"`` (one peak snapshot) or ``"levels"`` (the case's load-level
+        table, md24); default: the preset's, else ``"daily"``.
     n_days : int, optional
         Typical days of the daily profile (default: all four seasonal days,
         96 slots; 1 = one averaged 24-h day).
     n_samples : int
         Load/PV samples per time slot (1 = forecast only).
-    objectives, constraints : tuple of str, optional
-        Registry names (default: the preset's).
+    objectives, constraints : tuple, optional
+        Entries of the registries, each a name or ``(name, {parameter: value})``
+        (see :func:`fdnmoo.parameters.entry`), e.g.
+        ``(("voltage_band", {"vmin_pu": 0.95}), "line_current")``; default:
+        the preset's.
     seed : int
         Seed of the scenario samples (common random numbers for all candidates).
     case_params : tuple of (str, value) pairs
         Parameters of a generated case (``synthetic``).
     options : tuple of (str, value) pairs
-        Objective options, e.g. weights ``(("w1", 0.5), ...)``.
+        Options shared by every objective and constraint that has a parameter
+        of that name (e.g. weights ``(("w1", 0.5),)``); an entry's own
+        parameters take precedence. Also readable as ``Evaluated.options``.
     constraint_penalty : float, optional
         For algorithms without constraint handling (pymoo's MOEA/D): the
         problem exposes no constraints to pymoo and every objective becomes
         ``F + constraint_penalty * CV`` with ``CV = sum(max(G, 0))``. The
         constraints are still evaluated and reported.
+    blocks : tuple, optional
+        Gene blocks of :data:`~fdnmoo.problems.encodings.BLOCKS`, each a name or
+        ``(name, {parameter: value})``, e.g. ``(("der", {"kind": "pv",
+        "levels": 40}),)``. With a preset, an entry replaces the parameters it
+        names of the preset's block of the same name (``der`` of the same
+        ``kind``) and adds a block the preset lacks; without one, they are the
+        genome.
+    plugins : tuple of str
+        Modules or ``.py`` files (absolute paths) registering objectives,
+        constraints or gene blocks (:mod:`fdnmoo.plugins`). They are imported
+        when the config is made and, before the problem is rebuilt, in every
+        process that builds it (the workers of an evaluator).
+
+    Attributes
+    ----------
+    modules : tuple of str
+        Set on construction: how another process imports the modules that
+        registered the non-built-in entries used (:func:`fdnmoo.plugins.module_origin`);
+        :meth:`build` imports them before :attr:`plugins` are needed.
+
+    Raises
+    ------
+    fdnmoo.parameters.ParameterError
+        An unknown name (also a ``KeyError``), parameter or value; its ``key``
+        says where (``"blocks[1].der.levels"``).
     """
 
     case: str
-    preset: str
+    preset: str | None = None
     n_stages: int | None = None
     profile: str | None = None
     n_days: int | None = None
     n_samples: int = 1
-    objectives: tuple[str, ...] | None = None
-    constraints: tuple[str, ...] | None = None
+    objectives: tuple | None = None
+    constraints: tuple | None = None
     seed: int = 0
     case_params: tuple = ()
     options: tuple = ()
     constraint_penalty: float | None = None
+    blocks: tuple | None = None
+    plugins: tuple = ()
+    modules: tuple = field(init=False, default=())
 
     def __post_init__(self) -> None:
-        if self.preset not in PRESETS:
-            raise ValueError(f"unknown preset {self.preset!r}; presets are {', '.join(PRESETS)}")
-        for name in self.objectives or ():
-            OBJECTIVES[name]  # raises KeyError listing the registered names
-        for name in self.constraints or ():
-            CONSTRAINTS[name]
-        if self.profile not in (None, "daily", "peak", "levels"):
-            raise ValueError(f"profile must be 'daily', 'peak' or 'levels', got {self.profile!r}")
+        set_ = object.__setattr__  # frozen: normalise the entries once
+        set_(self, "plugins", tuple(self.plugins))
+        try:
+            import_plugins(self.plugins)
+        except PluginError as exc:
+            raise ParameterError("plugins", str(exc)) from None
+        if self.preset is not None and self.preset not in PRESETS:
+            raise UnknownEntryError("preset", f"unknown preset {self.preset!r}"
+                                    f"{did_you_mean(self.preset, PRESETS)}; presets are "
+                                    f"{', '.join(PRESETS)}")
+        if self.preset is None and (self.blocks is None or self.objectives is None):
+            raise ParameterError("preset", "give a preset, or blocks and objectives")
+        for name in ("objectives", "constraints", "blocks"):
+            value = getattr(self, name)
+            if value is not None:
+                if isinstance(value, (str, dict)) or not isinstance(value, (tuple, list)):
+                    raise ParameterError(name, f"expected a list of entries, got {value!r}")
+                set_(self, name, tuple(_compact(entry(e, f"{name}[{i}]"))
+                                       for i, e in enumerate(value)))
+        if self.objectives is not None and not self.objectives:
+            raise ParameterError("objectives", "a problem needs at least one objective")
+        if self.profile not in (None,) + PROFILES:
+            raise ParameterError("profile", f"unknown profile {self.profile!r}"
+                                 f"{did_you_mean(self.profile, PROFILES)}; profiles are "
+                                 f"{', '.join(PROFILES)}")
+        if self.n_stages is not None and self.n_stages < 1:
+            raise ParameterError("n_stages", f"must be >= 1, got {self.n_stages}")
         if self.n_days is not None and self.n_days < 1:
-            raise ValueError(f"n_days must be >= 1, got {self.n_days}")
+            raise ParameterError("n_days", f"n_days must be >= 1, got {self.n_days}")
         if self.n_samples < 1:
-            raise ValueError(f"n_samples must be >= 1, got {self.n_samples}")
+            raise ParameterError("n_samples", f"n_samples must be >= 1, got {self.n_samples}")
         if self.constraint_penalty is not None and not self.constraint_penalty > 0:
-            raise ValueError(f"constraint_penalty must be > 0, got {self.constraint_penalty}")
-        unknown = sorted(set(dict(self.options)) - OBJECTIVE_OPTIONS)
-        if unknown:
-            raise ValueError(f"unknown objective option {unknown[0]!r}; options are "
-                             f"{', '.join(sorted(OBJECTIVE_OPTIONS))}")
+            raise ParameterError("constraint_penalty",
+                                 f"constraint_penalty must be > 0, got {self.constraint_penalty}")
+        set_(self, "options", tuple(sorted(dict(self.options).items())))
+        _check_options(dict(self.options))
+        entries = self._registry_entries()
+        for i, (name, params) in enumerate(_entries(self.blocks)):
+            cls = _block_class(name, f"blocks[{i}]")
+            check_params(cls.__init__, dict(params), f"blocks[{i}].{name}", f"gene block {name!r}")
+            entries.append(cls)
+        origins = {module_origin(e.__module__ if isinstance(e, type) else e.module)
+                   for e in entries}
+        set_(self, "modules", tuple(sorted(o for o in origins
+                                           if o and not o.startswith("fdnmoo"))))
+
+    # ------------------------------------------------------------------ resolving
+    def _registry_entries(self, missing_hint: bool = False) -> list:
+        """Objectives then constraints as registry entries with their parameters."""
+        preset = PRESETS.get(self.preset) if self.preset is not None else None
+        out = []
+        for kind, registry in (("objectives", OBJECTIVES), ("constraints", CONSTRAINTS)):
+            given = getattr(self, kind)
+            items = _entries(given) if given is not None else \
+                [(n, ()) for n in getattr(preset, kind, ())]
+            for i, (name, params) in enumerate(items):
+                key = f"{kind}[{i}]" if given is not None else "preset"
+                try:
+                    found = registry[name]
+                except UnknownEntryError as exc:
+                    hint = (" (a plug-in entry is registered in the process that imports its "
+                            "module: name the module or file in plugins, not code typed into "
+                            "an interactive session)") if missing_hint else ""
+                    raise UnknownEntryError(key, exc.message + hint) from None
+                shared = {k: v for k, v in self.options if k in found.parameters}
+                out.append(found.with_params({**shared, **dict(params)}, key=f"{key}.{name}"))
+        return out
+
+    def resolved_objectives(self) -> list[Objective]:
+        """The objectives with their parameters (after :attr:`plugins` are imported)."""
+        n = len(_entries(self.objectives)) if self.objectives is not None else \
+            len(PRESETS[self.preset].objectives)
+        return self._registry_entries(missing_hint=True)[:n]
+
+    def resolved_constraints(self) -> list[Objective]:
+        """The constraints with their parameters (``power_flow_converged`` not added)."""
+        n = len(_entries(self.objectives)) if self.objectives is not None else \
+            len(PRESETS[self.preset].objectives)
+        return self._registry_entries(missing_hint=True)[n:]
+
+    def gene_blocks(self, case) -> list:
+        """The unbound gene blocks for ``case``: the preset's merged with :attr:`blocks`."""
+        blocks = list(PRESETS[self.preset].blocks(case)) if self.preset is not None else []
+        for i, (name, params) in enumerate(_entries(self.blocks)):
+            cls = _block_class(name, f"blocks[{i}]")
+            block = cls(**dict(params))
+            for j, old in enumerate(blocks):
+                if old.name == block.name:
+                    blocks[j] = type(old)(**{**old.get_params(), **dict(params)})
+                    break
+            else:
+                blocks.append(block)
+        return blocks
 
     @property
     def key(self) -> str:
@@ -177,20 +305,75 @@ class ProblemConfig:
                               ).hexdigest()[:16]
 
     def build(self, evaluator=None) -> "PlanningProblem":
-        """Load the case and build the problem (the expensive part)."""
+        """Load the case and build the problem (the expensive part).
+
+        Imports :attr:`plugins` and :attr:`modules` first (once per process).
+        """
         from ..scenarios import ScenarioBatch
 
-        preset = PRESETS[self.preset]
+        import_plugins(self.plugins + self.modules)
+        objectives, constraints = self.resolved_objectives(), self.resolved_constraints()
+        preset = PRESETS[self.preset] if self.preset is not None else None
         case = load_case(self.case, **dict(self.case_params))
-        n_stages = self.n_stages or preset.n_stages or case.horizon.n_stages
+        blocks = self.gene_blocks(case)
+        case = with_candidate_tables(case, blocks)
+        n_stages = self.n_stages or (preset.n_stages if preset else None) or case.horizon.n_stages
         grid = planning_grid(case)
-        genome = Genome(preset.blocks(case)).bind(grid, n_stages)
-        batch = ScenarioBatch.build(grid, n_stages, profile=self.profile or preset.profile_for(case),
-                                    n_samples=self.n_samples, seed=self.seed, days=self.n_days)
+        genome = self._bind(Genome(blocks), grid, n_stages)
+        profile = self.profile or (preset.profile_for(case) if preset else "daily")
+        batch = ScenarioBatch.build(grid, n_stages, profile=profile, n_samples=self.n_samples,
+                                    seed=self.seed, days=self.n_days)
         return PlanningProblem(self, grid=grid, genome=genome, batch=batch,
-                               objectives=self.objectives or preset.objectives,
-                               constraints=self.constraints if self.constraints is not None
-                               else preset.constraints, evaluator=evaluator)
+                               objectives=objectives, constraints=constraints,
+                               evaluator=evaluator, profile=profile)
+
+    def _bind(self, genome: Genome, grid, n_stages: int) -> Genome:
+        """``genome.bind``; a block that refuses the case is named by its key."""
+        try:
+            return genome.bind(grid, n_stages)
+        except ValueError as exc:
+            names = [b.name for b in genome.blocks]
+            given = {BLOCKS[n](**dict(p)).name: (i, n) for i, (n, p) in
+                     enumerate(_entries(self.blocks))}
+            for block in genome.blocks:
+                try:
+                    block.bind(grid, n_stages)
+                except ValueError as own:
+                    i, n = given.get(block.name, (None, block.registry_name))
+                    key = f"blocks[{i}].{n}" if i is not None else f"preset.{block.name}"
+                    raise ParameterError(key, str(own)) from None
+            raise ParameterError("blocks", f"{exc} (blocks: {names})") from None
+
+
+def _compact(item: tuple[str, tuple]):
+    """A bare name for an entry without parameters, else the ``(name, params)`` pair."""
+    return item[0] if not item[1] else item
+
+
+def _entries(items) -> list[tuple[str, tuple]]:
+    return [(e, ()) if isinstance(e, str) else e for e in (items or ())]
+
+
+def _block_class(name: str, key: str) -> type:
+    if name not in BLOCKS:
+        raise UnknownEntryError(key, f"unknown gene block {name!r}{did_you_mean(name, BLOCKS)}; "
+                                     f"registered: {', '.join(sorted(BLOCKS))}")
+    return BLOCKS[name]
+
+
+def _check_options(options: dict) -> None:
+    """Shared options must be a parameter of some registered objective or constraint."""
+    known: dict[str, Objective] = {}
+    for registry in (OBJECTIVES, CONSTRAINTS):
+        for name in registry.names():
+            for p in registry[name].parameters:
+                known.setdefault(p, registry[name])
+    for name, value in options.items():
+        if name not in known:
+            raise ParameterError(f"options.{name}", f"unknown objective option {name!r}"
+                                 f"{did_you_mean(name, known)}; options are "
+                                 f"{', '.join(sorted(known))}")
+        known[name].with_params({name: value}, key="options")
 
 
 class PlanningProblem(Problem):
@@ -202,15 +385,17 @@ class PlanningProblem(Problem):
     """
 
     def __init__(self, config: ProblemConfig, grid, genome: Genome, batch,
-                 objectives: tuple[str, ...], constraints: tuple[str, ...], evaluator=None):
+                 objectives, constraints, evaluator=None, profile: str | None = None):
         self.config = config
+        self.profile = profile
         self.grid = grid
         self.genome = genome
         self.batch = batch
-        self.objectives = [OBJECTIVES[name] for name in objectives]
+        self.objectives = [OBJECTIVES[o] if isinstance(o, str) else o for o in objectives]
+        constraints = [CONSTRAINTS[c] if isinstance(c, str) else c for c in constraints]
         # a plan whose power flows diverge is infeasible, never a crash or NaN
-        names = ["power_flow_converged"] + [c for c in constraints if c != "power_flow_converged"]
-        self.constraints = [CONSTRAINTS[name] for name in names]
+        self.constraints = [CONSTRAINTS["power_flow_converged"]] + [
+            c for c in constraints if c.name != "power_flow_converged"]
         self.evaluator = evaluator
         self._engine = None
         self.constraint_penalty = config.constraint_penalty
@@ -225,6 +410,27 @@ class PlanningProblem(Problem):
     @property
     def constraint_names(self) -> list[str]:
         return [c.name for c in self.constraints]
+
+    @property
+    def composition(self) -> dict[str, Any]:
+        """The fully resolved problem: every block, objective and constraint with all its
+        parameters, profile, stages, samples, and the case's own limits (plain data)."""
+        case = self.grid.case
+        u = case.uncertainty
+        return {
+            "case": self.config.case, "preset": self.config.preset,
+            "n_stages": int(self.genome.n_stages), "profile": self.profile,
+            "n_slots": int(self.batch.n_slots), "n_samples": int(self.batch.n_samples),
+            "scenario_seed": int(self.batch.seed),
+            "blocks": [{b.registry_name: _plain(b.get_params())} for b in self.genome.blocks],
+            "objectives": [{o.name: _plain(o.resolved_params())} for o in self.objectives],
+            "constraints": [{c.name: _plain(c.resolved_params())} for c in self.constraints],
+            "options": _plain(dict(self.config.options)),
+            "plugins": list(self.config.plugins), "modules": list(self.config.modules),
+            "case_limits": {"v_min_pu": u.v_min_pu, "v_max_pu": u.v_max_pu,
+                            "investment_budget_per_stage":
+                                case.economics.unit_costs.get("investment_budget_per_stage")},
+        }
 
     @property
     def engine(self):
@@ -288,3 +494,16 @@ class PlanningProblem(Problem):
     def __setstate__(self, state: dict[str, Any]) -> None:
         rebuilt = state["config"].build()
         self.__dict__.update(rebuilt.__dict__)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-able copy: tuples of pairs stay lists of pairs, numpy scalars become numbers."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is inspect.Parameter.empty:
+        return None
+    return value

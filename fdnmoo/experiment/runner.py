@@ -81,7 +81,7 @@ def run_experiment(spec: ExperimentSpec | str | Path, out_dir: str | Path | None
     t0 = time.perf_counter()
 
     config = spec.problem_config()
-    problem = config.build()
+    problem = spec.build_problem(config)
     remember_problem(problem)
     build_s = time.perf_counter() - t0
     with Evaluator(evaluation.backend, n_workers=evaluation.workers,
@@ -108,6 +108,7 @@ def _metadata(spec, config, problem, algorithm, evaluation, run, started, build_
         "spec": spec.to_dict(),
         "run_hash": spec.run_hash,
         "config_hash": getattr(config, "key", None),
+        "composition": getattr(problem, "composition", None),
         "seed": spec.seed,
         "versions": versions(),
         "algorithm": {"name": spec.algorithm.name, "class": type(algorithm).__name__,

@@ -5,15 +5,18 @@ evaluate and where to write results::
 
     case: ieee33                 # built-in name or path of a case file
     case_params: {}              # parameters of a generated case (synthetic)
+    plugins: [my_objectives, extra/terms.py]  # modules / .py files (relative to this file)
     problem:
       preset: joint              # see fdnmoo.problems.planning.PRESETS
+      blocks:                    # gene blocks with parameters; with a preset: changes to it
+        - {der: {kind: pv, levels: 10, buses: [6, 18, 33], max_mw: 3.0}}
       stages: 3
-      profile: daily             # daily | peak | levels
+      profile: daily             # see fdnmoo.problems.planning.PROFILES
       days: 1                    # typical days of the daily profile (default all 4)
       samples: 10                # load/PV samples per time slot
-      objectives: [total_cost, operational_adaptability]
-      constraints: []            # registry names; omitted: the preset's
-      options: {w1: 0.5}         # objective options (weights)
+      objectives: [total_cost, {operational_adaptability: {w3: 0.7, w4: 0.3}}]
+      constraints: [{voltage_band: {vmin_pu: 0.95, vmax_pu: 1.05}}, line_current]
+      options: {w1: 0.5}         # shared by every objective/constraint taking w1
       scenario_seed: 0           # seed of the scenario samples
     algorithm:
       name: nsga2                # see ALGORITHMS
@@ -24,23 +27,32 @@ evaluate and where to write results::
     evaluation: {backend: joblib, workers: 2}
     output: results/quickstart
 
-Unknown keys and values of the wrong type are rejected with a
-:class:`SpecError` naming the file and the key. The scenario seed is separate
+Without ``preset`` and ``blocks`` the preset is ``joint``; with ``blocks`` and
+no ``preset`` the blocks, objectives (needed) and constraints are the whole
+problem. Objectives, constraints and blocks are names or one-key mappings of a
+name to parameters (see :class:`fdnmoo.problems.planning.ProblemConfig`).
+
+Unknown keys, names, parameters and values of the wrong type are rejected with
+a :class:`SpecError` naming the file and the key (``problem.blocks[0].der.levels``)
+and suggesting the closest name. The scenario seed is separate
 from the algorithm seed so that runs with different seeds solve the same
 problem (common random numbers).
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import importlib
 import inspect
 import json
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from ..parameters import did_you_mean as _did_you_mean
+from ..parameters import kind_of as _kind
 
 __all__ = ["ALGORITHMS", "REF_DIR_ALGORITHMS", "AlgorithmSpec", "EvaluationSpec",
            "ExperimentSpec", "ProblemSpec", "SpecError", "algorithm_class",
@@ -84,10 +96,14 @@ _OPTION_TYPES = {"n_offsprings": int, "weights": list}
 _REF_DIR_OPTIONS = {"n_partitions": int}
 _OPERATOR_OPTIONS = {"crossover_prob": float, "prob_var": float}
 
-_TOP_KEYS = ("case", "case_params", "problem", "algorithm", "seed", "evaluation", "output",
-             "description")
-_PROBLEM_KEYS = ("preset", "stages", "profile", "days", "samples", "objectives",
+_TOP_KEYS = ("case", "case_params", "plugins", "problem", "algorithm", "seed", "evaluation",
+             "output", "description")
+_PROBLEM_KEYS = ("preset", "blocks", "stages", "profile", "days", "samples", "objectives",
                  "constraints", "options", "scenario_seed")
+# ProblemConfig field -> spec key, for messages
+_CONFIG_KEYS = {"n_stages": "problem.stages", "n_days": "problem.days",
+                "n_samples": "problem.samples", "seed": "problem.scenario_seed",
+                "plugins": "plugins", "case_params": "case_params"}
 _EVALUATION_KEYS = ("backend", "workers", "chunk_size")
 
 
@@ -102,17 +118,22 @@ class SpecError(ValueError):
 
 @dataclass(frozen=True)
 class ProblemSpec:
-    """The ``problem:`` section (``None``: the preset's default)."""
+    """The ``problem:`` section (``None``: the preset's default).
 
-    preset: str = "joint"
+    ``objectives``, ``constraints`` and ``blocks`` hold entries as written: a
+    name, or a one-key mapping of a name to its parameters.
+    """
+
+    preset: str | None = "joint"
     stages: int | None = None
     profile: str | None = None
     days: int | None = None
     samples: int = 1
-    objectives: tuple[str, ...] | None = None
-    constraints: tuple[str, ...] | None = None
+    objectives: tuple | None = None
+    constraints: tuple | None = None
     options: tuple[tuple[str, Any], ...] = ()
     scenario_seed: int = 0
+    blocks: tuple | None = None
 
 
 @dataclass(frozen=True)
@@ -153,33 +174,66 @@ class ExperimentSpec:
     case_params: tuple[tuple[str, Any], ...] = ()
     description: str = ""
     source: str = "<spec>"
+    plugins: tuple[str, ...] = ()
 
     def problem_config(self):
-        """The :class:`~fdnmoo.problems.planning.ProblemConfig` of this spec."""
+        """The :class:`~fdnmoo.problems.planning.ProblemConfig` of this spec.
+
+        Raises
+        ------
+        SpecError
+            An unknown name, parameter or value, named by its spec key.
+        """
         from ..problems.planning import ProblemConfig
 
         p = self.problem
-        try:
+        with self._spec_errors():
             penalty = UNCONSTRAINED_ALGORITHMS.get(self.algorithm.name)
             return ProblemConfig(case=self.case, preset=p.preset, n_stages=p.stages,
                                  profile=p.profile, n_days=p.days, n_samples=p.samples,
                                  objectives=p.objectives, constraints=p.constraints,
                                  seed=p.scenario_seed, case_params=self.case_params,
-                                 options=p.options, constraint_penalty=penalty)
-        except (KeyError, ValueError) as exc:
-            message = exc.args[0] if exc.args else str(exc)
-            raise SpecError(self.source, "problem", str(message)) from None
+                                 options=p.options, constraint_penalty=penalty,
+                                 blocks=p.blocks, plugins=self.plugins)
+
+    def build_problem(self, config=None):
+        """Build the problem of ``config`` (default: :meth:`problem_config`).
+
+        Raises
+        ------
+        SpecError
+            A block or candidate override the case refuses (unknown bus, ...),
+            named by its spec key.
+        """
+        config = self.problem_config() if config is None else config
+        with self._spec_errors():
+            return config.build()
+
+    @contextmanager
+    def _spec_errors(self):
+        from ..parameters import ParameterError
+
+        try:
+            yield
+        except ParameterError as exc:
+            head, _, rest = exc.key.partition(".")
+            head, bracket, index = head.partition("[")
+            key = _CONFIG_KEYS.get(head, f"problem.{head}") + bracket + index
+            raise SpecError(self.source, key + (f".{rest}" if rest else ""),
+                            exc.message) from None
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as plain data (YAML/JSON-able), as it would be written."""
         p, a, e = self.problem, self.algorithm, self.evaluation
         problem = {k: v for k, v in (
-            ("preset", p.preset), ("stages", p.stages), ("profile", p.profile),
+            ("preset", p.preset), ("blocks", _plain_entries(p.blocks)),
+            ("stages", p.stages), ("profile", p.profile),
             ("days", p.days), ("samples", p.samples),
-            ("objectives", list(p.objectives) if p.objectives is not None else None),
-            ("constraints", list(p.constraints) if p.constraints is not None else None),
+            ("objectives", _plain_entries(p.objectives)),
+            ("constraints", _plain_entries(p.constraints)),
             ("options", dict(p.options)), ("scenario_seed", p.scenario_seed)) if v is not None}
-        return {"case": self.case, "case_params": dict(self.case_params), "problem": problem,
+        return {"case": self.case, "case_params": dict(self.case_params),
+                "plugins": list(self.plugins), "problem": problem,
                 "algorithm": {"name": a.name, "pop_size": a.pop_size, "n_gen": a.n_gen,
                               **dict(a.options)},
                 "seed": self.seed,
@@ -196,6 +250,8 @@ class ExperimentSpec:
         """
         d = self.to_dict()
         payload = {k: d[k] for k in ("case", "case_params", "problem", "algorithm", "seed")}
+        if self.plugins:  # what the plug-ins' entries compute is part of the problem
+            payload["plugins"] = d["plugins"]
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -252,6 +308,7 @@ def parse_spec(data: Any, source: str = "<spec>", base_dir: str | Path | None = 
         raise SpecError(source, "case", "missing (a built-in case name or a case file path)")
     case = _resolve_case(check.string(data["case"], "case"), base_dir, source)
     case_params = check.mapping(data.get("case_params", {}) or {}, "case_params", None)
+    plugins = _plugins(check, data.get("plugins", []) or [], base_dir)  # before the names
     problem = _problem(check, data.get("problem", {}) or {})
     algorithm = _algorithm(check, data.get("algorithm", {}) or {})
     evaluation = _evaluation(check, data.get("evaluation", {}) or {})
@@ -259,10 +316,12 @@ def parse_spec(data: Any, source: str = "<spec>", base_dir: str | Path | None = 
     output = data.get("output")
     output = None if output is None else check.string(output, "output")
     description = check.string(data.get("description", "") or "", "description")
-    return ExperimentSpec(case=case, problem=problem, algorithm=algorithm, seed=seed,
+    spec = ExperimentSpec(case=case, problem=problem, algorithm=algorithm, seed=seed,
                           evaluation=evaluation, output=output,
                           case_params=tuple(sorted(case_params.items())),
-                          description=description, source=source)
+                          description=description, source=source, plugins=plugins)
+    spec.problem_config()  # parameters and values of the composition, named by key
+    return spec
 
 
 def _resolve_case(case: str, base_dir: str | Path | None, source: str) -> str:
@@ -281,27 +340,37 @@ def _resolve_case(case: str, base_dir: str | Path | None, source: str) -> str:
 
 def _problem(check: "_Checker", data: Any) -> ProblemSpec:
     from ..objectives import CONSTRAINTS, OBJECTIVES
+    from ..problems.encodings import BLOCKS
+    from ..problems.planning import PRESETS, PROFILES
 
     data = check.mapping(data, "problem", _PROBLEM_KEYS)
-    presets = _presets()
-    preset = check.string(data.get("preset", "joint"), "problem.preset")
-    if presets is not None and preset not in presets:
-        raise SpecError(check.source, "problem.preset",
-                        f"unknown preset {preset!r}; presets are {', '.join(presets)}")
+    blocks = data.get("blocks")
+    preset = data.get("preset", None if blocks is not None else "joint")
+    if preset is not None:
+        preset = check.string(preset, "problem.preset")
+        if preset not in PRESETS:
+            raise SpecError(check.source, "problem.preset",
+                            f"unknown preset {preset!r}{_did_you_mean(preset, PRESETS)}; "
+                            f"presets are {', '.join(PRESETS)}")
     stages = data.get("stages")
     profile = data.get("profile")
     days = data.get("days")
     objectives = data.get("objectives")
     constraints = data.get("constraints")
     if objectives is not None:
-        objectives = check.names(objectives, "problem.objectives", OBJECTIVES, min_len=1)
+        objectives = check.entries(objectives, "problem.objectives", OBJECTIVES, min_len=1)
+    elif preset is None:
+        raise SpecError(check.source, "problem.objectives",
+                        "missing: a problem composed of blocks without a preset needs objectives")
     if constraints is not None:
-        constraints = check.names(constraints, "problem.constraints", CONSTRAINTS, min_len=0)
+        constraints = check.entries(constraints, "problem.constraints", CONSTRAINTS, min_len=0)
+    if blocks is not None:
+        blocks = check.entries(blocks, "problem.blocks", _BlockNames(BLOCKS), min_len=1,
+                               unique=False)
     return ProblemSpec(
-        preset=preset,
+        preset=preset, blocks=blocks,
         stages=None if stages is None else check.integer(stages, "problem.stages", minimum=1),
-        profile=None if profile is None else check.choice(profile, "problem.profile",
-                                                          ("daily", "peak", "levels")),
+        profile=None if profile is None else check.choice(profile, "problem.profile", PROFILES),
         days=None if days is None else check.integer(days, "problem.days", minimum=1),
         samples=check.integer(data.get("samples", 1), "problem.samples", minimum=1),
         objectives=objectives, constraints=constraints,
@@ -311,12 +380,40 @@ def _problem(check: "_Checker", data: Any) -> ProblemSpec:
                                     minimum=0))
 
 
-def _presets() -> dict | None:
-    try:
-        from ..problems.planning import PRESETS
-    except ImportError:  # problems not importable: the problem config will say why
-        return None
-    return PRESETS
+class _BlockNames:
+    """The gene-block registry seen like the objective registries (for ``entries``)."""
+
+    kind = "gene block"
+
+    def __init__(self, blocks: dict) -> None:
+        self._blocks = blocks
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._blocks
+
+    def names(self) -> list[str]:
+        return sorted(self._blocks)
+
+
+def _plugins(check: "_Checker", data: Any, base_dir: str | Path | None) -> tuple[str, ...]:
+    """Plug-in names and absolute file paths, each imported here (errors name the value)."""
+    from ..plugins import PluginError, import_plugin, resolve_plugin
+
+    if not isinstance(data, list):
+        raise check.fail("plugins", f"expected a list of module names or .py files, got "
+                                    f"{_kind(data)}")
+    out = []
+    for i, item in enumerate(data):
+        check.string(item, f"plugins[{i}]")
+        resolved = resolve_plugin(item, base_dir)
+        try:
+            import_plugin(resolved)
+        except PluginError as exc:
+            raise check.fail("plugins", f"cannot import {item!r}"
+                                        f"{f' ({resolved})' if resolved != item else ''}: "
+                                        f"{str(exc).split(': ', 1)[-1]}") from None
+        out.append(resolved)
+    return tuple(out)
 
 
 def _algorithm(check: "_Checker", data: Any) -> AlgorithmSpec:
@@ -440,15 +537,32 @@ class _Checker:
             raise self.fail(key, f"unknown value {value!r}; choose one of {', '.join(choices)}")
         return value
 
-    def names(self, value: Any, key: str, registry: Any, min_len: int) -> tuple[str, ...]:
+    def entries(self, value: Any, key: str, registry: Any, min_len: int,
+                unique: bool = True) -> tuple:
+        """Names or one-key mappings ``{name: {parameter: value}}`` of ``registry``;
+        the parameters are checked by the problem config."""
         if not isinstance(value, list) or len(value) < min_len:
-            raise self.fail(key, f"expected a list of names, got {_kind(value)}")
+            raise self.fail(key, f"expected a list of names (or {{name: {{parameter: value}}}} "
+                                 f"mappings), got {_kind(value)}")
+        names = []
         for i, item in enumerate(value):
-            self.string(item, f"{key}[{i}]")
-            if item not in registry:
-                raise self.fail(key, f"unknown {registry.kind} {item!r}; registered: "
+            where = f"{key}[{i}]"
+            if isinstance(item, dict):
+                if len(item) != 1:
+                    raise self.fail(where, f"expected one name mapped to its parameters, got "
+                                           f"{len(item)} keys")
+                (name, params), = item.items()
+                self.string(name, where)
+                if params is not None:
+                    self.mapping(params, f"{where}.{name}", None)
+            else:
+                name = self.string(item, where)
+            if name not in registry:
+                raise self.fail(key, f"unknown {registry.kind} {name!r}"
+                                f"{_did_you_mean(name, registry.names())}; registered: "
                                 f"{', '.join(registry.names())}")
-        if len(set(value)) != len(value):
+            names.append(name)
+        if unique and len(set(names)) != len(names):
             raise self.fail(key, "names must not repeat")
         return tuple(value)
 
@@ -473,25 +587,9 @@ _TYPE_WORDS = {bool: "true or false", int: "an integer", float: "a number", str:
                list: "a list"}
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"a boolean ({value})"
-    if isinstance(value, (int, float)):
-        return f"a number ({value!r})"
-    if isinstance(value, str):
-        return f"a string ({value!r})"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
-def _did_you_mean(key: str, known) -> str:
-    close = difflib.get_close_matches(key, list(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+def _plain_entries(entries) -> list | None:
+    """Entries as written (names and ``{name: {parameter: value}}``), or None."""
+    return None if entries is None else [e if isinstance(e, str) else dict(e) for e in entries]
 
 
 def _join(prefix: str, key: str) -> str:

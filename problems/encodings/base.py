@@ -20,18 +20,31 @@ blocks need. The ``context`` argument of :meth:`GeneBlock.sample` and
 :meth:`GeneBlock.repair` is ``{"rows": [row_0, row_1, ...]}`` with one such dict
 per row of ``X``; a block used on its own gets ``{}`` and falls back to the
 case's base state. The keys are the constants below.
+
+Candidate overrides
+-------------------
+A block may plan over other candidates than the case's own tables (other
+buses, other size caps). Such a block returns the tables it plans over from
+:meth:`GeneBlock.candidate_tables`; :func:`with_candidate_tables` puts them
+into a copy of the case before the planning grid is built, so every later
+step (injections, costs, plots) sees the same candidates as the genes.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
+import pandas as pd
+
+from fdnmoo.parameters import ParameterError
 
 __all__ = ["GeneBlock", "BLOCKS", "register_block", "context_rows", "as_genes",
+           "candidate_buses", "with_candidate_tables",
            "CLOSED_TRAFOS", "FORCED_OPEN_LINES", "SOP_TERMINALS", "DER_CAPACITY"]
 
 #: Context key: per stage, ndarray of ``net.trafo`` labels that conduct (substations).
@@ -49,16 +62,82 @@ BLOCKS: dict[str, type["GeneBlock"]] = {}
 
 
 def register_block(name: str):
-    """Class decorator adding a block class to :data:`BLOCKS`; refuses a duplicate name."""
+    """Class decorator adding a block class to :data:`BLOCKS`; refuses a duplicate name.
+
+    The class gets ``registry_name = name`` (how compositions name it); its
+    defining module is ``cls.__module__``.
+    """
 
     def decorate(cls: type[GeneBlock]) -> type[GeneBlock]:
         if name in BLOCKS:
             raise ValueError(f"a gene block named {name!r} is already registered "
-                             f"({BLOCKS[name].__qualname__})")
+                             f"(by {BLOCKS[name].__module__}.{BLOCKS[name].__qualname__})")
         BLOCKS[name] = cls
+        cls.registry_name = name
         return cls
 
     return decorate
+
+
+def with_candidate_tables(case, blocks: Sequence["GeneBlock"]):
+    """A copy of ``case`` whose candidate tables are those the blocks plan over.
+
+    Blocks without overrides leave the case's tables; ``case`` is not modified.
+
+    Raises
+    ------
+    fdnmoo.parameters.ParameterError
+        Invalid override (its ``key`` is ``blocks[i].<block>.<parameter>``), or
+        two blocks replacing the same table.
+    """
+    tables: dict[str, pd.DataFrame] = {}
+    owner: dict[str, str] = {}
+    for i, block in enumerate(blocks):
+        where = f"blocks[{i}].{block.registry_name}"
+        try:
+            mine = block.candidate_tables(case)
+        except ParameterError as exc:
+            raise ParameterError(f"{where}.{exc.key}" if exc.key else where, exc.message) from None
+        for name, table in mine.items():
+            if name in owner:
+                raise ParameterError(where, f"candidate table {name!r} is already overridden "
+                                            f"by {owner[name]}")
+            owner[name] = where
+            tables[name] = table.reset_index(drop=True)
+    if not tables:
+        return case
+    return dataclasses.replace(case, candidates={**case.candidates, **tables})
+
+
+def candidate_buses(case, buses, key: str = "buses") -> np.ndarray:
+    """Bus labels of a ``buses`` override: a list of ``net.bus`` labels, or ``"all"``.
+
+    ``"all"``: every in-service bus of the case's net except the substation
+    (external-grid) buses, in label order.
+
+    Raises
+    ------
+    fdnmoo.parameters.ParameterError
+        A label that is not a bus of the case, a repeated label, an empty list.
+    """
+    net = case.net
+    if isinstance(buses, str):
+        if buses != "all":
+            raise ParameterError(key, f"expected a list of bus labels or 'all', got {buses!r}")
+        live = net.bus.index[net.bus.in_service.astype(bool)]
+        return np.array(sorted(set(int(b) for b in live) - set(case.substation_buses)),
+                        dtype=np.int64)
+    labels = [int(b) for b in buses]
+    if not labels:
+        raise ParameterError(key, "expected at least one bus label")
+    known = set(int(b) for b in net.bus.index)
+    for b in labels:
+        if b not in known:
+            raise ParameterError(key, f"bus {b} is not a bus of case {case.name!r} (net.bus "
+                                      f"labels are {min(known)}..{max(known)})")
+    if len(set(labels)) != len(labels):
+        raise ParameterError(key, f"bus labels repeat: {sorted(labels)}")
+    return np.array(labels, dtype=np.int64)
 
 
 def context_rows(context: dict | None, n: int) -> list[dict]:
@@ -112,6 +191,8 @@ class GeneBlock(ABC):
     repair_rank: int = 50
     #: Block name; unique within a genome.
     name: str = "block"
+    #: Name in :data:`BLOCKS` (set by :func:`register_block`).
+    registry_name: str = "block"
 
     # ------------------------------------------------------------------ binding
     def bind(self, grid, n_stages: int) -> "GeneBlock":
@@ -217,6 +298,29 @@ class GeneBlock(ABC):
 
     def provides(self, x: np.ndarray, context_row: dict) -> None:
         """Write what later blocks' repair needs into ``context_row`` (default: nothing)."""
+
+    # ---------------------------------------------------------------- candidates
+    def candidate_tables(self, case) -> dict[str, pd.DataFrame]:
+        """Candidate tables this block plans over instead of the case's (default: none).
+
+        Must be idempotent: applied to a case that already holds the returned
+        tables, it returns equal tables.
+
+        Raises
+        ------
+        fdnmoo.parameters.ParameterError
+            An override that does not fit the case; ``key`` names the parameter.
+        """
+        return {}
+
+    def _check_candidates(self, case) -> None:
+        """Refuse binding to a case whose tables are not this block's overrides."""
+        for name, table in self.candidate_tables(case).items():
+            have = case.candidates.get(name)
+            if have is None or not table.reset_index(drop=True).equals(have.reset_index(drop=True)):
+                raise ValueError(f"{self!r} overrides candidates[{name!r}]: bind it to a case "
+                                 f"from with_candidate_tables(case, blocks) (ProblemConfig "
+                                 f"does this)")
 
     # -------------------------------------------------------------- parameters
     def get_params(self) -> dict[str, Any]:

@@ -21,19 +21,37 @@ Repair, in this order, keeps every row feasible:
    (:func:`stage_peak_load_mw`); random single-level increments of that stage,
    pushed forward to later stages, that keep 2. and 3. true, until the target
    is met or nothing can grow (the target is then out of reach: maxed out).
+
+Candidate overrides (:meth:`DerBlock.candidate_tables`): ``buses`` chooses the
+candidate buses (a list of ``net.bus`` labels, or ``"all"``: every bus but the
+substations); the size caps ``max_mw`` (``max_mvar`` for svc; storage also
+``max_mwh``) are one number for every candidate or a mapping bus -> cap.
+Without ``buses``, the candidates are the mapping's buses if a cap is a
+mapping, else the case table's. A bus the case table does not list needs a
+cap; a listed bus keeps the table's cap unless one is given::
+
+    DerBlock("pv", buses="all", max_mw=3.0)            # any bus, up to 3 MW
+    DerBlock("pv", max_mw={6: 3.0, 18: 1.5})           # two candidates
+    DerBlock("pv", buses=[7, 9, 30], max_mw={30: 2.0}) # 7, 9 keep the case's cap
 """
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Literal, Mapping, Sequence
 
+import numpy as np
+import pandas as pd
+
+from fdnmoo.parameters import ParameterError
 from fdnmoo.planning import DER_KINDS
 
-from .base import DER_CAPACITY, GeneBlock, as_genes, context_rows, register_block
+from .base import (DER_CAPACITY, GeneBlock, as_genes, candidate_buses, context_rows,
+                   register_block)
 
 __all__ = ["DerBlock", "stage_peak_load_mw"]
 
 _EPS = 1e-9  # MW: tolerance of the capacity sums
+_CAP_UNITS = {"max_mw": "MW", "max_mvar": "Mvar", "max_mwh": "MWh"}
 
 
 def stage_peak_load_mw(case, stage: int) -> float:
@@ -71,17 +89,60 @@ class DerBlock(GeneBlock):
         Most total capacity in any stage, in the kind's unit (MW, Mvar for svc).
     penetration : bool
         PV only: reach the case's per-stage PV penetration target.
+    buses : list of int or "all", optional
+        Candidate buses instead of the case table's (see module docstring).
+    max_mw, max_mvar, max_mwh : float or mapping of bus to float, optional
+        Size caps per candidate: MW (pv, ess, evcs), Mvar (svc), MWh (ess).
     """
 
     repair_rank = 20
 
     def __init__(self, kind: str, levels: int = 4, max_buses: int | None = None,
-                 total_max: float | None = None, penetration: bool = False):
+                 total_max: float | None = None, penetration: bool = False,
+                 buses: Sequence[int] | Literal["all"] | None = None,
+                 max_mw: float | Mapping[int, float] | None = None,
+                 max_mvar: float | Mapping[int, float] | None = None,
+                 max_mwh: float | Mapping[int, float] | None = None):
         self.kind = kind
         self.levels = levels
         self.max_buses = max_buses
         self.total_max = total_max
         self.penetration = penetration
+        self.buses = buses
+        self.max_mw = max_mw
+        self.max_mvar = max_mvar
+        self.max_mwh = max_mwh
+
+    # ------------------------------------------------------------- candidates
+    def _cap_columns(self) -> tuple[str, ...]:
+        return {"svc": ("max_mvar",), "ess": ("max_mw", "max_mwh")}.get(self.kind, ("max_mw",))
+
+    def candidate_tables(self, case) -> dict[str, pd.DataFrame]:
+        """``{kind: table}`` with the overridden buses and caps (``{}`` without overrides)."""
+        columns = self._cap_columns()
+        caps = {c: getattr(self, c) for c in ("max_mw", "max_mvar", "max_mwh")}
+        for c, v in caps.items():
+            if v is not None and c not in columns:
+                raise ParameterError(c, f"{self.kind} candidates are capped by "
+                                        f"{' and '.join(columns)}, not {c}")
+        if self.buses is None and all(caps[c] is None for c in columns):
+            return {}
+        table = case.candidates.get(self.kind)
+        if self.buses is not None:
+            buses = candidate_buses(case, self.buses)
+        else:
+            mappings = [caps[c] for c in columns if caps[c] is not None and not _is_number(caps[c])]
+            if mappings:
+                buses = candidate_buses(case, list(dict(mappings[0])), key=columns[0])
+            elif table is not None:
+                buses = table.bus.to_numpy(np.int64)
+            else:
+                raise ParameterError("buses", f"case {case.name!r} has no {self.kind!r} "
+                                              f"candidates: give buses")
+        out = {"bus": buses}
+        for c in columns:
+            out[c] = _caps_per_bus(case, table, buses, c, caps[c], self.kind)
+        return {self.kind: pd.DataFrame(out)}
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -100,6 +161,7 @@ class DerBlock(GeneBlock):
         if self.total_max is not None and self.total_max < 0:
             raise ValueError(f"total_max must be >= 0, got {self.total_max}")
         case = grid.case
+        self._check_candidates(case)
         table = case.candidates.get(self.kind)
         if table is None or len(table) == 0:
             raise ValueError(f"case {case.name!r} has no {self.kind!r} candidate table")
@@ -205,3 +267,36 @@ class DerBlock(GeneBlock):
     def decode(self, x: np.ndarray, parts: dict) -> None:
         """``der[kind]``: capacity per stage and candidate row."""
         parts.setdefault("der", {})[self.kind] = self.capacity(x)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _caps_per_bus(case, table, buses: np.ndarray, column: str, given, kind: str) -> np.ndarray:
+    """Cap ``column`` of every candidate bus: ``given`` (number or mapping), else the table's."""
+    unit = _CAP_UNITS[column]
+    known = {} if table is None or column not in table else \
+        dict(zip(table.bus.astype(int), table[column].astype(float)))
+    per_bus = {}
+    if given is not None and not _is_number(given):
+        per_bus = {int(b): float(v) for b, v in dict(given).items()}
+        extra = sorted(set(per_bus) - set(int(b) for b in buses))
+        if extra:
+            raise ParameterError(column, f"bus {extra[0]} is not among the candidate buses "
+                                         f"{sorted(int(b) for b in buses)}")
+    caps = np.empty(len(buses))
+    for i, b in enumerate(int(b) for b in buses):
+        if b in per_bus:
+            caps[i] = per_bus[b]
+        elif _is_number(given):
+            caps[i] = float(given)
+        elif b in known:
+            caps[i] = known[b]
+        else:
+            raise ParameterError(column, f"bus {b} is not a {kind} candidate of case "
+                                         f"{case.name!r}, so it needs a cap: give {column} "
+                                         f"(a number in {unit}, or a mapping bus -> {unit})")
+        if not (np.isfinite(caps[i]) and caps[i] > 0):
+            raise ParameterError(column, f"caps must be finite and > 0, got {caps[i]} at bus {b}")
+    return caps

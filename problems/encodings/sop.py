@@ -31,16 +31,21 @@ invalid proposal is merged into the previous scheme: its admissible nodes
 (free, of a feeder not yet in the scheme) are added in random order up to
 M_f; fewer than two terminals means no device. Module counts of a node that
 stays a terminal are raised to at least the previous stage's.
+
+Candidate override: ``buses`` (a list of ``net.bus`` labels, or ``"all"``)
+replaces the SOP-capable nodes; each takes its feeder from ``net.bus.feeder``.
 """
 
 from __future__ import annotations
 
 from itertools import combinations, product
+from typing import Literal, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .base import (FORCED_OPEN_LINES, SOP_TERMINALS, GeneBlock, as_genes, context_rows,
+from .base import (FORCED_OPEN_LINES, SOP_TERMINALS, GeneBlock, as_genes, candidate_buses,
+                   context_rows,
                    register_block)
 
 __all__ = ["SopBlock", "DEFAULT_MAX_TERMINALS", "MAX_SCHEMES", "sop_link_length_km"]
@@ -99,17 +104,29 @@ class SopBlock(GeneBlock):
         Rating of one converter module (MVA).
     max_modules : int
         Modules per terminal at most (>= 1).
+    buses : list of int or "all", optional
+        SOP-capable nodes instead of the case's ``sop_nodes`` table.
     """
 
     name = "sop"
     repair_rank = 10
 
     def __init__(self, n_devices: int = 2, max_terminals: int | None = None,
-                 module_mva: float = 0.5, max_modules: int = 4):
+                 module_mva: float = 0.5, max_modules: int = 4,
+                 buses: Sequence[int] | Literal["all"] | None = None):
         self.n_devices = n_devices
         self.max_terminals = max_terminals
         self.module_mva = module_mva
         self.max_modules = max_modules
+        self.buses = buses
+
+    def candidate_tables(self, case) -> dict[str, pd.DataFrame]:
+        """``{"sop_nodes": table}`` of the ``buses`` override (``{}`` without it)."""
+        if self.buses is None:
+            return {}
+        buses = candidate_buses(case, self.buses)
+        feeder = case.net.bus.feeder.reindex(buses).astype(str).to_numpy()
+        return {"sop_nodes": pd.DataFrame({"bus": buses, "feeder": feeder})}
 
     # ------------------------------------------------------------------ setup
     def _setup(self, grid, n_stages: int) -> None:
@@ -118,6 +135,7 @@ class SopBlock(GeneBlock):
                              f"module_mva > 0")
         if self.max_terminals is not None and int(self.max_terminals) < 2:
             raise ValueError(f"max_terminals must be >= 2, got {self.max_terminals}")
+        self._check_candidates(grid.case)
         nodes = grid.case.candidates.get("sop_nodes")
         if nodes is None or len(nodes) == 0:
             raise ValueError(f"case {grid.case.name!r} has no 'sop_nodes' candidate table")
