@@ -160,7 +160,12 @@ def check_value(value: Any, hint: Any, key: str) -> Any:
     (and none) accept any value.
     """
     if _fits(value, hint):
-        return float(value) if hint is float and not isinstance(value, bool) else value
+        options = typing.get_args(hint) if typing.get_origin(hint) in (
+            typing.Union, types.UnionType) else (hint,)
+        if isinstance(value, int) and not isinstance(value, bool) and float in options \
+                and int not in options:
+            return float(value)
+        return value
     raise ParameterError(key, f"expected {_describe(hint)}, got {kind_of(value)}")
 
 

@@ -57,6 +57,9 @@ SOP_TERMINALS = "sop_terminals"
 #: Context key: dict kind -> installed capacity, shape (n_stages, n_candidates).
 DER_CAPACITY = "der"
 
+#: Ordinal genes with more values than this mutate by scaled steps (see GeneBlock.mutate).
+WIDE_ORDINAL = 10
+
 #: Registered block classes by name (see :func:`register_block`).
 BLOCKS: dict[str, type["GeneBlock"]] = {}
 
@@ -265,7 +268,11 @@ class GeneBlock(ABC):
         """Mutated copy of ``X``: each gene changes with probability ``prob``.
 
         Ordinal genes step by +/-1 (turned inwards at a bound); the others are
-        redrawn uniformly among their other values.
+        redrawn uniformly among their other values. Ordinal genes of more than
+        :data:`WIDE_ORDINAL` values (fine size levels) step by
+        ``max(1, round(|z| * span / 8))``, z standard normal, reflected at the
+        bounds: +/-1 steps would take a run hundreds of generations to cross
+        their range (the extra draws happen only where such genes exist).
         """
         self._check_bound()
         X = np.atleast_2d(X)
@@ -282,6 +289,13 @@ class GeneBlock(ABC):
         # uniform among the other values: shift by 1..span modulo the range
         shift = np.floor(rng.random(X.shape) * np.maximum(span, 1)).astype(np.int64) + 1
         redrawn = self.xl + (X - self.xl + shift) % (span + 1)
+        wide = self.ordinal & (span + 1 > WIDE_ORDINAL)
+        if wide.any():
+            size = np.maximum(1, np.rint(np.abs(rng.standard_normal(X.shape)) * span / 8.0))
+            far = X + step * size.astype(np.int64)
+            far = np.where(far > self.xu, 2 * self.xu - far, far)
+            far = np.clip(np.where(far < self.xl, 2 * self.xl - far, far), self.xl, self.xu)
+            stepped = np.where(wide[None, :], far, stepped)
         new = np.where(self.ordinal[None, :], stepped, redrawn)
         Y[hit] = new[hit]
         return Y

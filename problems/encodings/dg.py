@@ -23,8 +23,9 @@ Candidate overrides (:meth:`DgBlock.candidate_tables`) pose DG on any case:
 ``buses`` (``net.bus`` labels or ``"all"``: every bus but the substations)
 become candidates of ``technology``; ``max_mva`` with ``levels`` replaces the
 alternatives by ``levels`` conventional units of ``j / levels * max(max_mva)``
-MVA, j = 1..levels, and a per-bus mapping ``max_mva`` caps each bus's
-alternatives. Generated alternatives cost the case's
+MVA, j = 1..levels; a mapping ``max_mva`` (bus -> MVA) caps the alternatives of
+the buses it names (the others go up to its largest value; without ``buses``,
+its buses are the candidates). Generated alternatives cost the case's
 ``economics.unit_costs["dg_per_mva"]`` and ``["dg_energy_per_mwh"]`` and live
 ``economics.lifetimes_years["dg"]`` years; without those keys they cost
 nothing (a loss study needs no prices) and live 20 years::
