@@ -44,6 +44,9 @@ class ParameterError(ValueError):
     def __str__(self) -> str:
         return str(self.args[0])
 
+    def __reduce__(self):  # raised in workers, re-raised in the main process
+        return type(self), (self.key, self.message)
+
 
 class UnknownEntryError(ParameterError, KeyError):
     """An unknown registry name (objective, constraint, gene block) in a composition."""

@@ -6,9 +6,10 @@ imports a list of them and is idempotent:
 
 * a module name goes through :func:`importlib.import_module` (imported once);
 * a file is imported under a name derived from its resolved path
-  (``fdnmoo_plugin_<stem>_<hash>``), at most once per process; a file that
-  is already imported under another name (as a module of ``sys.path``, or as
-  the script ``__main__``) is not executed again. The registries refuse
+  (``fdnmoo_plugin_<stem>_<hash>``), at most once per process;
+* a file already imported under another name (as a module of ``sys.path``,
+  as a path plug-in, or as the script ``__main__``) is not executed again,
+  whichever way it is named the second time. The registries refuse
   duplicate names, so executing a plug-in twice would fail.
 
 Workers of a parallel evaluation receive only a problem config; they import
@@ -17,7 +18,8 @@ its plug-ins, and the modules that defined the registry entries it uses
 
 The defining module of an entry (its function's or class's ``__module__``)
 is carried to other processes as :func:`module_origin` says: an importable
-module by its name; a plug-in file, or a script run as ``__main__``, by its
+module by its name (and its file, imported instead if the other process
+cannot find the name); a plug-in file, or a script run as ``__main__``, by its
 file path (a script imported by path under another name skips its
 ``if __name__ == "__main__":`` part, as multiprocessing does with spawned
 workers). Code typed into an interactive session has no file and cannot be
@@ -35,8 +37,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Iterable
 
-__all__ = ["PluginError", "import_plugin", "import_plugins", "is_path", "module_origin",
-           "resolve_plugin"]
+__all__ = ["PluginError", "import_origin", "import_plugin", "import_plugins", "is_path",
+           "module_origin", "resolve_plugin"]
 
 _LOCK = threading.RLock()
 #: name given to an imported plug-in file -> its resolved path
@@ -47,8 +49,11 @@ class PluginError(ImportError):
     """A plug-in that cannot be imported; ``plugin`` is the name or path given."""
 
     def __init__(self, plugin: str, message: str) -> None:
-        self.plugin = plugin
+        self.plugin, self.reason = plugin, message
         super().__init__(f"cannot import plug-in {plugin!r}: {message}")
+
+    def __reduce__(self):  # raised in workers, re-raised in the main process
+        return type(self), (self.plugin, self.reason)
 
 
 def is_path(plugin: str) -> bool:
@@ -91,6 +96,13 @@ def import_plugin(plugin: str) -> ModuleType:
     with _LOCK:
         if not is_path(plugin):
             try:
+                if plugin not in sys.modules:  # its file may be imported by path already
+                    spec = importlib.util.find_spec(plugin)
+                    origin = getattr(spec, "origin", None)
+                    done = _imported_file(Path(origin).resolve()) if origin and \
+                        Path(origin).is_file() else None
+                    if done is not None:
+                        return done
                 return importlib.import_module(plugin)
             except Exception as exc:
                 raise PluginError(plugin, f"{type(exc).__name__}: {exc}") from exc
@@ -122,18 +134,38 @@ def import_plugins(plugins: Iterable[str]) -> list[ModuleType]:
     return [import_plugin(p) for p in plugins]
 
 
-def module_origin(module_name: str) -> str | None:
+def module_origin(module_name: str) -> tuple[str, str]:
     """How another process imports the module called ``module_name`` (see module docstring).
 
     Returns
     -------
-    str or None
-        The module name; the file path for a plug-in file or a script run as
-        ``__main__``; None for a module without a file (interactive session).
+    (name, file) : tuple of str
+        ``name`` to import by (``""`` for a plug-in file or a script run as
+        ``__main__``) and the module's resolved file (``""`` if it has none);
+        both empty for code typed into an interactive session.
     """
+    module = sys.modules.get(module_name)
+    file = getattr(module, "__file__", None)
+    file = str(Path(file).resolve()) if file else ""
     if module_name in _FILES:
-        return _FILES[module_name]
+        return "", _FILES[module_name]
     if module_name in ("__main__", "__mp_main__"):
-        file = getattr(sys.modules.get(module_name), "__file__", None)
-        return str(Path(file).resolve()) if file else None
-    return module_name
+        return "", file
+    return module_name, file
+
+
+def import_origin(origin: tuple[str, str]) -> ModuleType | None:
+    """Import a module recorded by :func:`module_origin`: by name, else by its file.
+
+    The file is the fallback for a module that this process cannot find by
+    name (a worker started before the module's folder joined ``sys.path``,
+    or running in another directory).
+    """
+    name, file = origin
+    if name:
+        try:
+            return import_plugin(name)
+        except PluginError:
+            if not file or not Path(file).is_file():
+                raise
+    return import_plugin(file) if file else None

@@ -54,7 +54,7 @@ from ..objectives import CONSTRAINTS, OBJECTIVES, Evaluated, Objective
 from ..parameters import (ParameterError, UnknownEntryError, check_params, did_you_mean,
                           entry)
 from ..planning import planning_grid
-from ..plugins import PluginError, import_plugins, module_origin
+from ..plugins import PluginError, import_origin, import_plugins, module_origin
 from .encodings import BLOCKS, DerBlock, DgBlock, LineBlock, SopBlock, SubstationBlock
 from .encodings.base import with_candidate_tables
 from .genome import Genome
@@ -175,10 +175,11 @@ class ProblemConfig:
 
     Attributes
     ----------
-    modules : tuple of str
+    modules : tuple of (str, str)
         Set on construction: how another process imports the modules that
-        registered the non-built-in entries used (:func:`fdnmoo.plugins.module_origin`);
-        :meth:`build` imports them before :attr:`plugins` are needed.
+        registered the non-built-in entries used, as ``(name, file)``
+        (:func:`fdnmoo.plugins.module_origin`); :meth:`build` imports them, and
+        :attr:`plugins`, before it resolves any name.
 
     Raises
     ------
@@ -247,8 +248,8 @@ class ProblemConfig:
             entries.append(cls)
         origins = {module_origin(e.__module__ if isinstance(e, type) else e.module)
                    for e in entries}
-        set_(self, "modules", tuple(sorted(o for o in origins
-                                           if o and not o.startswith("fdnmoo"))))
+        set_(self, "modules", tuple(sorted(o for o in origins if any(o) and not (
+            o[0] == "fdnmoo" or o[0].startswith("fdnmoo.")))))
 
     # ------------------------------------------------------------------ resolving
     def _registry_entries(self, missing_hint: bool = False) -> list:
@@ -311,12 +312,14 @@ class ProblemConfig:
         """
         from ..scenarios import ScenarioBatch
 
-        import_plugins(self.plugins + self.modules)
+        import_plugins(self.plugins)
+        for origin in self.modules:
+            import_origin(origin)
         objectives, constraints = self.resolved_objectives(), self.resolved_constraints()
         preset = PRESETS[self.preset] if self.preset is not None else None
         case = load_case(self.case, **dict(self.case_params))
         blocks = self.gene_blocks(case)
-        case = with_candidate_tables(case, blocks)
+        case = with_candidate_tables(case, blocks, self._block_keys(blocks))
         n_stages = self.n_stages or (preset.n_stages if preset else None) or case.horizon.n_stages
         grid = planning_grid(case)
         genome = self._bind(Genome(blocks), grid, n_stages)
@@ -327,22 +330,24 @@ class ProblemConfig:
                                objectives=objectives, constraints=constraints,
                                evaluator=evaluator, profile=profile)
 
+    def _block_keys(self, blocks: list) -> list[str]:
+        """Where each block comes from: ``blocks[i].<name>`` of :attr:`blocks`, else the preset."""
+        given = {BLOCKS[n](**dict(p)).name: f"blocks[{i}].{n}"
+                 for i, (n, p) in enumerate(_entries(self.blocks))}
+        return [given.get(b.name, f"preset.{b.name}") for b in blocks]
+
     def _bind(self, genome: Genome, grid, n_stages: int) -> Genome:
         """``genome.bind``; a block that refuses the case is named by its key."""
         try:
             return genome.bind(grid, n_stages)
         except ValueError as exc:
-            names = [b.name for b in genome.blocks]
-            given = {BLOCKS[n](**dict(p)).name: (i, n) for i, (n, p) in
-                     enumerate(_entries(self.blocks))}
-            for block in genome.blocks:
+            for block, key in zip(genome.blocks, self._block_keys(genome.blocks)):
                 try:
                     block.bind(grid, n_stages)
                 except ValueError as own:
-                    i, n = given.get(block.name, (None, block.registry_name))
-                    key = f"blocks[{i}].{n}" if i is not None else f"preset.{block.name}"
                     raise ParameterError(key, str(own)) from None
-            raise ParameterError("blocks", f"{exc} (blocks: {names})") from None
+            raise ParameterError("blocks", f"{exc} (blocks: {[b.name for b in genome.blocks]})"
+                                 ) from None
 
 
 def _compact(item: tuple[str, tuple]):

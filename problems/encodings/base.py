@@ -82,21 +82,28 @@ def register_block(name: str):
     return decorate
 
 
-def with_candidate_tables(case, blocks: Sequence["GeneBlock"]):
+def with_candidate_tables(case, blocks: Sequence["GeneBlock"], keys: Sequence[str] | None = None):
     """A copy of ``case`` whose candidate tables are those the blocks plan over.
 
     Blocks without overrides leave the case's tables; ``case`` is not modified.
 
+    Parameters
+    ----------
+    case : PlanningCase
+    blocks : sequence of GeneBlock
+    keys : sequence of str, optional
+        Where each block is written, for messages (default ``blocks[i].<name>``).
+
     Raises
     ------
     fdnmoo.parameters.ParameterError
-        Invalid override (its ``key`` is ``blocks[i].<block>.<parameter>``), or
-        two blocks replacing the same table.
+        Invalid override (its ``key`` is ``<block key>.<parameter>``), or two
+        blocks replacing the same table.
     """
     tables: dict[str, pd.DataFrame] = {}
     owner: dict[str, str] = {}
     for i, block in enumerate(blocks):
-        where = f"blocks[{i}].{block.registry_name}"
+        where = keys[i] if keys is not None else f"blocks[{i}].{block.registry_name}"
         try:
             mine = block.candidate_tables(case)
         except ParameterError as exc:
