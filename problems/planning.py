@@ -7,23 +7,7 @@ batch and returns a :class:`PlanningProblem`. Workers of a parallel
 :class:`~fdnmoo.evaluation.Evaluator` receive only the config and the genomes,
 and build (once) the same problem, so results are identical on every backend.
 
-Presets (:data:`PRESETS`) name the classic studies:
-
-=================  ==========================================  =========================
-preset             genes                                       default objectives
-=================  ==========================================  =========================
-reconfiguration    open/closed state of switchable lines       loss_kw, voltage_deviation
-dg_siting          PV and SVC size per candidate bus & stage   energy_loss_mwh,
-                                                               voltage_deviation,
-                                                               pv_hosting_mw
-sop_planning       SOP schemes and capacities over stages      total_cost,
-                                                               operational_adaptability
-expansion          substations, lines (conductor, stage), PV,  total_cost, eens_mwh
-                   DG (alternative, stage) where the case has
-                   candidates; profile "levels" if the case
-                   has load levels (md24), else "peak"
-joint              lines/switches + SOP + PV/SVC               the AA paper's four
-=================  ==========================================  =========================
+Presets (:data:`~fdnmoo.problems.presets.PRESETS`) name the classic studies.
 
 A config may compose its own problem instead, or change a preset's: ``blocks``
 lists gene blocks with any of their constructor parameters (and candidate
@@ -44,7 +28,7 @@ import hashlib
 import inspect
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from pymoo.core.problem import Problem
@@ -55,68 +39,15 @@ from ..parameters import (ParameterError, UnknownEntryError, check_params, did_y
                           entry)
 from ..planning import planning_grid
 from ..plugins import PluginError, import_origin, import_plugins, module_origin
-from .encodings import BLOCKS, DerBlock, DgBlock, LineBlock, SopBlock, SubstationBlock
+from .encodings import BLOCKS
 from .encodings.base import with_candidate_tables
 from .genome import Genome
+from .presets import PRESETS, PROFILES, Preset
 
 __all__ = ["PRESETS", "PROFILES", "Preset", "ProblemConfig", "PlanningProblem", "UNDEFINED"]
 
-#: Scenario profiles a problem accepts (see :meth:`fdnmoo.scenarios.ScenarioBatch.build`);
-#: the one list specs and configs check against.
-PROFILES: tuple[str, ...] = ("daily", "peak", "levels")
-
 #: Stand-in for an objective or constraint value that a diverged power flow left undefined.
 UNDEFINED = 1e30
-
-
-@dataclass(frozen=True)
-class Preset:
-    """Genes, objectives and constraints of a named study."""
-
-    blocks: Callable[[Any], list]  # case -> list of unbound gene blocks
-    objectives: tuple[str, ...]
-    constraints: tuple[str, ...] = ()
-    profile: str | Callable[[Any], str] = "daily"  # or case -> profile name
-    n_stages: int | None = None  # None: the case's horizon
-
-    def profile_for(self, case) -> str:
-        """The preset's profile for ``case``."""
-        return self.profile(case) if callable(self.profile) else self.profile
-
-
-def _der_blocks(case, kinds=("pv", "svc")) -> list:
-    return [DerBlock(kind) for kind in kinds if kind in case.candidates]
-
-
-def _dg_blocks(case) -> list:
-    return [DgBlock()] if len(case.candidates.get("dg", ())) else []
-
-
-def _levels_or_peak(case) -> str:
-    return "levels" if len(case.candidates.get("load_levels", ())) else "peak"
-
-
-PRESETS: dict[str, Preset] = {
-    "reconfiguration": Preset(
-        blocks=lambda case: [LineBlock(reconfigure=True, build=False)],
-        objectives=("loss_kw", "voltage_deviation"), profile="peak", n_stages=1),
-    "dg_siting": Preset(
-        blocks=lambda case: _der_blocks(case),
-        objectives=("energy_loss_mwh", "voltage_deviation", "pv_hosting_mw"),
-        constraints=("voltage_band",)),
-    "sop_planning": Preset(
-        blocks=lambda case: [SopBlock()],
-        objectives=("total_cost", "operational_adaptability")),
-    "expansion": Preset(
-        blocks=lambda case: [SubstationBlock(), LineBlock(reconfigure=False, build=True)]
-        + _der_blocks(case, ("pv",)) + _dg_blocks(case),
-        objectives=("total_cost", "eens_mwh"),
-        constraints=("budget", "unserved_energy"), profile=_levels_or_peak),
-    "joint": Preset(
-        blocks=lambda case: [LineBlock(reconfigure=True, build=True), SopBlock()] + _der_blocks(case),
-        objectives=("total_cost", "operational_adaptability", "pv_uneven_degree",
-                    "structural_adaptability")),
-}
 
 
 @dataclass(frozen=True)

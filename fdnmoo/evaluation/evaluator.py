@@ -9,6 +9,13 @@ The evaluation is deterministic for a config, so every backend and worker
 count gives identical objective and constraint arrays; chunks are
 concatenated in the order of the rows of ``X``.
 
+User plug-ins (objectives, constraints, gene blocks registered outside
+fdnmoo) travel with the config, not with the evaluator: a planning config's
+``build()`` imports its ``plugins`` and the recorded modules of the entries it
+uses before it resolves their names, in whichever process builds it (see
+:mod:`fdnmoo.plugins`). The evaluator only unpickles configs, so their class
+must be importable in the workers.
+
 >>> from fdnmoo.evaluation import Evaluator
 >>> with Evaluator("joblib", n_workers=2) as ev:          # doctest: +SKIP
 ...     F, G = ev.evaluate(config, X)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -153,3 +155,19 @@ def test_profiles_come_from_one_list(tmp_path):
     for profile in PROFILES:
         assert load_spec(_write(tmp_path, COMPOSED.replace("profile: peak", f"profile: {profile}"))
                          ).problem.profile == profile
+
+
+def test_readme_composed_studies_load_and_build(tmp_path):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    studies = [b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "blocks:" in b]
+    assert len(studies) == 2
+    composed, single_dg = (load_spec(_write(tmp_path, text, f"readme{i}.yaml")).build_problem()
+                           for i, text in enumerate(studies))
+    # joint's SOP and SVC blocks kept, its lines and PV blocks changed, ESS added
+    assert [b.name for b in composed.genome.blocks] == ["lines", "sop", "der_pv", "der_svc",
+                                                        "der_ess"]
+    assert composed.genome.blocks[0].get_params() == {"reconfigure": True, "build": False}
+    pv = composed.grid.case.candidates["pv"]
+    assert pv.bus.tolist() == [6, 18, 30, 33] and pv.max_mw.tolist() == [2.0, 1.0, 2.0, 1.5]
+    assert composed.constraints[2].resolved_params() == {"max_loading_percent": 90.0}
+    assert single_dg.objective_names == ["loss_kw"] and single_dg.n_var == 64

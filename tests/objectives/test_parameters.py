@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Literal, Mapping, Sequence
 
-import numpy as np
 import pandapower as pp
 import pytest
 

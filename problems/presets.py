@@ -1,0 +1,85 @@
+"""Presets: the classic planning studies as named compositions.
+
+=================  ==========================================  =========================
+preset             genes                                       default objectives
+=================  ==========================================  =========================
+reconfiguration    open/closed state of switchable lines       loss_kw, voltage_deviation
+dg_siting          PV and SVC size per candidate bus & stage   energy_loss_mwh,
+                                                               voltage_deviation,
+                                                               pv_hosting_mw
+sop_planning       SOP schemes and capacities over stages      total_cost,
+                                                               operational_adaptability
+expansion          substations, lines (conductor, stage), PV,  total_cost, eens_mwh
+                   DG (alternative, stage) where the case has
+                   candidates; profile "levels" if the case
+                   has load levels (md24), else "peak"
+joint              lines/switches + SOP + PV/SVC               the AA paper's four
+=================  ==========================================  =========================
+
+A :class:`~fdnmoo.problems.planning.ProblemConfig` takes a preset's blocks,
+objectives, constraints, profile and stages as the defaults of what it does
+not set, and its ``blocks`` change the preset's blocks by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .encodings import DerBlock, DgBlock, LineBlock, SopBlock, SubstationBlock
+
+__all__ = ["PRESETS", "PROFILES", "Preset"]
+
+#: Scenario profiles a problem accepts (see :meth:`fdnmoo.scenarios.ScenarioBatch.build`);
+#: the one list specs and configs check against.
+PROFILES: tuple[str, ...] = ("daily", "peak", "levels")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Genes, objectives and constraints of a named study."""
+
+    blocks: Callable[[Any], list]  # case -> list of unbound gene blocks
+    objectives: tuple[str, ...]
+    constraints: tuple[str, ...] = ()
+    profile: str | Callable[[Any], str] = "daily"  # or case -> profile name
+    n_stages: int | None = None  # None: the case's horizon
+
+    def profile_for(self, case) -> str:
+        """The preset's profile for ``case``."""
+        return self.profile(case) if callable(self.profile) else self.profile
+
+
+def _der_blocks(case, kinds=("pv", "svc")) -> list:
+    return [DerBlock(kind) for kind in kinds if kind in case.candidates]
+
+
+def _dg_blocks(case) -> list:
+    return [DgBlock()] if len(case.candidates.get("dg", ())) else []
+
+
+def _levels_or_peak(case) -> str:
+    return "levels" if len(case.candidates.get("load_levels", ())) else "peak"
+
+
+PRESETS: dict[str, Preset] = {
+    "reconfiguration": Preset(
+        blocks=lambda case: [LineBlock(reconfigure=True, build=False)],
+        objectives=("loss_kw", "voltage_deviation"), profile="peak", n_stages=1),
+    "dg_siting": Preset(
+        blocks=lambda case: _der_blocks(case),
+        objectives=("energy_loss_mwh", "voltage_deviation", "pv_hosting_mw"),
+        constraints=("voltage_band",)),
+    "sop_planning": Preset(
+        blocks=lambda case: [SopBlock()],
+        objectives=("total_cost", "operational_adaptability")),
+    "expansion": Preset(
+        blocks=lambda case: [SubstationBlock(), LineBlock(reconfigure=False, build=True)]
+        + _der_blocks(case, ("pv",)) + _dg_blocks(case),
+        objectives=("total_cost", "eens_mwh"),
+        constraints=("budget", "unserved_energy"), profile=_levels_or_peak),
+    "joint": Preset(
+        blocks=lambda case: [LineBlock(reconfigure=True, build=True), SopBlock()] + _der_blocks(case),
+        objectives=("total_cost", "operational_adaptability", "pv_uneven_degree",
+                    "structural_adaptability")),
+}
