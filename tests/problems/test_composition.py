@@ -239,3 +239,30 @@ def test_dg_repair_keeps_the_largest_units(dg_grid, genes, stages, seed):
     full = block.capacity(block.xu)[-1]
     assert full[buses == 6][0] == pytest.approx(3.0) and full[buses == 18][0] == pytest.approx(1.0)
     assert_allclose(np.mod(cap, 0.5), 0.0, atol=1e-12)
+
+
+def test_every_block_parameter_is_settable_in_a_composition():
+    """Every constructor parameter of every registered block passes the config's checks."""
+    import inspect
+
+    from fdnmoo.problems.encodings import BLOCKS
+
+    required = {"kind": "pv"}
+    for name, cls in BLOCKS.items():
+        params = {p.name: required.get(p.name, p.default) for p in
+                  list(inspect.signature(cls.__init__).parameters.values())[1:]}
+        config = ProblemConfig(case="ieee33", blocks=((name, params),), objectives=("loss_kw",))
+        block, = config.gene_blocks(load_case("ieee33"))
+        assert block.get_params() == params
+
+
+def test_register_block_refuses_a_taken_name():
+    from fdnmoo.problems.encodings import BLOCKS, register_block
+
+    before = dict(BLOCKS)
+    with pytest.raises(ValueError, match=r"'der' is already registered \(by "
+                                         r"fdnmoo\.problems\.encodings\.der\.DerBlock\)"):
+        @register_block("der")
+        class Other(DerBlock):
+            pass
+    assert BLOCKS == before
