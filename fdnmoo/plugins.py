@@ -73,6 +73,9 @@ def resolve_plugin(plugin: str, base_dir: str | Path | None = None) -> str:
 
 def _imported_file(path: Path) -> ModuleType | None:
     """A module of ``sys.modules`` loaded from ``path``, if any."""
+    for name, file in _FILES.items():  # the usual case first: a plug-in imported by path
+        if file == str(path) and name in sys.modules:
+            return sys.modules[name]
     for module in list(sys.modules.values()):
         file = getattr(module, "__file__", None)
         if file:

@@ -164,15 +164,16 @@ class ProblemConfig:
         if self.n_stages is not None and self.n_stages < 1:
             raise ParameterError("n_stages", f"must be >= 1, got {self.n_stages}")
         if self.n_days is not None and self.n_days < 1:
-            raise ParameterError("n_days", f"n_days must be >= 1, got {self.n_days}")
+            raise ParameterError("n_days", f"must be >= 1, got {self.n_days}")
         if self.n_samples < 1:
-            raise ParameterError("n_samples", f"n_samples must be >= 1, got {self.n_samples}")
+            raise ParameterError("n_samples", f"must be >= 1, got {self.n_samples}")
         if self.constraint_penalty is not None and not self.constraint_penalty > 0:
             raise ParameterError("constraint_penalty",
-                                 f"constraint_penalty must be > 0, got {self.constraint_penalty}")
+                                 f"must be > 0, got {self.constraint_penalty}")
         set_(self, "options", tuple(sorted(dict(self.options).items())))
         _check_options(dict(self.options))
-        entries = self._registry_entries()
+        objectives, constraints = self._registry_entries()
+        entries = objectives + constraints
         for i, (name, params) in enumerate(_entries(self.blocks)):
             cls = _block_class(name, f"blocks[{i}]")
             check_params(cls.__init__, dict(params), f"blocks[{i}].{name}", f"gene block {name!r}")
@@ -183,11 +184,13 @@ class ProblemConfig:
             o[0] == "fdnmoo" or o[0].startswith("fdnmoo.")))))
 
     # ------------------------------------------------------------------ resolving
-    def _registry_entries(self, missing_hint: bool = False) -> list:
-        """Objectives then constraints as registry entries with their parameters."""
+    def _registry_entries(self, missing_hint: bool = False
+                          ) -> tuple[list[Objective], list[Objective]]:
+        """Objectives and constraints as registry entries with their parameters."""
         preset = PRESETS.get(self.preset) if self.preset is not None else None
-        out = []
-        for kind, registry in (("objectives", OBJECTIVES), ("constraints", CONSTRAINTS)):
+        out: tuple[list[Objective], list[Objective]] = ([], [])
+        for kind, registry, into in (("objectives", OBJECTIVES, out[0]),
+                                       ("constraints", CONSTRAINTS, out[1])):
             given = getattr(self, kind)
             items = _entries(given) if given is not None else \
                 [(n, ()) for n in getattr(preset, kind, ())]
@@ -201,20 +204,13 @@ class ProblemConfig:
                             "an interactive session)") if missing_hint else ""
                     raise UnknownEntryError(key, exc.message + hint) from None
                 shared = {k: v for k, v in self.options if k in found.parameters}
-                out.append(found.with_params({**shared, **dict(params)}, key=f"{key}.{name}"))
+                into.append(found.with_params({**shared, **dict(params)}, key=f"{key}.{name}"))
         return out
 
-    def resolved_objectives(self) -> list[Objective]:
-        """The objectives with their parameters (after :attr:`plugins` are imported)."""
-        n = len(_entries(self.objectives)) if self.objectives is not None else \
-            len(PRESETS[self.preset].objectives)
-        return self._registry_entries(missing_hint=True)[:n]
-
-    def resolved_constraints(self) -> list[Objective]:
-        """The constraints with their parameters (``power_flow_converged`` not added)."""
-        n = len(_entries(self.objectives)) if self.objectives is not None else \
-            len(PRESETS[self.preset].objectives)
-        return self._registry_entries(missing_hint=True)[n:]
+    def resolved_entries(self) -> tuple[list[Objective], list[Objective]]:
+        """The objectives and the constraints with their parameters, as :meth:`build` uses
+        them (``power_flow_converged`` is added by the problem)."""
+        return self._registry_entries(missing_hint=True)
 
     def gene_blocks(self, case) -> list:
         """The unbound gene blocks for ``case``: the preset's merged with :attr:`blocks`."""
@@ -246,7 +242,7 @@ class ProblemConfig:
         import_plugins(self.plugins)
         for origin in self.modules:
             import_origin(origin)
-        objectives, constraints = self.resolved_objectives(), self.resolved_constraints()
+        objectives, constraints = self.resolved_entries()
         preset = PRESETS[self.preset] if self.preset is not None else None
         case = load_case(self.case, **dict(self.case_params))
         blocks = self.gene_blocks(case)
