@@ -209,9 +209,12 @@ def merge_parallel(br: BranchTable, closed: np.ndarray) -> EffectiveBranches:
     on = closed & br.bus_in_service[br.from_pos] & br.bus_in_service[br.to_pos]
     fused = on & (br.kind == "switch") & (br.z_pu == 0)
     n = br.n_bus
-    graph = sp.coo_matrix((np.ones(int(fused.sum())), (br.from_pos[fused], br.to_pos[fused])),
-                          shape=(n, n))
-    _, rep = connected_components(graph, directed=False)
+    if fused.any():
+        graph = sp.coo_matrix((np.ones(int(fused.sum())), (br.from_pos[fused], br.to_pos[fused])),
+                              shape=(n, n))
+        rep = connected_components(graph, directed=False)[1]
+    else:  # the common case in an optimisation: no switches to fuse
+        rep = np.arange(n)
     k = np.flatnonzero(on & ~fused)
     a, b = rep[br.from_pos[k]], rep[br.to_pos[k]]
     key = np.minimum(a, b) * n + np.maximum(a, b)
