@@ -35,11 +35,14 @@ class BatchPowerFlow:
     Parameters
     ----------
     net : pandapowerNet
-        Network with lines, two-winding transformers, loads, static generators,
-        shunts and external grids (the roots). Per-unit data follow pandapower.
+        Any radial-operated net (see :mod:`fdnmoo.branches` for the elements
+        and the pandapower semantics followed; unsupported elements raise
+        :class:`fdnmoo.branches.UnsupportedNetError`). External grids are the roots.
     closed_lines : sequence of int, optional
-        ``net.line`` labels that conduct. Default: the in-service lines whose
-        switches are closed.
+        ``net.line`` labels that conduct at both ends (whatever their switches
+        say). Default: the in-service lines with both ends closed. A line left
+        out is open; if the net leaves it open at one end only, it stays
+        energised from the other end as in the net.
     closed_trafos : sequence of int, optional
         ``net.trafo`` labels that conduct. Default: the in-service transformers.
     tol : float

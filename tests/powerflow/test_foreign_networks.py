@@ -10,6 +10,7 @@ a clear error instead (last tests).
 """
 
 import copy
+import re
 import warnings
 
 import numpy as np
@@ -31,6 +32,9 @@ RADIAL_NETWORKS = {
     "cigre_mv_all_der": lambda: pn.create_cigre_network_mv(with_der="all"),
     "cigre_lv": pn.create_cigre_network_lv,
     "dickert_lv": pn.create_dickert_lv_network,
+    "dickert_lv_long_mixed_multiple_bad": lambda: pn.create_dickert_lv_network(
+        feeders_range="long", linetype="C&OHL", customer="multiple", case="bad",
+        trafo_type_name="0.4 MVA 20/0.4 kV"),
     "kerber_landnetz_freileitung_1": pn.create_kerber_landnetz_freileitung_1,
     "kerber_landnetz_freileitung_2": pn.create_kerber_landnetz_freileitung_2,
     "kerber_landnetz_kabel_1": pn.create_kerber_landnetz_kabel_1,
@@ -170,7 +174,9 @@ def test_meshed_lv_network_is_refused_naming_its_loop():
         BatchPowerFlow(pn.lv_schutterwald()).structure
 
 
-@pytest.mark.parametrize("build", [pn.example_simple, pn.example_multivoltage])
-def test_networks_with_pv_generators_are_refused(build):
-    with pytest.raises(UnsupportedNetError, match=r"net\.gen\[0\]"):
+@pytest.mark.parametrize("build,element", [(pn.example_simple, "gen[0]"),
+                                           (pn.example_multivoltage, "gen[0]"),
+                                           (pn.ieee_european_lv_asymmetric, "asymmetric_load[0]")])
+def test_networks_with_unsupported_elements_are_refused(build, element):
+    with pytest.raises(UnsupportedNetError, match=re.escape(f"net.{element}")):
         BatchPowerFlow(build()).structure
