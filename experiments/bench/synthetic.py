@@ -26,16 +26,17 @@ Numba, BLAS and OpenMP are pinned to one thread.
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import time
+from pathlib import Path
+from typing import Any, Sequence
 
-for _var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Any, Sequence  # noqa: E402
+# numpy, numba and fdnmoo are imported inside the functions: run as a script, the
+# thread pinning below comes first; imported (tests), the process is left as it is
+THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                    "MKL_NUM_THREADS")
 
 BUSES_PER_FEEDER = 1250
 
@@ -57,11 +58,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def pandapower_tables(net):
-    """Create ``net``'s buses, ext_grids, lines and loads anew with pandapower's vectorised calls."""
+    """Create ``net``'s buses, ext_grids, lines and loads anew with pandapower's vector calls."""
     import pandapower as pp
 
     out = pp.create_empty_network(sn_mva=float(net.sn_mva), f_hz=float(net.f_hz))
-    pp.create_buses(out, len(net.bus), net.bus.vn_kv.to_numpy(float), index=net.bus.index.to_numpy())
+    pp.create_buses(out, len(net.bus), net.bus.vn_kv.to_numpy(float),
+                    index=net.bus.index.to_numpy())
     for bus, vm in zip(net.ext_grid.bus, net.ext_grid.vm_pu):
         pp.create_ext_grid(out, int(bus), vm_pu=float(vm))
     line = net.line
@@ -104,8 +106,8 @@ def measure(sizes: Sequence[int], repeat: int = 3, seed: int = 5) -> dict[str, A
 
 
 def format_report(result: dict[str, Any]) -> str:
-    rows = [f"{'buses':>8} {'feeders':>7} {'ours ms':>9} {'us/bus':>7} {'pandapower tables ms':>21} "
-            f"{'ours/pp':>8}"]
+    rows = [f"{'buses':>8} {'feeders':>7} {'ours ms':>9} {'us/bus':>7} "
+            f"{'pandapower tables ms':>21} {'ours/pp':>8}"]
     for p in result["points"]:
         rows.append(f"{p['n_bus']:>8} {p['n_feeders']:>7} {p['ours_ms']:>9.1f} "
                     f"{p['ours_us_per_bus']:>7.1f} {p['pandapower_tables_ms']:>21.1f} "
@@ -128,4 +130,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    for _var in THREAD_VARIABLES:
+        os.environ.setdefault(_var, "1")
     raise SystemExit(main())

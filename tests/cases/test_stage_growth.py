@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from fdnmoo.cases import load_case
@@ -57,3 +60,16 @@ def test_stage_demand_table_replaces_the_grown_load():
     p, _ = stage_load(case, 3)
     np.testing.assert_allclose(p.sum(axis=1), sd.groupby("stage").p_mw.sum().to_numpy())
     assert stage_peak_load_mw(case, 2) == pytest.approx(sd.p_mw[sd.stage == 2].sum())
+
+
+def test_stage_demand_at_an_unknown_bus_is_named():
+    case = copy.deepcopy(load_case("md24"))
+    sd = case.candidates["stage_demand"]
+    case.candidates["stage_demand"] = pd.concat(
+        [sd, pd.DataFrame({"bus": [999], "stage": [1], "p_mw": [1.0], "q_mvar": [0.5]})],
+        ignore_index=True)
+    with pytest.raises(KeyError, match=f"stage_demand row {len(sd)} names bus 999"):
+        stage_load(case, 3)
+    # rows of stages beyond the ones asked for are left out
+    p, _ = stage_load(load_case("md24"), 2)
+    assert p.shape == (2, len(case.net.bus))
