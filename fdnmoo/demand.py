@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["DEMAND_TABLES", "bus_demand", "element_demand"]
+__all__ = ["DEMAND_TABLES", "bus_demand", "element_demand", "profile_demand"]
 
 #: (table, sign) of every element type read as constant P/Q demand.
 DEMAND_TABLES: tuple[tuple[str, float], ...] = (("load", 1.0), ("sgen", -1.0), ("storage", 1.0))
@@ -87,3 +87,61 @@ def bus_demand(net, bus_labels=None, tables=DEMAND_TABLES) -> tuple[np.ndarray, 
         np.add.at(p, pos, sign * pe)
         np.add.at(q, pos, sign * qe)
     return p, q
+
+
+def profile_demand(net, profiles, bus_labels=None,
+                   tables=DEMAND_TABLES) -> tuple[np.ndarray, np.ndarray]:
+    """Net demand per bus and time step from element time series.
+
+    Parameters
+    ----------
+    net : pandapowerNet
+    profiles : mapping
+        ``{(table, column): DataFrame}`` with one row per time step and one
+        column per element label, in the units of ``net[table][column]``
+        (``p_mw``/``q_mvar``): the form of SimBench's
+        ``get_absolute_values(net, profiles_instead_of_study_cases=True)``.
+        Elements (or whole columns) without a series keep their value in the net.
+    bus_labels : array_like, optional
+        Output column order (default ``net.bus.index``).
+    tables : sequence of (str, float)
+        As in :func:`bus_demand`.
+
+    Returns
+    -------
+    p_mw, q_mvar : ndarray, shape (n_steps, n_bus)
+        ``scaling`` and ``in_service`` applied as in :func:`bus_demand`.
+
+    Raises
+    ------
+    ValueError
+        If the series have different numbers of steps, or hold a non-finite
+        value (naming table, column, element and step).
+    """
+    lookup = pd.Index(net.bus.index if bus_labels is None else np.asarray(bus_labels))
+    steps = {len(df) for key, df in profiles.items() if key[0] in dict(tables) and df.shape[1]}
+    if len(steps) > 1:
+        raise ValueError(f"profiles have different numbers of time steps: {sorted(steps)}")
+    n_steps = steps.pop() if steps else 1
+    out = {"p_mw": np.zeros((n_steps, len(lookup))), "q_mvar": np.zeros((n_steps, len(lookup)))}
+    for table, sign in tables:
+        df = net[table] if table in net else None
+        if df is None or not len(df):
+            continue
+        df = df[df.in_service.astype(bool)] if "in_service" in df else df
+        pos = lookup.get_indexer(df.bus.to_numpy())
+        scale = df.scaling.to_numpy(float) if "scaling" in df else np.ones(len(df))
+        for column, total in out.items():
+            values = np.broadcast_to(df[column].to_numpy(float), (n_steps, len(df))).copy()
+            series = profiles.get((table, column))
+            if series is not None and series.shape[1]:
+                cols = pd.Index(series.columns).get_indexer(df.index)
+                have = cols >= 0
+                values[:, have] = series.to_numpy(float)[:, cols[have]]
+                bad = ~np.isfinite(values)
+                if bad.any():
+                    step, k = np.argwhere(bad)[0]
+                    raise ValueError(f"profile ({table!r}, {column!r}) of element {df.index[k]} "
+                                     f"is not finite at step {step}")
+            np.add.at(total.T, pos, (sign * values * scale).T)
+    return out["p_mw"], out["q_mvar"]

@@ -83,12 +83,12 @@ class Evaluated:
     @cached_property
     def reliability(self) -> list[dict]:
         """Reliability indices per stage (:func:`fdnmoo.metrics.reliability_indices`), with
-        every load bus at its share of the base load times the stage's mean demand."""
+        every load bus at its share of the base load (:func:`fdnmoo.demand.bus_demand`,
+        loads only) times the stage's mean demand."""
+        from .demand import bus_demand
         from .metrics.reliability import reliability_indices
 
-        net = self.grid.net
-        base = np.zeros(len(net.bus))
-        np.add.at(base, net.bus.index.get_indexer(net.load.bus), net.load.p_mw.to_numpy(float))
+        base, _ = bus_demand(self.grid.net, tables=(("load", 1.0),))
         share = base / base.sum() if base.sum() > 0 else base
         return [reliability_indices(self.grid, self.plan, stage, share * self.mean_demand_mw[stage - 1])
                 for stage in range(1, self.plan.n_stages + 1)]

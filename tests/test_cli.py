@@ -12,7 +12,9 @@ from fdnmoo.cli import main
 def test_pf_json_ieee33_matches_baran_wu(capsys):
     assert main(["pf", "ieee33", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) == {"losses_kw", "vmin_pu", "vmin_bus", "vmax_pu", "vmax_bus", "converged"}
+    assert set(out) == {"losses_kw", "vmin_pu", "vmin_bus", "vmax_pu", "vmax_bus", "converged",
+                        "unsupplied_buses"}
+    assert out["unsupplied_buses"] == 0
     # Baran & Wu (1989): 202.68 kW, Vmin 0.9131 p.u. at bus 18
     assert out["losses_kw"] == pytest.approx(202.68, abs=0.01)
     assert out["vmin_pu"] == pytest.approx(0.9131, abs=1e-4)

@@ -8,12 +8,15 @@ The conversion keeps pandapower's line pi model and uses an ideal slack
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
+import pandas as pd
 
+from ..branches import LIVE_FROM, LIVE_TO
 from ..powerflow import BatchPowerFlow
 from .scenarios import Scenarios
 
@@ -49,13 +52,16 @@ class PgmNetwork:
     load_pos : ndarray of int
         Bus position of every ``sym_load``.
     n_bus : int
-        Nodes (node id = bus position).
+        Buses of the net.
+    node_of_bus : ndarray of int
+        Node id of every bus position (the position itself for nets of lines).
     """
 
     model: Any
     load_ids: np.ndarray
     load_pos: np.ndarray
     n_bus: int
+    node_of_bus: np.ndarray
 
 
 def pgm_network(net, pf: BatchPowerFlow) -> PgmNetwork:
@@ -68,14 +74,32 @@ def pgm_network(net, pf: BatchPowerFlow) -> PgmNetwork:
     ``sk = 1e15`` VA, and every bus with a non-zero base demand one
     constant-power ``sym_load`` carrying the bus's net demand.
 
+    Nets with transformers, shunts or switches are converted by
+    power-grid-model-io's ``PandaPowerConverter`` instead (:func:`_io_structure`),
+    with the same sources and loads.
+
     Raises
     ------
     NotImplementedError
-        For in-service transformers or shunts, and for lines with a
-        conductance but no capacitance (not converted).
+        For lines with a conductance but no capacitance (not converted), and
+        for nets that need power-grid-model-io when it is not installed.
     """
-    from power_grid_model import (ComponentType, DatasetType, LoadGenType, PowerGridModel,
-                                  initialize_array)
+    from power_grid_model import ComponentType, PowerGridModel
+
+    if _lines_only(net):
+        structure, node_of_bus = _line_structure(net, pf), np.arange(pf.branches.n_bus)
+    else:
+        structure, node_of_bus = _io_structure(net, pf)
+    next_id = 1 + max(int(table["id"].max()) for table in structure.values() if len(table))
+    load, load_pos = _bus_loads(pf, node_of_bus, next_id)
+    model = PowerGridModel({**structure, ComponentType.sym_load: load})
+    return PgmNetwork(model=model, load_ids=load["id"].copy(), load_pos=load_pos,
+                      n_bus=pf.branches.n_bus, node_of_bus=node_of_bus)
+
+
+def _line_structure(net, pf: BatchPowerFlow) -> dict:
+    """Nodes, lines and sources of a net of lines only (node id = bus position)."""
+    from power_grid_model import ComponentType, DatasetType, initialize_array
 
     _check_pgm_convertible(net)
     br = pf.branches
@@ -88,9 +112,9 @@ def pgm_network(net, pf: BatchPowerFlow) -> PgmNetwork:
     lines["id"] = n_bus + np.arange(len(line))
     lines["from_node"] = br.bus_position(line.from_bus.to_numpy())
     lines["to_node"] = br.bus_position(line.to_bus.to_numpy())
-    status = br.closed[:len(line)].astype(np.int8)
-    lines["from_status"] = status
-    lines["to_status"] = status
+    closed, live = br.closed[:len(line)], br.live_end[:len(line)]
+    lines["from_status"] = (closed | (live == LIVE_FROM)).astype(np.int8)  # half-open lines
+    lines["to_status"] = (closed | (live == LIVE_TO)).astype(np.int8)
     r1, x1, c1, tan1 = _pgm_line_parameters(line, float(net.f_hz))
     lines["r1"], lines["x1"], lines["c1"], lines["tan1"] = r1, x1, c1, tan1
 
@@ -103,21 +127,69 @@ def pgm_network(net, pf: BatchPowerFlow) -> PgmNetwork:
     source["u_ref"] = eg.vm_pu.to_numpy(float)
     source["u_ref_angle"] = np.deg2rad(eg.va_degree.to_numpy(float))
     source["sk"] = PGM_SOURCE_SK_VA
+    return {ComponentType.node: node, ComponentType.line: lines, ComponentType.source: source}
+
+
+def _io_structure(net, pf: BatchPowerFlow) -> tuple[dict, np.ndarray]:
+    """Nodes, branches, links, shunts and sources converted by power-grid-model-io.
+
+    Its loads and generators are dropped (the benchmark adds one constant-power
+    load per bus); sources become ideal (``sk = 1e15`` VA). Transformers without
+    a ``vector_group`` (SimBench's) get one from their ``shift_degree``, which is
+    all a symmetric power flow reads of it.
+
+    Returns
+    -------
+    structure : dict
+    node_of_bus : ndarray of int
+        power-grid-model node id of every bus position.
+    """
+    try:
+        from power_grid_model import ComponentType
+        from power_grid_model_io.converters import PandaPowerConverter
+    except ImportError as exc:
+        raise NotImplementedError("nets with transformers, shunts or switches need "
+                                  "power-grid-model-io (pip install fdnmoo[bench])") from exc
+    net = copy.deepcopy(net)
+    if len(net.trafo):
+        clock = np.round(net.trafo.shift_degree.fillna(0.0).to_numpy(float) / 30).astype(int) % 12
+        groups = pd.Series([f"Dyn{c}" if c % 2 else f"YNyn{c}" for c in clock], index=net.trafo.index)
+        vg = net.trafo["vector_group"] if "vector_group" in net.trafo else pd.Series(None, net.trafo.index)
+        net.trafo["vector_group"] = vg.where(vg.notna(), groups)
+    data, extra = PandaPowerConverter().load_input_data(net)
+    keep = (ComponentType.node, ComponentType.line, ComponentType.transformer, ComponentType.link,
+            ComponentType.shunt, ComponentType.source, ComponentType.generic_branch)
+    structure = {k: v for k, v in data.items() if k in keep}
+    structure[ComponentType.source]["sk"] = PGM_SOURCE_SK_VA
+    bus_node = {info["id_reference"]["index"]: node_id for node_id, info in extra.items()
+                if info["id_reference"]["table"] == "bus"}
+    node_of_bus = np.array([bus_node[int(b)] for b in pf.bus_labels], dtype=np.int64)
+    return structure, node_of_bus
+
+
+def _lines_only(net) -> bool:
+    try:
+        _check_pgm_convertible(net)
+    except NotImplementedError:
+        return False
+    sw = net.switch
+    return not (len(sw) and ((sw.et == "b") | (sw.et == "t")).any())
+
+
+def _bus_loads(pf: BatchPowerFlow, node_of_bus: np.ndarray, first_id: int):
+    """One constant-power ``sym_load`` per bus with a non-zero base demand."""
+    from power_grid_model import ComponentType, DatasetType, LoadGenType, initialize_array
 
     p0, q0 = pf.base_demand()
     load_pos = np.flatnonzero((p0[0] != 0) | (q0[0] != 0))
-    next_id += len(eg)
     load = initialize_array(DatasetType.input, ComponentType.sym_load, len(load_pos))
-    load["id"] = next_id + np.arange(len(load_pos))
-    load["node"] = load_pos
+    load["id"] = first_id + np.arange(len(load_pos))
+    load["node"] = node_of_bus[load_pos]
     load["status"] = 1
     load["type"] = LoadGenType.const_power
     load["p_specified"] = p0[0, load_pos] * 1e6
     load["q_specified"] = q0[0, load_pos] * 1e6
-
-    model = PowerGridModel({ComponentType.node: node, ComponentType.line: lines,
-                            ComponentType.source: source, ComponentType.sym_load: load})
-    return PgmNetwork(model=model, load_ids=load["id"].copy(), load_pos=load_pos, n_bus=n_bus)
+    return load, load_pos
 
 
 def _check_pgm_convertible(net) -> None:
@@ -182,7 +254,9 @@ def time_pgm(pgm: PgmNetwork, sc: Scenarios, method: str = "newton_raphson",
         out = calc(slice(None))
         best = min(best, time.perf_counter() - t0)
     n = sc.n_scenarios
-    vm = np.asarray(out[ComponentType.node]["u_pu"], dtype=float)
+    nodes = out[ComponentType.node]
+    order = pd.Index(nodes["id"][0]).get_indexer(pgm.node_of_bus)
+    vm = np.asarray(nodes["u_pu"], dtype=float)[:, order]
     figures = {"us_per_pf": best / n * 1e6, "pf_per_s": n / best, "n_scenarios": n,
                "repeats": int(max(1, repeats)), "method": method}
     return figures, vm
@@ -196,6 +270,6 @@ def _pgm_calculation(pgm: PgmNetwork, update: dict, method: str) -> Callable[[sl
         return pgm.model.calculate_power_flow(
             update_data=upd, calculation_method=method, threading=-1,
             error_tolerance=1e-8, max_iterations=100,
-            output_component_types={ComponentType.node: ["u_pu"]})
+            output_component_types={ComponentType.node: ["id", "u_pu"]})
 
     return calc

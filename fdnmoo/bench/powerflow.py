@@ -16,7 +16,10 @@ demand scaled by its own factor drawn uniformly from ``[0, 2]``):
    the first few scenarios, and between our engine and power-grid-model on all
    scenarios, so that the timings compare equal results.
 
-It does so on ``ieee33``, on a 1,000-bus synthetic feeder, and over a scaling
+It does so on ``ieee33``, on a 1,000-bus synthetic feeder, on a SimBench MV
+grid as the ``simbench`` package ships it (bus-bus switches, ties open by
+switch, two HV/MV transformers; power-grid-model through power-grid-model-io's
+converter), and over a scaling
 series of synthetic feeders (1k-10k buses, one feeder per 250 buses) for our
 engine (and power-grid-model), and prints a table with the speed-up ratios and
 the issue's targets.
@@ -88,6 +91,12 @@ class BenchConfig:
         Include power-grid-model (skipped with a note when it is not installed).
     scaling_peers : bool
         Time power-grid-model (Newton-Raphson) on the scaling series too.
+    simbench_grid : str
+        SimBench code of the real MV grid compared with every peer (as the
+        package ships it: bus-bus switches, open line switches, HV/MV
+        transformers); empty to skip.
+    simbench_scenarios : int
+        Scenarios on that grid.
     """
 
     seed: int = 0
@@ -103,13 +112,15 @@ class BenchConfig:
     accuracy_scenarios: int = 5
     pgm: bool = True
     scaling_peers: bool = True
+    simbench_grid: str = "1-MV-semiurb--0-sw"
+    simbench_scenarios: int = 5_000
 
     @classmethod
     def quick(cls, **overrides: Any) -> "BenchConfig":
         """Small sizes for a run of a few seconds (``--quick``)."""
         small = dict(ieee33_scenarios=1_000, feeder_buses=250, feeder_scenarios=200,
                      scaling_buses=(250, 500, 1_000), scaling_bus_scenarios=100_000,
-                     pandapower_calls=5, repeats=2, accuracy_scenarios=3)
+                     pandapower_calls=5, repeats=2, accuracy_scenarios=3, simbench_scenarios=500)
         small.update(overrides)
         return cls(**small)
 
@@ -410,9 +421,26 @@ def run_benchmark(config: BenchConfig, progress: Callable[[str], None] | None = 
     report["ieee33"] = bench_case("ieee33", load_net("ieee33"), config.ieee33_scenarios, config, progress)
     report["feeder"] = bench_case(f"synthetic_{config.feeder_buses}", synthetic(config.feeder_buses),
                                   config.feeder_scenarios, config, progress)
+    if config.simbench_grid:
+        report["simbench"] = _bench_simbench(config, progress)
     report["scaling"] = scaling_series(config, synthetic, progress)
     report["targets"] = evaluate_targets(report)
     return report
+
+
+def _bench_simbench(config: BenchConfig, progress: Callable[[str], None] | None) -> dict:
+    """:func:`bench_case` on a SimBench grid exactly as the ``simbench`` package ships it."""
+    try:
+        import simbench
+    except ImportError:
+        return {"name": config.simbench_grid, "skipped": "simbench is not installed"}
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandapower's deprecation notes on SimBench's data
+        net = simbench.get_simbench_net(config.simbench_grid)
+    return bench_case(f"simbench {config.simbench_grid}", net, config.simbench_scenarios,
+                      config, progress)
 
 
 def _load_case_net(name: str, **params: Any):
@@ -469,6 +497,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--feeder-scenarios", type=int)
     p.add_argument("--scaling-buses", type=lambda s: tuple(int(x) for x in s.split(",")),
                    help="comma-separated sizes, e.g. 1000,2000,5000,10000")
+    p.add_argument("--simbench-grid", help="SimBench code of the real grid ('' to skip; "
+                   "default 1-MV-semiurb--0-sw)")
+    p.add_argument("--simbench-scenarios", type=int)
     p.add_argument("--pandapower-calls", type=int)
     p.add_argument("--repeats", type=int)
     p.add_argument("--no-pgm", dest="pgm", action="store_false", default=None,
@@ -481,7 +512,8 @@ def _parser() -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace) -> BenchConfig:
     """The :class:`BenchConfig` of parsed command-line arguments."""
     names = ("seed", "ieee33_scenarios", "feeder_buses", "feeder_scenarios", "scaling_buses",
-             "pandapower_calls", "repeats", "pgm", "scaling_peers")
+             "pandapower_calls", "repeats", "pgm", "scaling_peers", "simbench_grid",
+             "simbench_scenarios")
     overrides = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
     return BenchConfig.quick(**overrides) if args.quick else BenchConfig(**overrides)
 

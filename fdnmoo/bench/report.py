@@ -14,8 +14,10 @@ def format_report(report: dict) -> str:
     lines = [f"Power-flow benchmark ({meta['time']}; {meta['cpu']}; numba threads "
              f"{meta['numba_threads']}; power-grid-model {meta['pgm_threading']})",
              "versions: " + ", ".join(f"{k} {val}" for k, val in v.items()), ""]
-    for key in ("ieee33", "feeder"):
-        if key in report:
+    for key in ("ieee33", "feeder", "simbench"):
+        if key in report and "skipped" in report[key]:
+            lines += [f"== {report[key]['name']}: skipped ({report[key]['skipped']}) ==", ""]
+        elif key in report:
             lines += _format_case(report[key]) + [""]
     if "scaling" in report:
         lines += _format_scaling(report["scaling"]) + [""]

@@ -17,9 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["Horizon", "Economics", "Uncertainty", "PlanningCase"]
+__all__ = ["Horizon", "Economics", "Uncertainty", "PlanningCase", "stage_growth_factor"]
 
 
 @dataclass
@@ -46,6 +47,48 @@ class Horizon:
     load_growth_per_year: float = 0.0
     pv_penetration: list[float] = field(default_factory=list)
     ev_penetration: list[float] = field(default_factory=list)
+
+
+def stage_growth_factor(horizon: Horizon, stage):
+    """Load growth factor of a stage relative to the case's demand: ``(1 + g) ** (stage * Y)``.
+
+    Convention: the case's demand is that of year 0, the start of the horizon.
+    Stage ``u`` (1-based, ``Y = horizon.years_per_stage``) covers the years
+    ``(u-1) Y + 1 .. u Y``, as the discounting in :mod:`fdnmoo.metrics.economics`
+    counts them, and is planned and operated at its demand at the **end** of
+    its last year ``u Y``, i.e. with ``g = horizon.load_growth_per_year`` > 0,
+    at the largest demand of the stage. This is seed 000's rated load (R. Wang
+    et al., Nature Communications 15 (2024), below eq. (16)):
+    ``P_u = P_{u-1} (1 + rho_u)^Y`` with ``P_0`` today's load, stage ``u``'s
+    own growth rate ``rho_u`` applied over its ``Y`` years.
+
+    Parameters
+    ----------
+    horizon : Horizon
+    stage : int or array_like of int
+        Stage number(s), 1-based.
+
+    Returns
+    -------
+    float or ndarray
+        The factor, of the shape of ``stage``.
+
+    Raises
+    ------
+    ValueError
+        If a stage is not a whole number >= 1.
+
+    Examples
+    --------
+    >>> stage_growth_factor(Horizon(years_per_stage=5.0, load_growth_per_year=0.02), 2)
+    1.2189944199947573
+    """
+    u = np.asarray(stage)
+    if u.dtype == bool or not np.issubdtype(u.dtype, np.number) or (u != np.round(u)).any() \
+            or (u < 1).any():
+        raise ValueError(f"stage must be a whole number >= 1, got {stage!r}")
+    factor = (1.0 + float(horizon.load_growth_per_year)) ** (u * float(horizon.years_per_stage))
+    return float(factor) if factor.ndim == 0 else factor
 
 
 @dataclass

@@ -33,7 +33,9 @@ def run(args) -> int:
     elif summary["converged"]:
         print(f"case {case.name} ({args.engine}): losses {summary['losses_kw']:.2f} kW, "
               f"Vmin {summary['vmin_pu']:.4f} p.u. at bus {summary['vmin_bus']}, "
-              f"Vmax {summary['vmax_pu']:.4f} p.u. at bus {summary['vmax_bus']}, converged")
+              f"Vmax {summary['vmax_pu']:.4f} p.u. at bus {summary['vmax_bus']}, converged"
+              + (f", {summary['unsupplied_buses']} bus(es) unsupplied"
+                 if summary["unsupplied_buses"] else ""))
     else:
         print(f"case {case.name} ({args.engine}): power flow did not converge")
     return 0 if summary["converged"] else 1

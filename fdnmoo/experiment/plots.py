@@ -1,7 +1,9 @@
 """PNG figures of a run: Pareto scatter matrix, convergence, network map per stage.
 
 Figures are drawn on :class:`matplotlib.figure.Figure` objects (Agg canvas),
-never through pyplot, so no global backend or state is touched.
+never through pyplot, so no global backend or state is touched. Each
+``*_figure`` function returns the figure (to inspect or restyle); the matching
+``plot_*`` function draws it and writes the PNG.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from matplotlib.lines import Line2D
 if TYPE_CHECKING:
     from .results import RunOutcome
 
-__all__ = ["plot_convergence", "plot_network", "plot_pareto"]
+__all__ = ["convergence_figure", "network_figure", "pareto_figure", "plot_convergence",
+           "plot_network", "plot_pareto"]
 
 _DPI = 120
 
@@ -28,11 +31,17 @@ def _label(name: str, unit: str = "", sense: str = "min") -> str:
 
 
 def plot_pareto(outcome: "RunOutcome", path: str | Path, chosen: int | None = None) -> Path:
+    """Write :func:`pareto_figure` as a PNG at ``path``; returns the path."""
+    return _save(pareto_figure(outcome, chosen), path)
+
+
+def pareto_figure(outcome: "RunOutcome", chosen: int | None = None) -> Figure:
     """Scatter matrix of the Pareto solutions over the final population.
 
     Off the diagonal: every pair of objectives (own sign), final population in
-    grey, Pareto solutions in blue, the chosen one as a red star. Diagonal:
-    histogram of the Pareto solutions.
+    grey, Pareto solutions in blue, the chosen one (row of
+    ``outcome.objectives``) as a red star (scatter ``gid`` ``population``,
+    ``pareto``, ``chosen``). Diagonal: histogram of the Pareto solutions.
     """
     names, n = outcome.objective_names, len(outcome.objective_names)
     front, pop = outcome.objectives, outcome.pop_F * outcome.signs
@@ -47,11 +56,13 @@ def plot_pareto(outcome: "RunOutcome", path: str | Path, chosen: int | None = No
                 ax.hist(front[:, j], bins=min(20, max(5, len(front) // 2)), color="tab:blue",
                         alpha=0.7)
             else:
-                ax.scatter(pop[:, j], pop[:, i], s=6, color="0.75", label="final population")
-                ax.scatter(front[:, j], front[:, i], s=12, color="tab:blue", label="Pareto set")
+                ax.scatter(pop[:, j], pop[:, i], s=6, color="0.75", label="final population",
+                           gid="population")
+                ax.scatter(front[:, j], front[:, i], s=12, color="tab:blue", label="Pareto set",
+                           gid="pareto")
                 if chosen is not None:
                     ax.scatter(front[chosen, j], front[chosen, i], s=90, marker="*",
-                               color="tab:red", label="chosen", zorder=3)
+                               color="tab:red", label="chosen", zorder=3, gid="chosen")
             if i == n - 1:
                 ax.set_xlabel(labels[j], fontsize=8)
             if j == 0 and i != j:
@@ -61,11 +72,21 @@ def plot_pareto(outcome: "RunOutcome", path: str | Path, chosen: int | None = No
         handles, texts = axes[0, 1].get_legend_handles_labels()
         fig.legend(handles, texts, loc="outside lower center", ncols=3, fontsize=8)
     fig.suptitle(f"{len(front)} Pareto solutions", fontsize=10)
-    return _save(fig, path)
+    return fig
 
 
 def plot_convergence(history: pd.DataFrame, names: list[str], path: str | Path) -> Path:
-    """Hypervolume, feasible share and per-objective median with IQR band per generation."""
+    """Write :func:`convergence_figure` as a PNG at ``path``; returns the path."""
+    return _save(convergence_figure(history, names), path)
+
+
+def convergence_figure(history: pd.DataFrame, names: list[str]) -> Figure:
+    """Hypervolume, feasible share and per-objective median with IQR band per generation.
+
+    Panels (two columns): hypervolume, feasible share [%], then one per name
+    in ``names`` with the ``{name}_q25``..``{name}_q75`` band, the median and
+    the best value; unused panels are hidden.
+    """
     n_panels = 2 + len(names)
     n_cols = 2
     n_rows = -(-n_panels // n_cols)
@@ -90,23 +111,34 @@ def plot_convergence(history: pd.DataFrame, names: list[str], path: str | Path) 
         ax.tick_params(labelsize=7)
     for ax in axes[n_panels:]:
         ax.set_visible(False)
-    return _save(fig, path)
+    return fig
 
 
 def plot_network(grid: Any, plan: Any, path: str | Path, title: str = "") -> Path:
+    """Write :func:`network_figure` as a PNG at ``path``; returns the path."""
+    return _save(network_figure(grid, plan, title), path)
+
+
+def network_figure(grid: Any, plan: Any, title: str = "") -> Figure:
     """Map of a plan on the planning grid, one panel per stage.
 
     Closed lines solid, open lines of the case (ties, opened sections) dashed,
     lines built by the plan highlighted, SOP links dotted between their
     terminals, PV and SVC markers with area proportional to capacity,
     substations as squares. Coordinates: ``net.bus.x_km`` / ``y_km``.
+    Every artist carries a ``gid`` naming what it shows (``closed_line``,
+    ``open_line``, ``new_line``, ``sop_link``, ``bus``, ``substation``,
+    ``new_substation``, ``sop_terminal``, ``sop_hub``, ``pv``, ``svc``).
 
     Parameters
     ----------
     grid : PlanningGrid
     plan : Plan
-    path : path of the PNG
     title : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     net, case = grid.net, grid.case
     xy = _bus_xy(net)
@@ -134,13 +166,13 @@ def plot_network(grid: Any, plan: Any, path: str | Path, title: str = "") -> Pat
                 continue
             if label in candidates:
                 if label in closed:
-                    ax.plot(*zip(a, b), color="tab:orange", lw=3.0, zorder=2)
+                    ax.plot(*zip(a, b), color="tab:orange", lw=3.0, zorder=2, gid="new_line")
             elif label in base:
                 if label in closed:
-                    ax.plot(*zip(a, b), color="0.25", lw=1.2, zorder=1)
+                    ax.plot(*zip(a, b), color="0.25", lw=1.2, zorder=1, gid="closed_line")
                 else:
-                    ax.plot(*zip(a, b), color="0.55", lw=1.0, ls="--", zorder=1)
-        ax.scatter(*np.array(list(xy.values())).T, s=8, color="0.3", zorder=3)
+                    ax.plot(*zip(a, b), color="0.55", lw=1.0, ls="--", zorder=1, gid="open_line")
+        ax.scatter(*np.array(list(xy.values())).T, s=8, color="0.3", zorder=3, gid="bus")
         _draw_substations(ax, net, plan, s, xy)
         _draw_sop(ax, plan, s, xy)
         for kind, style in (("pv", dict(color="gold", marker="o", edgecolor="darkorange")),
@@ -153,7 +185,7 @@ def plot_network(grid: Any, plan: Any, path: str | Path, title: str = "") -> Pat
             pts = np.array([xy[int(b)] for b in table.bus.iloc[on]]) if len(on) else None
             if pts is not None:
                 ax.scatter(pts[:, 0], pts[:, 1], s=30 + 270 * cap[on] / der_max[kind],
-                           alpha=0.8, zorder=4, **style)
+                           alpha=0.8, zorder=4, gid=kind, **style)
         ax.set_title(f"stage {s}", fontsize=10)
         if ratio >= 0.5:
             ax.set_aspect("equal", adjustable="datalim")
@@ -163,7 +195,7 @@ def plot_network(grid: Any, plan: Any, path: str | Path, title: str = "") -> Pat
         ax.tick_params(labelsize=7)
     fig.legend(handles=_legend(), loc="outside lower center", ncols=4, fontsize=8)
     fig.suptitle(f"{case.name}: {title}" if title else case.name, fontsize=11)
-    return _save(fig, path)
+    return fig
 
 
 def _bus_xy(net) -> dict[int, tuple[float, float]]:
@@ -186,11 +218,11 @@ def _draw_substations(ax, net, plan, stage: int, xy) -> None:
     closed = net.trafo.loc[net.trafo.index.isin(np.asarray(plan.closed_trafos[stage - 1]))]
     fed = [int(b) for b in closed.lv_bus if int(b) in xy]
     new = set(plan.substations.bus.astype(int)) if len(plan.substations) else set()
-    for buses, color in ((existing + [b for b in fed if b not in new], "black"),
-                         ([b for b in fed if b in new], "tab:red")):
+    for buses, color, gid in ((existing + [b for b in fed if b not in new], "black", "substation"),
+                              ([b for b in fed if b in new], "tab:red", "new_substation")):
         if buses:
             pts = np.array([xy[b] for b in buses])
-            ax.scatter(pts[:, 0], pts[:, 1], s=70, marker="s", color=color, zorder=5)
+            ax.scatter(pts[:, 0], pts[:, 1], s=70, marker="s", color=color, zorder=5, gid=gid)
 
 
 def _draw_sop(ax, plan, stage: int, xy) -> None:
@@ -202,9 +234,10 @@ def _draw_sop(ax, plan, stage: int, xy) -> None:
         hub = pts.mean(axis=0)
         for p in pts:
             ax.plot([hub[0], p[0]], [hub[1], p[1]], color="tab:purple", lw=2.0, ls=":",
-                    zorder=3)
-        ax.scatter(pts[:, 0], pts[:, 1], s=60, marker="D", color="tab:purple", zorder=5)
-        ax.scatter(*hub, s=25, marker="h", color="tab:purple", zorder=5)
+                    zorder=3, gid="sop_link")
+        ax.scatter(pts[:, 0], pts[:, 1], s=60, marker="D", color="tab:purple", zorder=5,
+                   gid="sop_terminal")
+        ax.scatter(*hub, s=25, marker="h", color="tab:purple", zorder=5, gid="sop_hub")
 
 
 def _legend() -> list[Line2D]:

@@ -18,7 +18,7 @@ from functools import cached_property
 import numpy as np
 
 from ..topology import RadialStructure
-from ..branches import BranchTable, branch_table
+from ..branches import LIVE_FROM, LIVE_NONE, BranchTable, branch_table, merge_parallel
 from ..demand import bus_demand
 from .result import PowerFlowResult
 from .sweep import line_end_currents, sweep
@@ -35,11 +35,14 @@ class BatchPowerFlow:
     Parameters
     ----------
     net : pandapowerNet
-        Network with lines, two-winding transformers, loads, static generators,
-        shunts and external grids (the roots). Per-unit data follow pandapower.
+        Any radial-operated net (see :mod:`fdnmoo.branches` for the elements
+        and the pandapower semantics followed; unsupported elements raise
+        :class:`fdnmoo.branches.UnsupportedNetError`). External grids are the roots.
     closed_lines : sequence of int, optional
-        ``net.line`` labels that conduct. Default: the in-service lines whose
-        switches are closed.
+        ``net.line`` labels that conduct at both ends (whatever their switches
+        say). Default: the in-service lines with both ends closed. A line left
+        out is open; if the net leaves it open at one end only, it stays
+        energised from the other end as in the net.
     closed_trafos : sequence of int, optional
         ``net.trafo`` labels that conduct. Default: the in-service transformers.
     tol : float
@@ -83,7 +86,7 @@ class BatchPowerFlow:
         br = self.branches
         closed = br.closed.copy()
         if self.closed_lines is not None:
-            closed[~br.is_trafo] = False
+            closed[br.is_line] = False
             closed[br.line_position(np.asarray(self.closed_lines, dtype=np.int64))] = True
         if self.closed_trafos is not None:
             closed[br.is_trafo] = False
@@ -188,7 +191,7 @@ class BatchPowerFlow:
             v_pu=v, vm_pu=vm, loss_mw=loss * sn, ext_grid_p_mw=s_root.real,
             ext_grid_q_mvar=s_root.imag, converged=conv, iterations=iters,
             bus_labels=br.bus_labels, line_labels=br.element[:br.n_line],
-            ext_grid_buses=br.bus_labels[br.root_pos],
+            ext_grid_buses=br.bus_labels[br.root_pos], supplied=prep.structure.supplied,
             line_currents=lambda: prep.line_currents_ka(br, v, j))
 
     def _check_demand(self, p_mw, q_mvar) -> tuple[np.ndarray, np.ndarray]:
@@ -231,27 +234,33 @@ class _Prepared:
     y_branch_g: np.ndarray  # branch-shunt conductance per row (for losses)
     unsupplied: np.ndarray  # bus positions no substation reaches
 
+    half_open: np.ndarray  # lines energised from one end only: branch positions
+    half_open_bus: np.ndarray  # their live bus positions
+    half_open_y: np.ndarray  # their input admittance seen from the live bus
+    parallel_lines: np.ndarray  # lines merged with parallel branches: currents from end voltages
+
     @classmethod
     def build(cls, br: BranchTable, closed: np.ndarray) -> "_Prepared":
-        st = br.radial_structure(closed)
+        eff = merge_parallel(br, closed)
+        st = br.radial_structure(eff.closed)
         n = br.n_bus
         z = np.zeros(n, dtype=complex)
         a = np.ones(n, dtype=complex)
         y_branch = np.zeros(n, dtype=complex)
         child = st.order
         k = st.parent_branch[child]
-        if np.any(st.branch_reversed[k] & br.is_trafo[k] & (br.ratio[k] != 1)):
-            bad = br.element[k[st.branch_reversed[k] & br.is_trafo[k]][0]]
-            raise NotImplementedError(f"trafo {bad} is fed from its LV side; the batch engine "
-                                      "supports transformers fed from the HV side only")
-        z[child] = br.z_pu[k]
-        a[child] = 1.0 / br.ratio[k]
-        # shunts of closed branches: parent-side shunt sits behind the ratio
         rev = st.branch_reversed[k]
-        y_parent_side = np.where(rev, br.y_to_pu[k], br.y_from_pu[k] * np.abs(a[child]) ** 2)
-        y_child_side = np.where(rev, br.y_from_pu[k], br.y_to_pu[k])
-        np.add.at(y_branch, st.parent[child], y_parent_side)
-        np.add.at(y_branch, child, y_child_side)
+        t = eff.ratio[k]
+        # a branch fed from its to (LV) side: the series impedance moves to the HV
+        # side of the ideal transformer, V_hv = t V_lv - |t|^2 z J_hv
+        a[child] = np.where(rev, t, 1.0 / t)
+        z[child] = np.where(rev, eff.z_pu[k] * np.abs(t) ** 2, eff.z_pu[k])
+        y_hv = eff.y_from_pu[k] / np.abs(t) ** 2  # y_from sits behind the ratio
+        y_lv = eff.y_to_pu[k]
+        np.add.at(y_branch, st.parent[child], np.where(rev, y_lv, y_hv))
+        np.add.at(y_branch, child, np.where(rev, y_hv, y_lv))
+        half, half_bus, half_y = _half_open(br, closed, st.supplied)
+        np.add.at(y_branch, half_bus, half_y)
         y_branch[~st.supplied] = 0.0
         y = y_branch + br.bus_shunt_pu
 
@@ -261,9 +270,13 @@ class _Prepared:
         row_of[perm] = np.arange(n)
         parent_rows = np.full(n, -1, dtype=np.int64)
         parent_rows[row_of[child]] = row_of[st.parent[child]]
+        is_line = half < br.n_line
         return cls(structure=st, perm=perm, order_rows=row_of[child], parent_rows=parent_rows,
                    root_rows=row_of[br.root_pos], z=z[perm], a=a[perm], y=y[perm],
-                   y_branch_g=y_branch.real[perm], unsupplied=unsupplied)
+                   y_branch_g=y_branch.real[perm], unsupplied=unsupplied,
+                   half_open=half[is_line], half_open_bus=half_bus[is_line],
+                   half_open_y=half_y[is_line],
+                   parallel_lines=eff.parallel[eff.parallel < br.n_line])
 
     def line_currents_ka(self, br: BranchTable, v: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Largest current magnitude at the two ends of every line (0 if open)."""
@@ -272,14 +285,52 @@ class _Prepared:
         i_base = br.sn_mva / (np.sqrt(3.0) * br.vn_kv)
         child = st.order
         k = st.parent_branch[child]
-        c, k = child[k < br.n_line], k[k < br.n_line]
+        own = (k < br.n_line) & ~np.isin(k, self.parallel_lines)
+        c, k = child[own], k[own]
         u = st.parent[c]
         rev = st.branch_reversed[k]
         y_u = np.where(rev, br.y_to_pu[k], br.y_from_pu[k])
         y_c = np.where(rev, br.y_from_pu[k], br.y_to_pu[k])
         line_end_currents(v, j, c, u, k, y_u, y_c, i_base[u], i_base[c], i_ka)
+        if self.parallel_lines.size:
+            i_ka[:, self.parallel_lines] = _terminal_currents_ka(br, v, self.parallel_lines, i_base)
+        if self.half_open.size:  # charging current drawn at the live end
+            i_ka[:, self.half_open] = np.abs(v[:, self.half_open_bus] * self.half_open_y) \
+                * i_base[self.half_open_bus]
         i_ka[np.isnan(v).all(axis=1)] = np.nan
         return i_ka
+
+
+def _terminal_currents_ka(br: BranchTable, v: np.ndarray, lines: np.ndarray,
+                          i_base: np.ndarray) -> np.ndarray:
+    """Larger end current of lines from their end voltages (pi model, no ratio)."""
+    f, t = br.from_pos[lines], br.to_pos[lines]
+    series = (v[:, f] - v[:, t]) / br.z_pu[lines]
+    i_from = np.abs(series + br.y_from_pu[lines] * v[:, f]) * i_base[f]
+    i_to = np.abs(-series + br.y_to_pu[lines] * v[:, t]) * i_base[t]
+    return np.maximum(i_from, i_to)
+
+
+def _half_open(br: BranchTable, closed: np.ndarray, supplied: np.ndarray):
+    """Branches open at one end and energised from the other (see fdnmoo.branches).
+
+    Returns their positions, live bus positions and input admittance seen from
+    the live bus: the near shunt plus the far shunt through the series
+    impedance, ``y_near + y_far / (1 + z y_far)``.
+    """
+    live = np.where(closed, LIVE_NONE, br.live_end)
+    k = np.flatnonzero(live != LIVE_NONE)
+    from_live = live[k] == LIVE_FROM
+    bus = np.where(from_live, br.from_pos[k], br.to_pos[k])
+    keep = supplied[bus]
+    k, from_live, bus = k[keep], from_live[keep], bus[keep]
+    inv_t2 = 1.0 / np.abs(br.ratio[k]) ** 2
+    z = br.z_pu[k]
+    y_f, y_t = br.y_from_pu[k], br.y_to_pu[k]
+    # seen from the HV (from) bus everything behind the ideal transformer scales by 1/|t|^2
+    y_from_live = (y_f + y_t / (1 + z * y_t)) * inv_t2
+    y_to_live = y_t + y_f / (1 + z * y_f)
+    return k, bus, np.where(from_live, y_from_live, y_to_live)
 
 
 def _default_block(n_bus: int) -> int:

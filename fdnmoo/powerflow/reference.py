@@ -53,8 +53,8 @@ def _set_demand(net, p: np.ndarray, q: np.ndarray) -> None:
 
     if p.shape != (len(net.bus),) or q.shape != (len(net.bus),):
         raise ValueError(f"p_mw and q_mvar need one value per bus ({len(net.bus)})")
-    net.sgen.drop(net.sgen.index, inplace=True)
-    net.load.drop(net.load.index, inplace=True)
+    for table in ("sgen", "load", "storage"):  # the tables fdnmoo.demand.bus_demand reads
+        net[table].drop(net[table].index, inplace=True)
     for bus, pi, qi in zip(net.bus.index, p, q):
         if pi != 0 or qi != 0:
             pp.create_load(net, bus, p_mw=pi, q_mvar=qi)
@@ -62,12 +62,14 @@ def _set_demand(net, p: np.ndarray, q: np.ndarray) -> None:
 
 def _result(net, converged: bool) -> PowerFlowResult:
     n_bus, n_line = len(net.bus), len(net.line)
-    eg = net.ext_grid[net.ext_grid.in_service.astype(bool)]
+    # the roots: in-service grids at in-service buses (a grid at a dead bus supplies nothing)
+    eg = net.ext_grid[net.ext_grid.in_service.astype(bool)
+                      & net.bus.in_service.reindex(net.ext_grid.bus).to_numpy(dtype=bool)]
     if converged:
         vm = net.res_bus.vm_pu.reindex(net.bus.index).to_numpy(float)
         va = net.res_bus.va_degree.reindex(net.bus.index).to_numpy(float)
         i_ka = net.res_line.i_ka.reindex(net.line.index).fillna(0.0).to_numpy(float)
-        loss = net.res_line.pl_mw.sum() + (net.res_trafo.pl_mw.sum() if len(net.trafo) else 0.0)
+        loss = _branch_losses_mw(net)
         p_eg = net.res_ext_grid.p_mw.reindex(eg.index).to_numpy(float)
         q_eg = net.res_ext_grid.q_mvar.reindex(eg.index).to_numpy(float)
     else:
@@ -81,4 +83,16 @@ def _result(net, converged: bool) -> PowerFlowResult:
         ext_grid_p_mw=p_eg[None, :], ext_grid_q_mvar=q_eg[None, :],
         converged=np.array([converged]), iterations=np.array([-1]),
         bus_labels=net.bus.index.to_numpy(), line_labels=net.line.index.to_numpy(),
-        ext_grid_buses=eg.bus.to_numpy())
+        ext_grid_buses=eg.bus.to_numpy(),
+        supplied=np.isfinite(vm) if converged else None)
+
+
+def _branch_losses_mw(net) -> float:
+    """Active losses of lines, transformers, impedances and impedance switches."""
+    loss = float(net.res_line.pl_mw.sum())
+    for table in ("trafo", "impedance"):
+        if table in net and len(net[table]) and f"res_{table}" in net:
+            loss += float(net[f"res_{table}"].pl_mw.sum())
+    if len(net.switch) and "p_from_mw" in net.res_switch:
+        loss += float((net.res_switch.p_from_mw + net.res_switch.p_to_mw).fillna(0.0).sum())
+    return loss

@@ -6,12 +6,14 @@ the same samples for every plan, every worker and every stage).
 
 Demand
     ``load(stage, slot, sample, bus) = base(stage, bus) * load_pu(slot) * f(slot, sample, bus)``.
-    ``base`` is the net's loads (``p_mw * scaling``, summed per bus) times the
-    growth to the start of the stage, ``(1 + g) ** ((stage - 1) * years_per_stage)``
-    (stage 1 is the case itself); where ``candidates.stage_demand`` gives a bus's
-    peak demand for a stage (md24), that value replaces it. Reactive demand
-    scales with the same factors (constant power factor). Static generators and
-    storage already in the net enter as a constant negative/positive demand.
+    ``base`` is :func:`stage_load`: the net's in-service loads (``p_mw * scaling``,
+    summed per bus, :func:`fdnmoo.demand.bus_demand`) times the growth to the
+    end of the stage, :func:`fdnmoo.cases.model.stage_growth_factor`
+    ``= (1 + g) ** (stage * years_per_stage)``; where ``candidates.stage_demand``
+    gives a bus's peak demand for a stage (md24), that value replaces it.
+    Reactive demand scales with the same factors (constant power factor).
+    Static generators and storage already in the net enter as a constant
+    negative/positive demand.
 
 Samples
     Sample 0 is the forecast (every factor 1). The others draw independent
@@ -31,12 +33,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.stats import truncnorm
 
+from ..cases.model import PlanningCase, stage_growth_factor
+from ..demand import bus_demand
 from ..planning.grid import PlanningGrid
 from .profiles import TypicalDays, load_level_days, typical_days
 
-__all__ = ["ScenarioBatch", "SIGMAS_PER_DEVIATION"]
+__all__ = ["ScenarioBatch", "SIGMAS_PER_DEVIATION", "stage_load"]
 
 #: The case's deviations are read as this many standard deviations.
 SIGMAS_PER_DEVIATION = 3.0
@@ -131,7 +136,7 @@ class ScenarioBatch:
         days = _resolve_days(grid, profile, days)
         net = grid.net
         labels = net.bus.index.to_numpy(np.int64)
-        base_p, base_q, const_p, const_q = _stage_demand(grid, n_stages, labels)
+        base_p, base_q, const_p, const_q = _stage_demand(grid, n_stages)
 
         load_pu = days.load_pu.ravel()
         n_slots, n_bus = load_pu.size, labels.size
@@ -184,38 +189,49 @@ def _factors(seq: np.random.SeedSequence, shape: tuple[int, int, int], deviation
     return f
 
 
-def _stage_demand(grid: PlanningGrid, n_stages: int, labels: np.ndarray):
-    """Peak demand per stage and bus, and the constant (sgen/storage) part per bus."""
-    net, case = grid.net, grid.case
-    pos = {int(b): k for k, b in enumerate(labels)}
-    n_bus = labels.size
+def stage_load(case: PlanningCase, n_stages: int, net=None) -> tuple[np.ndarray, np.ndarray]:
+    """Peak load per stage and bus before any plan's resources (see module docstring).
 
-    def per_bus(table: str, in_service_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        p, q = np.zeros(n_bus), np.zeros(n_bus)
-        df = net[table] if table in net else None
-        if df is None or not len(df):
-            return p, q
-        if in_service_only:
-            df = df[df.in_service.astype(bool)]
-        idx = np.array([pos[int(b)] for b in df.bus], dtype=np.int64)
-        scale = df.scaling.to_numpy(float) if "scaling" in df else 1.0
-        np.add.at(p, idx, df.p_mw.to_numpy(float) * scale)
-        np.add.at(q, idx, df.q_mvar.to_numpy(float) * scale)
-        return p, q
+    Parameters
+    ----------
+    case : PlanningCase
+        Gives the horizon (growth) and the optional ``stage_demand`` table.
+    n_stages : int
+    net : pandapowerNet, optional
+        The net whose loads are read (default ``case.net``; the scenario batch
+        passes its planning grid's net).
 
-    p0, q0 = per_bus("load")
-    sg_p, sg_q = per_bus("sgen")
-    st_p, st_q = per_bus("storage")
-    h = case.horizon
-    growth = (1.0 + h.load_growth_per_year) ** (np.arange(n_stages) * h.years_per_stage)
+    Returns
+    -------
+    p_mw, q_mvar : ndarray, shape (n_stages, n_bus)
+        Columns in the order of ``net.bus.index``.
+
+    Raises
+    ------
+    KeyError
+        If a load or a ``stage_demand`` row names a bus that is not in the net.
+    """
+    net = case.net if net is None else net
+    p0, q0 = bus_demand(net, tables=(("load", 1.0),))
+    growth = stage_growth_factor(case.horizon, np.arange(1, n_stages + 1))
     base_p = growth[:, None] * p0
     base_q = growth[:, None] * q0
     table = case.candidates.get("stage_demand")
     if table is not None and len(table):
-        for s in range(1, n_stages + 1):
-            rows = table[table.stage == s]
-            if len(rows):
-                idx = np.array([pos[int(b)] for b in rows.bus], dtype=np.int64)
-                base_p[s - 1, idx] = rows.p_mw.to_numpy(float)
-                base_q[s - 1, idx] = rows.q_mvar.to_numpy(float)
-    return base_p, base_q, st_p - sg_p, st_q - sg_q
+        pos = pd.Index(net.bus.index).get_indexer(table.bus)
+        if (pos < 0).any():
+            k = int(np.flatnonzero(pos < 0)[0])
+            raise KeyError(f"case {case.name!r}: candidates.stage_demand row {table.index[k]} "
+                           f"names bus {table.bus.iloc[k]}, which is not a bus of the net")
+        stage = table.stage.to_numpy(np.int64)
+        on = stage <= n_stages
+        base_p[stage[on] - 1, pos[on]] = table.p_mw.to_numpy(float)[on]
+        base_q[stage[on] - 1, pos[on]] = table.q_mvar.to_numpy(float)[on]
+    return base_p, base_q
+
+
+def _stage_demand(grid: PlanningGrid, n_stages: int):
+    """Peak load per stage and bus, and the constant (sgen/storage) part per bus."""
+    base_p, base_q = stage_load(grid.case, n_stages, grid.net)
+    const_p, const_q = bus_demand(grid.net, tables=(("sgen", -1.0), ("storage", 1.0)))
+    return base_p, base_q, const_p, const_q

@@ -44,6 +44,7 @@ import pandas as pd
 
 from fdnmoo.parameters import ParameterError
 from fdnmoo.planning import DER_KINDS
+from fdnmoo.scenarios.batch import stage_load
 
 from .base import (DER_CAPACITY, GeneBlock, as_genes, candidate_buses, context_rows,
                    register_block)
@@ -54,22 +55,23 @@ _EPS = 1e-9  # MW: tolerance of the capacity sums
 _CAP_UNITS = {"max_mw": "MW", "max_mvar": "Mvar", "max_mwh": "MWh"}
 
 
-def stage_peak_load_mw(case, stage: int) -> float:
-    """Peak active load of a stage, MW.
+def stage_peak_load_mw(case, stage: int, net=None) -> float:
+    """Peak active load of a stage, MW: the sum over buses of
+    :func:`fdnmoo.scenarios.batch.stage_load` (the case's ``stage_demand`` where it
+    has that table, else the in-service loads times
+    :func:`~fdnmoo.cases.model.stage_growth_factor`, i.e. grown to the end of the stage).
 
-    The sum of the case's ``stage_demand`` for the stage if it has that table,
-    else the base load (``net.load.p_mw * scaling``) grown by
-    ``(1 + load_growth_per_year) ** (stage * years_per_stage)``, i.e. to the end
-    of the stage.
+    Parameters
+    ----------
+    case : PlanningCase
+    stage : int
+        1-based.
+    net : pandapowerNet, optional
+        The net whose loads are read (default ``case.net``; :class:`DerBlock`
+        passes its planning grid's net, the one the scenario batch reads).
     """
-    demand = case.candidates.get("stage_demand")
-    if demand is not None and len(demand):
-        return float(demand.p_mw[demand.stage == stage].sum())
-    load = case.net.load
-    scaling = load.scaling.to_numpy(float) if "scaling" in load else 1.0
-    base = float((load.p_mw.to_numpy(float) * scaling).sum())
-    h = case.horizon
-    return base * (1.0 + h.load_growth_per_year) ** (stage * h.years_per_stage)
+    p_mw, _ = stage_load(case, int(stage), net)
+    return float(p_mw[int(stage) - 1].sum())
 
 
 @register_block("der")
@@ -175,7 +177,7 @@ class DerBlock(GeneBlock):
             if len(shares) < n_stages:
                 raise ValueError(f"case {case.name!r} gives PV penetration for {len(shares)} "
                                  f"stages, {n_stages} needed")
-            self._target = np.array([shares[s] * stage_peak_load_mw(case, s + 1)
+            self._target = np.array([shares[s] * stage_peak_load_mw(case, s + 1, grid.net)
                                      for s in range(n_stages)])
         n = len(self._max)
         self._n = n

@@ -13,7 +13,7 @@ from fdnmoo.powerflow import BatchPowerFlow
 
 TINY = dict(ieee33_scenarios=40, feeder_buses=60, feeder_scenarios=12, scaling_buses=(40, 80),
             scaling_bus_scenarios=800, pandapower_calls=3, repeats=1, accuracy_scenarios=3,
-            buses_per_feeder=20)
+            buses_per_feeder=20, simbench_scenarios=20)
 
 # engines must agree to well below the spec's 1e-6 p.u.; 1e-6 leaves room for tolerances
 AGREE_PU = 1e-6
@@ -37,9 +37,10 @@ def test_random_scenarios_scale_base_demand_per_bus():
 
 
 def test_report_structure(report):
-    assert set(report) >= {"meta", "ieee33", "feeder", "scaling", "targets"}
+    assert set(report) >= {"meta", "ieee33", "feeder", "simbench", "scaling", "targets"}
     assert report["meta"]["versions"]["pandapower"]
-    for key in ("ieee33", "feeder"):
+    assert report["simbench"]["n_bus"] == 117  # 1-MV-semiurb--0-sw as simbench ships it
+    for key in ("ieee33", "feeder", "simbench"):
         case = report[key]
         assert case["n_scenarios"] > 0 and case["n_bus"] > 0
         ours = case["ours"]
@@ -57,13 +58,14 @@ def test_report_structure(report):
 
 
 def test_ours_agrees_with_pandapower(report):
-    for key in ("ieee33", "feeder"):
+    for key in ("ieee33", "feeder", "simbench"):
         assert report[key]["accuracy"]["ours_vs_pandapower"] < AGREE_PU
 
 
 @pytest.mark.skipif(not bench.pgm_available(), reason="power-grid-model not installed")
 def test_pgm_agrees_with_ours_and_pandapower(report):
-    for key in ("ieee33", "feeder"):
+    # the SimBench grid goes through power-grid-model-io's converter (transformers, links)
+    for key in ("ieee33", "feeder", "simbench"):
         case = report[key]
         for method in bench.PGM_METHODS:
             m = f"pgm_{method}"
@@ -76,12 +78,13 @@ def test_pgm_agrees_with_ours_and_pandapower(report):
 
 def test_format_report_and_main(report, tmp_path, capsys):
     text = bench.format_report(report)
-    for needle in ("ieee33", "pandapower runpp", "scaling", "targets", "us per PF"):
+    for needle in ("ieee33", "simbench 1-MV-semiurb--0-sw", "pandapower runpp", "scaling",
+                   "targets", "us per PF"):
         assert needle in text
     path = tmp_path / "bench.json"
     argv = ["--quick", "--json", str(path), "--ieee33-scenarios", "20", "--feeder-buses", "40",
             "--feeder-scenarios", "8", "--scaling-buses", "40,60", "--pandapower-calls", "2",
-            "--repeats", "1", "--no-pgm"]
+            "--repeats", "1", "--no-pgm", "--simbench-scenarios", "10"]
     assert bench.main(argv) == 0
     out, err = capsys.readouterr()
     assert "== targets" in out and "[bench] ieee33: ours" in err

@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import pickle
 
+import dask
+import distributed  # the test extra installs dask[distributed]: the dask backend is always tested
 import numpy as np
 import pytest
 
 from evaluation_toy import BUILDS, ToyConfig
 from fdnmoo.evaluation import Evaluator, cached_problem, clear_cache, evaluate_chunk
+from fdnmoo.operators import GenomeSampling
+from fdnmoo.problems.planning import ProblemConfig
 
 
 @pytest.fixture
@@ -54,7 +58,6 @@ def test_joblib_two_workers_identical(genomes, reference, chunk_size):
 
 
 def test_dask_local_cluster_identical(genomes, reference):
-    pytest.importorskip("distributed")
     trim_before = os.environ.get("MALLOC_TRIM_THRESHOLD_")
     with Evaluator("dask", n_workers=2) as ev:
         _same(ev.evaluate(ToyConfig(), genomes), reference)
@@ -70,9 +73,6 @@ def test_dask_local_cluster_identical(genomes, reference):
 
 
 def test_dask_given_client_left_open(genomes, reference):
-    distributed = pytest.importorskip("distributed")
-    import dask
-
     with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}), \
             distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
                                      host="127.0.0.1", dashboard_address=None) as cluster, \
@@ -111,11 +111,8 @@ def test_evaluate_chunk_is_the_worker_function(genomes, reference):
 
 
 def test_planning_problem_identical_on_every_backend():
-    planning = pytest.importorskip("fdnmoo.problems.planning")
-    from fdnmoo.operators import GenomeSampling
-
-    config = planning.ProblemConfig(case="ieee33", preset="joint", n_stages=3, profile="peak",
-                                    n_samples=2, seed=4)
+    config = ProblemConfig(case="ieee33", preset="joint", n_stages=3, profile="peak",
+                            n_samples=2, seed=4)
     problem = config.build()
     X = GenomeSampling()._do(problem, 9, random_state=np.random.default_rng(5))
     reference = problem.evaluate_genomes(X)

@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 
 from experiment_toy import ToyPlanning, toy_operators
+from figure_checks import assert_png_of
 from fdnmoo.experiment import build_algorithm, optimise, write_results
+from fdnmoo.experiment.plots import convergence_figure, pareto_figure
 from fdnmoo.experiment.results import choose_compromise, collect_outcome, compact_plan_text
 from fdnmoo.experiment.spec import AlgorithmSpec
 
-PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
@@ -65,10 +66,12 @@ def test_plans_costs_history_and_run_json(toy_run):
     assert len(population) == 16 and (population.structural_adaptability > 0).all()
 
 
-def test_plots_are_pngs(toy_run):
-    out, _, written = toy_run
-    for name in ("pareto.png", "convergence.png"):
-        assert (out / name).read_bytes()[:8] == PNG
+def test_plots_are_the_outcomes_figures(toy_run):
+    out, outcome, written = toy_run
+    assert written["pareto_plot"] == out / "pareto.png"
+    assert_png_of(pareto_figure(outcome), out / "pareto.png")
+    assert_png_of(convergence_figure(outcome.history, outcome.objective_names),
+                  out / "convergence.png")
     assert "network_plot" not in written  # no grid given
 
 

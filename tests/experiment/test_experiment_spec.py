@@ -8,6 +8,7 @@ import pytest
 
 from fdnmoo.experiment import SpecError, load_spec, parse_spec
 from fdnmoo.experiment.spec import algorithm_options
+from fdnmoo.problems.planning import ProblemConfig
 
 GOOD = """
 case: ieee33
@@ -122,9 +123,8 @@ def test_algorithm_options_come_from_pymoo_signatures():
 
 
 def test_problem_config_of_a_spec(tmp_path):
-    planning = pytest.importorskip("fdnmoo.problems.planning")
     spec = load_spec(_write(tmp_path, GOOD))
-    assert spec.problem_config() == planning.ProblemConfig(
+    assert spec.problem_config() == ProblemConfig(
         case="ieee33", preset="joint", n_stages=3, profile="daily", n_days=1, n_samples=4,
         objectives=("total_cost", "operational_adaptability"), constraints=None, seed=0,
         case_params=(), options=(("w1", 0.7),))

@@ -20,9 +20,21 @@ from fdnmoo.scenarios import ScenarioBatch, TypicalDays
 HOURS = 8760.0
 
 
+#: 1.015 ** (5, 10, 15): ieee33's 1.5 %/yr to the end of each 5-year stage (stage_growth_factor)
+IEEE33_GROWTH = np.array([1.077284003884375, 1.16054082502515, 1.2502320666543696])
+
+
 @cache
 def grid(name: str = "ieee33"):
     return planning_grid(load_case(name))
+
+
+@cache
+def ungrown_grid(name: str = "ieee33"):
+    """The case with zero load growth: every stage at the published base load."""
+    case = copy.deepcopy(load_case(name))
+    case.horizon.load_growth_per_year = 0.0
+    return planning_grid(case)
 
 
 def line_between(g, a: int, b: int) -> int:
@@ -47,7 +59,7 @@ def assert_same_metrics(a: OperationMetrics, b: OperationMetrics, rtol=1e-12) ->
 
 
 def test_base_plan_at_peak_reproduces_ieee33_and_pandapower():
-    g = grid()
+    g = ungrown_grid()
     batch = ScenarioBatch.build(g, 3, profile="peak")
     m = evaluate_plans(g, [plan(g)], batch)[0]
     ref = run_pandapower(copy.deepcopy(g.case.net), numba=False)
@@ -73,9 +85,15 @@ def test_base_plan_at_peak_reproduces_ieee33_and_pandapower():
     assert (m.current_violation_probability == 0).all()  # 400 A lines carry < 200 A
     assert m.unserved_energy_mwh.tolist() == [0, 0, 0] and m.sop_loss_mwh.tolist() == [0, 0, 0]
     assert m.converged_share == 1.0
-    # later stages grow by 1.5 %/yr over 5 years each
-    assert m.demand_mwh[2] == pytest.approx(m.demand_mwh[0] * 1.015 ** 10)
-    assert m.peak_loss_kw[2] > m.peak_loss_kw[1] > m.peak_loss_kw[0]
+    np.testing.assert_allclose(m.peak_loss_kw, m.peak_loss_kw[0], rtol=1e-12)  # no growth
+
+
+def test_stages_are_evaluated_at_their_grown_demand():
+    g = grid()
+    m = evaluate_plans(g, [plan(g)], ScenarioBatch.build(g, 3, profile="peak"))[0]
+    np.testing.assert_allclose(m.demand_mwh, 3.715 * IEEE33_GROWTH * HOURS, rtol=1e-12)
+    # the case's own load gives 202.68 kW (previous test): growth raises the losses
+    assert 202.68 < m.peak_loss_kw[0] < m.peak_loss_kw[1] < m.peak_loss_kw[2]
 
 
 def test_energies_are_the_hand_weighted_sums_on_a_two_slot_profile():
@@ -160,8 +178,7 @@ def test_unsupplied_buses_count_as_unserved():
     lines = np.setdiff1d(g.base_closed_lines, [line_between(g, 17, 18)])
     batch = ScenarioBatch.build(g, 3, profile="peak")
     m = evaluate_plans(g, [plan(g, closed_lines=lines)], batch)[0]
-    growth = 1.015 ** (np.arange(3) * 5)
-    np.testing.assert_allclose(m.unserved_energy_mwh, 0.09 * growth * HOURS)  # bus 18: 90 kW
+    np.testing.assert_allclose(m.unserved_energy_mwh, 0.09 * IEEE33_GROWTH * HOURS)  # bus 18: 90 kW
     k = list(g.net.bus.index).index(18)
     assert np.isnan(m.vmin_pu[:, 0, k]).all() and m.voltage_violation_probability[0, k] == 0
     assert m.converged_share == 1.0
@@ -176,7 +193,7 @@ def test_diverging_scenarios_count_their_whole_demand_as_unserved():
     m = evaluate_plans(g, [plan(g, der=der)], batch)[0]
     assert m.converged_share == pytest.approx(2 / 3)
     assert m.unserved_energy_mwh[2] == pytest.approx(m.demand_mwh[2])
-    assert m.demand_mwh[2] == pytest.approx((3.715 * 1.015 ** 10 + 40.0) * HOURS)
+    assert m.demand_mwh[2] == pytest.approx((3.715 * IEEE33_GROWTH[2] + 40.0) * HOURS)
     assert np.isnan(m.peak_loss_kw[2]) and m.energy_loss_mwh[2] == 0
     assert (m.voltage_violation_probability[2] == 1).all()
 

@@ -7,24 +7,7 @@ import pytest
 
 from fdnmoo.powerflow import BatchPowerFlow, run_pandapower
 from fdnmoo.topology import NonRadialError
-
-V_TOL = 1e-6  # issue 2: max |V_batch - V_pandapower| <= 1e-6 p.u.
-
-
-def assert_same(res, ref, i_rtol=1e-6):
-    assert res.converged.all() and ref.converged.all()
-    np.testing.assert_allclose(res.vm_pu, ref.vm_pu, atol=V_TOL, equal_nan=True)
-    np.testing.assert_allclose(res.va_degree, ref.va_degree, atol=1e-4, equal_nan=True)
-    np.testing.assert_allclose(res.i_ka, ref.i_ka, rtol=i_rtol, atol=1e-9, equal_nan=True)
-    np.testing.assert_allclose(res.loss_mw, ref.loss_mw, rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(res.ext_grid_p_mw, ref.ext_grid_p_mw, rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(res.ext_grid_q_mvar, ref.ext_grid_q_mvar, rtol=1e-6, atol=1e-9)
-
-
-def solve_both(net):
-    pf = BatchPowerFlow(net)
-    return pf.run(*pf.base_demand()), run_pandapower(net)
-
+from pf_checks import assert_same, solve_both
 
 def test_case33bw_matches_pandapower_and_baran_wu():
     net = pn.case33bw()

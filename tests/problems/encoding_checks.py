@@ -126,7 +126,7 @@ def check_der(plan: Plan, grid, block: DerBlock) -> None:
     if block.penetration:
         lv = np.round(levels).astype(int)
         for s in range(plan.n_stages):
-            target = grid.case.horizon.pv_penetration[s] * stage_peak_load_mw(grid.case, s + 1)
+            target = grid.case.horizon.pv_penetration[s] * stage_peak_load_mw(grid.case, s + 1, grid.net)
             if cap[s].sum() >= target - 1e-9:
                 continue
             # unreachable: no single-level increase (pushed to later stages) is allowed

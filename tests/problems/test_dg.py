@@ -156,18 +156,16 @@ def test_expansion_preset_builds_dg_on_md24():
     assert not any(isinstance(b, DgBlock) for b in PRESETS["expansion"].blocks(grid_of("ieee33").case))
 
 
-def _run(problem, seed=1):
+def _run(problem, seed=1, pop_size=16, n_gen=6):
     from fdnmoo.operators import genome_operators
     from pymoo.algorithms.moo.nsga2 import NSGA2
     from pymoo.optimize import minimize
 
-    return minimize(problem, NSGA2(pop_size=16, **genome_operators()), ("n_gen", 6), seed=seed,
-                    verbose=False)
+    return minimize(problem, NSGA2(pop_size=pop_size, **genome_operators()), ("n_gen", n_gen),
+                    seed=seed, verbose=False)
 
 
-def test_expansion_md24_run_builds_dg():
-    problem = ProblemConfig(case="md24", preset="expansion").build()
-    res = _run(problem)
+def _assert_feasible_plans_with_dg(problem, res):
     assert res.X is not None and len(res.F) > 0
     assert np.all(res.F < UNDEFINED)
     with_dg = 0
@@ -177,3 +175,14 @@ def test_expansion_md24_run_builds_dg():
         assert report["constraints"]["unserved_energy"] <= 1e-9
         with_dg += bool((report["plan"].item == "dg").any())
     assert with_dg > 0
+
+
+@pytest.mark.slow
+def test_expansion_md24_run_builds_dg():
+    problem = ProblemConfig(case="md24", preset="expansion").build()
+    _assert_feasible_plans_with_dg(problem, _run(problem))
+
+
+def test_expansion_md24_first_stage_run_builds_dg():
+    problem = ProblemConfig(case="md24", preset="expansion", n_stages=1).build()
+    _assert_feasible_plans_with_dg(problem, _run(problem, pop_size=12, n_gen=4))

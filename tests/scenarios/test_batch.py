@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 
 import numpy as np
+import pandapower as pp
 import pytest
 
 from fdnmoo.cases import load_case
@@ -33,8 +35,8 @@ def test_shapes_and_forecast_sample():
     assert b.pv_pu.shape == (3, 96, 5, n_pv)
     assert b.evcs_pu.shape == b.slot_hours.shape == (96,)
     assert b.slot_hours.sum() == pytest.approx(8760)
-    h = g.case.horizon
-    growth = (1 + h.load_growth_per_year) ** (np.arange(3) * h.years_per_stage)
+    # ieee33: 1.5 %/yr, 5-year stages, demand at each stage's end: 1.015 ** (5, 10, 15)
+    growth = np.array([1.077284003884375, 1.16054082502515, 1.2502320666543696])
     load_pu = typical_days().load_pu.ravel()
     expected = growth[:, None, None] * load_pu[None, :, None] * base_loads(g)
     np.testing.assert_allclose(b.load_p_mw[:, :, 0, :], expected, rtol=1e-14)
@@ -43,11 +45,34 @@ def test_shapes_and_forecast_sample():
     assert b.peak_slot == 18
 
 
-def test_peak_profile_stage_one_is_the_case():
+def test_peak_profile_stage_one_is_the_case_grown_over_the_stage():
     g = grid("ieee33")
     b = ScenarioBatch.build(g, 1, profile="peak")
     assert b.load_p_mw.shape == (1, 1, 1, len(g.net.bus))
-    np.testing.assert_array_equal(b.load_p_mw[0, 0, 0], base_loads(g))
+    # stage 1 = years 1..5: the case's loads grown by 1.015 ** 5 (stage_growth_factor)
+    np.testing.assert_allclose(b.load_p_mw[0, 0, 0], 1.077284003884375 * base_loads(g), rtol=1e-14)
+    # Baran & Wu's 3715 kW total load
+    assert b.load_p_mw[0, 0, 0].sum() == pytest.approx(3.715 * 1.077284003884375, rel=1e-12)
+
+
+def test_scaling_and_out_of_service_sgens_count_as_in_pandapower():
+    case = copy.deepcopy(load_case("ieee33"))
+    net = case.net
+    case.horizon.load_growth_per_year = 0.0
+    net.load.loc[net.load.bus == 18, "scaling"] = 0.5
+    pp.create_sgen(net, 10, p_mw=0.2, q_mvar=0.05, scaling=0.5)
+    pp.create_sgen(net, 11, p_mw=9.0, in_service=False)
+    pp.create_storage(net, 12, p_mw=0.1, max_e_mwh=1.0, q_mvar=0.0)
+    g = planning_grid(case)
+    b = ScenarioBatch.build(g, 1, profile="peak")
+    load = b.load_p_mw[0, 0, 0]
+    pos = {int(bus): k for k, bus in enumerate(b.bus_labels)}
+    # ieee33 loads: bus 18 90 kW, bus 33 60 kW, bus 10 60 kW, bus 12 60 kW (Baran & Wu)
+    assert load[pos[18]] == pytest.approx(0.045)
+    assert load[pos[10]] == pytest.approx(0.06 - 0.1)
+    assert load[pos[11]] == pytest.approx(0.045)  # the out-of-service sgen counts nothing
+    assert load[pos[12]] == pytest.approx(0.06 + 0.1)
+    assert load.sum() == pytest.approx(3.715 - 0.045 - 0.1 + 0.1)
 
 
 def test_same_seed_same_samples_and_stage_independent_draws():
