@@ -27,13 +27,14 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from pymoo.core.problem import Problem
 
 from ..cases import load_case
+from ..cases.model import Horizon
 from ..objectives import CONSTRAINTS, OBJECTIVES, Evaluated, Objective
 from ..parameters import (ParameterError, UnknownEntryError, check_params, did_you_mean,
                           entry)
@@ -98,6 +99,10 @@ class ProblemConfig:
         names of the preset's block of the same name (``der`` of the same
         ``kind``) and adds a block the preset lacks; without one, they are the
         genome.
+    horizon : tuple of (str, value) pairs
+        Changes to the case's :class:`~fdnmoo.cases.model.Horizon`, e.g.
+        ``(("load_growth_per_year", 0.0),)`` for a study at the base year's
+        loads (stage demand is grown to the stage's end).
     plugins : tuple of str
         Modules or ``.py`` files (absolute paths) registering objectives,
         constraints or gene blocks (:mod:`fdnmoo.plugins`). They are imported
@@ -133,6 +138,7 @@ class ProblemConfig:
     constraint_penalty: float | None = None
     blocks: tuple | None = None
     plugins: tuple = ()
+    horizon: tuple = ()
     modules: tuple = field(init=False, default=())
 
     def __post_init__(self) -> None:
@@ -172,6 +178,8 @@ class ProblemConfig:
                                  f"must be > 0, got {self.constraint_penalty}")
         set_(self, "options", tuple(sorted(dict(self.options).items())))
         _check_options(dict(self.options))
+        horizon = check_params(Horizon.__init__, dict(self.horizon), "horizon", "the case horizon")
+        set_(self, "horizon", entry(("horizon", horizon), "horizon")[1])
         objectives, constraints = self._registry_entries()
         entries = objectives + constraints
         for i, (name, params) in enumerate(_entries(self.blocks)):
@@ -245,6 +253,9 @@ class ProblemConfig:
         objectives, constraints = self.resolved_entries()
         preset = PRESETS[self.preset] if self.preset is not None else None
         case = load_case(self.case, **dict(self.case_params))
+        if self.horizon:
+            case = replace(case, horizon=replace(case.horizon, **{
+                k: list(v) if isinstance(v, tuple) else v for k, v in self.horizon}))
         blocks = self.gene_blocks(case)
         case = with_candidate_tables(case, blocks, self._block_keys(blocks))
         n_stages = self.n_stages or (preset.n_stages if preset else None) or case.horizon.n_stages
@@ -358,6 +369,7 @@ class PlanningProblem(Problem):
             "objectives": [{o.name: _plain(o.resolved_params())} for o in self.objectives],
             "constraints": [{c.name: _plain(c.resolved_params())} for c in self.constraints],
             "options": _plain(dict(self.config.options)),
+            "horizon": _plain(asdict(case.horizon)),
             "plugins": list(self.config.plugins), "modules": list(self.config.modules),
             "case_limits": {"v_min_pu": u.v_min_pu, "v_max_pu": u.v_max_pu,
                             "investment_budget_per_stage":

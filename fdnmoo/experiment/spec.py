@@ -17,6 +17,7 @@ evaluate and where to write results::
       objectives: [total_cost, {operational_adaptability: {w3: 0.7, w4: 0.3}}]
       constraints: [{voltage_band: {vmin_pu: 0.95, vmax_pu: 1.05}}, line_current]
       options: {w1: 0.5}         # shared by every objective/constraint taking w1
+      horizon: {load_growth_per_year: 0.0}  # changes to the case's horizon
       scenario_seed: 0           # seed of the scenario samples
     algorithm:
       name: nsga2                # see ALGORITHMS
@@ -99,7 +100,7 @@ _OPERATOR_OPTIONS = {"crossover_prob": float, "prob_var": float}
 _TOP_KEYS = ("case", "case_params", "plugins", "problem", "algorithm", "seed", "evaluation",
              "output", "description")
 _PROBLEM_KEYS = ("preset", "blocks", "stages", "profile", "days", "samples", "objectives",
-                 "constraints", "options", "scenario_seed")
+                 "constraints", "options", "horizon", "scenario_seed")
 # ProblemConfig field -> spec key, for messages
 _CONFIG_KEYS = {"n_stages": "problem.stages", "n_days": "problem.days",
                 "n_samples": "problem.samples", "seed": "problem.scenario_seed",
@@ -125,6 +126,7 @@ class ProblemSpec:
     options: tuple[tuple[str, Any], ...] = ()
     scenario_seed: int = 0
     blocks: tuple | None = None
+    horizon: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,7 @@ class ExperimentSpec:
                                  objectives=p.objectives, constraints=p.constraints,
                                  seed=p.scenario_seed, case_params=self.case_params,
                                  options=p.options, constraint_penalty=penalty,
-                                 blocks=p.blocks, plugins=self.plugins)
+                                 blocks=p.blocks, plugins=self.plugins, horizon=p.horizon)
 
     def build_problem(self, config=None):
         """Build the problem of ``config`` (default: :meth:`problem_config`).
@@ -222,7 +224,8 @@ class ExperimentSpec:
             ("days", p.days), ("samples", p.samples),
             ("objectives", _plain_entries(p.objectives)),
             ("constraints", _plain_entries(p.constraints)),
-            ("options", dict(p.options)), ("scenario_seed", p.scenario_seed)) if v is not None}
+            ("options", dict(p.options)), ("horizon", dict(p.horizon) or None),
+            ("scenario_seed", p.scenario_seed)) if v is not None}
         return {"case": self.case, "case_params": dict(self.case_params),
                 "plugins": list(self.plugins), "problem": problem,
                 "algorithm": {"name": a.name, "pop_size": a.pop_size, "n_gen": a.n_gen,
@@ -366,6 +369,8 @@ def _problem(check: "Checker", data: Any) -> ProblemSpec:
         samples=check.integer(data.get("samples", 1), "problem.samples", minimum=1),
         objectives=objectives, constraints=constraints,
         options=tuple(sorted(check.mapping(data.get("options", {}) or {}, "problem.options",
+                                           None).items())),
+        horizon=tuple(sorted(check.mapping(data.get("horizon", {}) or {}, "problem.horizon",
                                            None).items())),
         scenario_seed=check.integer(data.get("scenario_seed", 0), "problem.scenario_seed",
                                     minimum=0))

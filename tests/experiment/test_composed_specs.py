@@ -105,6 +105,11 @@ def test_blocks_without_preset_need_objectives(tmp_path):
     ("preset: dg_siting", "preset: dg_sitting",
      "spec.yaml: problem.preset: unknown preset 'dg_sitting' (did you mean 'dg_siting'?)"),
     ("profile: peak", "profile: peek", "spec.yaml: problem.profile: unknown value 'peek'"),
+    ("profile: peak", "profile: peak\n  horizon: {load_growth: 0.0}",
+     "spec.yaml: problem.horizon.load_growth: unknown parameter of the case horizon (did you "
+     "mean 'load_growth_per_year'?)"),
+    ("profile: peak", "profile: peak\n  horizon: {years_per_stage: long}",
+     "spec.yaml: problem.horizon.years_per_stage: expected a number"),
     ("- {der: {kind: evcs, max_buses: 1}}", "- {der: {kind: evcs}, lines: {}}",
      "spec.yaml: problem.blocks[1]: expected one name mapped to its parameters"),
 ])

@@ -266,3 +266,19 @@ def test_register_block_refuses_a_taken_name():
         class Other(DerBlock):
             pass
     assert BLOCKS == before
+
+
+def test_horizon_changes_reach_the_scenarios():
+    """Stage demand is the case's loads grown to the stage's end: (1 + g) ** (stage * years)."""
+    net = load_case("ieee33").net
+    base_mw = float((net.load.p_mw * net.load.scaling).sum())  # 3.715 MW (Baran & Wu)
+    for growth, years in [(0.0, 5.0), (0.03, 2.0)]:
+        config = ProblemConfig(case="ieee33", preset="dg_siting", n_stages=2, profile="peak",
+                               horizon=(("load_growth_per_year", growth),
+                                        ("years_per_stage", years)))
+        problem = config.build()
+        total = problem.batch.load_p_mw[:, 0, 0, :].sum(axis=1)
+        assert_allclose(total, base_mw * (1 + growth) ** (np.arange(1, 3) * years), rtol=1e-12)
+        assert problem.composition["horizon"]["load_growth_per_year"] == growth
+    assert config.key != ProblemConfig(case="ieee33", preset="dg_siting", n_stages=2,
+                                       profile="peak").key
