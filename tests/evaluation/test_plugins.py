@@ -136,7 +136,8 @@ def test_readme_plugin_example_on_joblib(tmp_path, registries):
     path = tmp_path / "my_objectives.py"
     path.write_text(blocks[0])
     config = ProblemConfig(case="ieee33", preset="reconfiguration",
-                           objectives=("loss_kw", "worst_voltage_drop"), plugins=(str(path),))
+                           objectives=("loss_kw", "worst_voltage_drop"), plugins=(str(path),),
+                           horizon=(("load_growth_per_year", 0.0),))
     problem = config.build()
     X = problem.genome.sample(6, np.random.default_rng(0))
     F0, G0 = problem.evaluate_genomes(X)
