@@ -50,6 +50,18 @@ RBTS = ("R. N. Allan, R. Billinton, I. Sjarief, L. Goel and K. S. So, 'A reliabi
         "for educational purposes - basic distribution system data and results', IEEE Trans. "
         "Power Syst. 6(2), 813-820, 1991")
 
+#: Where each kind of default comes from (stored in the case as ``reference.assumed_sources``).
+ASSUMED_SOURCES = {
+    "horizon": f"built-in case {DEFAULTS_CASE}: 3 stages of 5 years (seed 004), load growth 1.5 %/yr "
+               "and PV/EV penetration per stage from seed 000's stages I-III",
+    "economics": f"built-in case {DEFAULTS_CASE}: CNY stage-I prices of seed 000 and its released code; "
+                 "one source per number in economics.sources",
+    "uncertainty": f"built-in case {DEFAULTS_CASE}: +/-10 % PV and load (seed 004), 0.95-1.05 p.u. "
+                   "(seeds 000, 002), SOP loss coefficient 0.02 (seed 000)",
+    "reliability": f"{FAILURE_RATE_PER_KM_YEAR} failures/(km yr), {REPAIR_TIME_H} h repair: {RBTS}",
+    "candidates": "rules of fdnmoo.cases.candidate_rules (shares of the ieee33 caps to its peak "
+                  "demand; seed 000's SOP and storage rules)",
+}
 _RECORDS = {"horizon": Horizon, "economics": Economics, "uncertainty": Uncertainty}
 _OPTIONS = {"name", "citation", "description", "coordinates", "failure_rate_per_km_year",
             "repair_time_h", "min_area_share", "reference_power_flow", "file"}
@@ -108,23 +120,15 @@ def from_pandapower(net, **overrides: Any) -> PlanningCase:
 
     records = {key: _record(cls, defaults[key], overrides.get(key), key, file)
                for key, cls in _RECORDS.items()}
-    candidates = default_candidates(case_net, path_length_km(case_net), records["economics"], opt)
-    for name in CANDIDATE_TABLES:
-        if name in overrides:
-            assumed_rule = False
-            candidates.pop(name, None)
-            if overrides[name] is not None:
-                candidates[name] = pd.DataFrame(overrides[name]).reset_index(drop=True)
-        else:
-            assumed_rule = name in candidates
-        if assumed_rule:
-            assumed.append(f"candidates.{name}")
+    candidates = _candidates(case_net, records["economics"], opt, overrides, file)
+    assumed += [f"candidates.{t}" for t in candidates if t not in overrides]
     assumed += [k for k in _RECORDS if overrides.get(k) is None]
 
     name = str(overrides.get("name") or net.name or "imported")
     reference = {
         "source": f"pandapower net {net.name or '(unnamed)'!r} imported by fdnmoo.cases.from_pandapower",
         "assumed": assumed,
+        "assumed_sources": ASSUMED_SOURCES,
         "coordinates": coordinates_note,
         "notes": norm.notes,
         "open_at_one_end_lines": norm.open_at_one_end,
@@ -147,6 +151,23 @@ def from_pandapower(net, **overrides: Any) -> PlanningCase:
                         reference=reference, **records)
     validate_case(case, file=file)
     return case
+
+
+def _candidates(net, economics: Economics, params: dict, overrides: dict, file: str) -> dict:
+    """Default tables by rule, then the tables given by keyword (None drops a table)."""
+    candidates = default_candidates(net, path_length_km(net), economics, params)
+    for name in CANDIDATE_TABLES:
+        if name not in overrides:
+            continue
+        candidates.pop(name, None)
+        table = overrides[name]
+        if table is None:
+            continue
+        if not isinstance(table, (pd.DataFrame, list)):
+            raise CaseError(file, name, type(table).__name__,
+                            "a candidate table is a DataFrame or a list of records (or None)")
+        candidates[name] = pd.DataFrame(table).reset_index(drop=True)
+    return candidates
 
 
 def _check_keys(overrides: dict, file: str) -> None:

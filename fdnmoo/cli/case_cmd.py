@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..cases import CaseError, from_pandapower, simbench_case, write_case
-
-SIMBENCH_PREFIX = "simbench:"
+from ..cases.registry import SIMBENCH_PREFIX
 
 
 def register(sub) -> None:

@@ -20,7 +20,7 @@ import pandapower.networks as pn
 import pandas as pd
 import pytest
 
-from fdnmoo.cases import from_pandapower, read_case, validate_case, write_case
+from fdnmoo.cases import CaseError, from_pandapower, read_case, validate_case, write_case
 from fdnmoo.cases.candidate_rules import RULE_PARAMETERS
 from fdnmoo.powerflow import BatchPowerFlow, run_pandapower
 
@@ -196,3 +196,24 @@ def test_overrides_replace_drop_and_tune_tables_and_records():
     assert case.economics.unit_costs == base.economics.unit_costs
     assert case.horizon.n_stages == 2
     assert "candidates.pv" not in case.reference["assumed"]
+
+
+def test_closed_bus_switch_fuses_buses_and_results_match_per_original_bus():
+    net = pn.case33bw()
+    extra = pandapower.create_bus(net, 12.66)
+    pandapower.create_load(net, extra, p_mw=0.2, q_mvar=0.1)
+    pandapower.create_switch(net, 5, extra, et="b", closed=True)
+    spare = pandapower.create_bus(net, 12.66)
+    pandapower.create_switch(net, 7, spare, et="b", closed=False)
+    case = from_pandapower(net)
+    mapping = dict(case.reference["bus_map"])
+    assert mapping[extra] == 5 and mapping[spare] is None  # spare: nothing supplies it
+    assert (case.net.load.bus == 5).sum() == 2
+    # pandapower fuses the switch too: the same voltages at every original bus
+    assert max_dv_per_original_bus(case, runpp_vm(net), batch_vm(case)) <= TOL_PU
+
+
+def test_bad_candidate_table_type_is_refused():
+    with pytest.raises(CaseError) as err:
+        from_pandapower(pn.case33bw(), pv=3)
+    assert err.value.field == "pv" and "DataFrame" in str(err.value)

@@ -78,3 +78,11 @@ def test_transcription_script_check_passes_for_all_four():
     proc = subprocess.run([sys.executable, str(REPO / "experiments/cases/build_simbench.py"), "--check"],
                           capture_output=True, text=True, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_any_simbench_code_loads_by_name():
+    case = load_case("simbench:1-LV-rural1--0-sw")
+    validate_case(case)
+    assert case.reference["profiles"]["code"] == "1-LV-rural1--0-sw"
+    # LV rural1: 4 feeders leave its MV/LV substation (SimBench's own feeder count)
+    assert len(case.feeders) == 4
