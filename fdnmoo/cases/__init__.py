@@ -10,7 +10,7 @@ SimBench grid with :func:`simbench_case`.
 """
 
 from .errors import CaseError
-from .from_pandapower import from_pandapower
+from .pandapower_import import from_pandapower
 from .io import read_case, write_case
 from .model import Economics, Horizon, PlanningCase, Uncertainty
 from .registry import available_cases, load_case

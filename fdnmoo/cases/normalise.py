@@ -220,9 +220,11 @@ def _open_switched_branches(net, out: NormalisedNet) -> None:
             opened_at = rows.groupby("element").bus.nunique()
             out.open_at_one_end = [e for e in live if opened_at[e] == 1]
         net[table].loc[live, "in_service"] = False
+        lost = "" if table == "line" else (" (pandapower keeps a transformer open on one side "
+                                           "energised from the other: its no-load losses are lost)")
         out.notes.append(
             f"{table.capitalize()}s {_short(live)} had an open switch and are open "
-            f"({'ties' if table == 'line' else 'out of service'}) in the case.")
+            f"({'ties' if table == 'line' else 'out of service'}) in the case{lost}.")
     if out.open_at_one_end:
         out.notes.append(
             f"Lines {_short(out.open_at_one_end)} were open at one end only: pandapower energises "

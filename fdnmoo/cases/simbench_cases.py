@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import CaseError
-from .from_pandapower import from_pandapower
+from .pandapower_import import from_pandapower
 from .model import PlanningCase
 
 __all__ = ["SIMBENCH_CASES", "SIMBENCH_CITATION", "simbench_case", "simbench_net"]
