@@ -15,6 +15,7 @@ import pytest
 import simbench
 
 from fdnmoo.cases import SIMBENCH_CASES, load_case
+from fdnmoo.cases.model import stage_growth_factor
 from fdnmoo.cases.simbench_cases import simbench_net
 from fdnmoo.planning import planning_grid
 from fdnmoo.powerflow import BatchPowerFlow, run_pandapower
@@ -48,18 +49,17 @@ def test_year_has_every_step_of_a_quarter_hour(batch, grid):
     assert 0 < batch.pv_pu.max() <= 1.0 and batch.pv_pu.min() >= 0
 
 
-def test_yearly_energies_equal_simbench_sums(batch, absolute):
+def test_yearly_energies_equal_simbench_sums(batch, grid, absolute):
     load = absolute[("load", "p_mw")].to_numpy().sum(axis=1)
     sgen = absolute[("sgen", "p_mw")].to_numpy().sum(axis=1)
-    ours = batch.load_p_mw[0, :, 0, :].sum(axis=1)  # stage 1: the case itself
-    np.testing.assert_allclose(ours, load - sgen, atol=1e-9)
-    assert (ours * batch.slot_hours).sum() == pytest.approx(((load - sgen) * 0.25).sum())
     q = absolute[("load", "q_mvar")].to_numpy().sum(axis=1)
-    np.testing.assert_allclose(batch.load_q_mvar[0, :, 0, :].sum(axis=1), q, atol=1e-9)
-    # stage 2 grows the loads (not the existing generators) by the case's growth
-    h = load_case(NAME).horizon
-    g = (1 + h.load_growth_per_year) ** h.years_per_stage
-    np.testing.assert_allclose(batch.load_p_mw[1, :, 0, :].sum(axis=1), g * load - sgen, atol=1e-9)
+    # every stage grows the loads (not the existing generators) to the stage's end
+    growth = stage_growth_factor(grid.case.horizon, np.array([1, 2]))
+    for s, g in enumerate(growth):
+        ours = batch.load_p_mw[s, :, 0, :].sum(axis=1)
+        np.testing.assert_allclose(ours, g * load - sgen, atol=1e-9)
+        assert (ours * batch.slot_hours).sum() == pytest.approx(((g * load - sgen) * 0.25).sum())
+        np.testing.assert_allclose(batch.load_q_mvar[s, :, 0, :].sum(axis=1), g * q, atol=1e-9)
 
 
 def test_peak_slot_is_the_largest_simbench_load(batch, absolute):
@@ -70,8 +70,9 @@ def test_peak_slot_is_the_largest_simbench_load(batch, absolute):
 def test_power_flow_at_a_step_matches_runpp_with_simbench_values(grid, batch, absolute, step):
     case = grid.case
     net = copy.deepcopy(case.net)
-    net.load["p_mw"] = absolute[("load", "p_mw")].loc[step, net.load.index].to_numpy()
-    net.load["q_mvar"] = absolute[("load", "q_mvar")].loc[step, net.load.index].to_numpy()
+    g = float(stage_growth_factor(case.horizon, 1))
+    net.load["p_mw"] = g * absolute[("load", "p_mw")].loc[step, net.load.index].to_numpy()
+    net.load["q_mvar"] = g * absolute[("load", "q_mvar")].loc[step, net.load.index].to_numpy()
     net.sgen["p_mw"] = absolute[("sgen", "p_mw")].loc[step, net.sgen.index].to_numpy()
     ref = run_pandapower(net)
     pos = pd.Index(batch.bus_labels).get_indexer(case.net.bus.index)
