@@ -12,8 +12,10 @@ Demand
     ``= (1 + g) ** (stage * years_per_stage)``; where ``candidates.stage_demand``
     gives a bus's peak demand for a stage (md24), that value replaces it.
     Reactive demand scales with the same factors (constant power factor).
-    Static generators and storage already in the net enter as a constant
-    negative/positive demand.
+    Static generators and storage already in the net are kept apart
+    (``fixed_p_mw``/``fixed_q_mvar``): they enter the power flow as a
+    negative/positive demand but are not load, so unserved and violation
+    energies never count them.
 
 Samples
     Sample 0 is the forecast (every factor 1). The others draw independent
@@ -70,7 +72,12 @@ class ScenarioBatch:
     bus_labels : ndarray of int, shape (n_bus,)
         ``grid.net.bus.index``; the column order of every bus array.
     load_p_mw, load_q_mvar : ndarray, shape (n_stages, n_slots, n_samples, n_bus)
-        Demand per bus (+ = consumption), before any plan's resources.
+        Load per bus (the net's loads, grown and sampled), before any plan's
+        resources; what unserved and violation energies count.
+    fixed_p_mw, fixed_q_mvar : ndarray, shape (n_slots, n_bus)
+        Net demand of the net's existing static generators and storage
+        (+ = consumption, so generation is negative), the same in every stage
+        and sample; added to the load for the power flow.
     pv_pu : ndarray, shape (n_stages, n_slots, n_samples, n_pv)
         PV output per unit of installed capacity per candidate of
         ``candidates.pv`` (empty last axis if the case has none).
@@ -87,6 +94,8 @@ class ScenarioBatch:
     bus_labels: np.ndarray
     load_p_mw: np.ndarray
     load_q_mvar: np.ndarray
+    fixed_p_mw: np.ndarray
+    fixed_q_mvar: np.ndarray
     pv_pu: np.ndarray
     evcs_pu: np.ndarray
     slot_hours: np.ndarray
@@ -155,7 +164,7 @@ class ScenarioBatch:
         p_pu = days.load_pu.ravel()[:, None] if year is None else year.load_p_pu
         q_pu = p_pu if year is None else year.load_q_pu
         if year is not None:
-            const_p = const_p + year.sgen_offset_p_mw[:, None, :]
+            const_p = const_p + year.sgen_offset_p_mw
         n_slots, n_bus = p_pu.shape[0], labels.size
         pv_table = case.candidates.get("pv")
         n_pv = 0 if pv_table is None else len(pv_table)
@@ -171,14 +180,14 @@ class ScenarioBatch:
         for s in range(n_stages):
             np.multiply(scaled_p, base_p[s], out=load_p[s])
             np.multiply(scaled_q, base_q[s], out=load_q[s])
-        if const_p.any() or const_q.any():
-            load_p += const_p
-            load_q += const_q
+        fixed_p = np.broadcast_to(const_p, (n_slots, n_bus)).copy()
+        fixed_q = np.broadcast_to(const_q, (n_slots, n_bus)).copy()
         pv = np.clip(days.pv_pu.ravel()[:, None, None] * f_pv, 0.0, None)
         pv = np.broadcast_to(pv, (n_stages,) + pv.shape)
-        for a in (load_p, load_q):
+        for a in (load_p, load_q, fixed_p, fixed_q):
             a.setflags(write=False)
-        return cls(days=days, bus_labels=labels, load_p_mw=load_p, load_q_mvar=load_q, pv_pu=pv,
+        return cls(days=days, bus_labels=labels, load_p_mw=load_p, load_q_mvar=load_q,
+                   fixed_p_mw=fixed_p, fixed_q_mvar=fixed_q, pv_pu=pv,
                    evcs_pu=days.ev_pu.ravel().copy(),
                    slot_hours=days.slot_hours if year is None else year.slot_hours,
                    peak_slot=days.peak_slot, seed=int(seed))

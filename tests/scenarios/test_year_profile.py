@@ -56,7 +56,9 @@ def test_yearly_energies_equal_simbench_sums(batch, grid, absolute):
     # every stage grows the loads (not the existing generators) to the stage's end
     growth = stage_growth_factor(grid.case.horizon, np.array([1, 2]))
     for s, g in enumerate(growth):
-        ours = batch.load_p_mw[s, :, 0, :].sum(axis=1)
+        np.testing.assert_allclose(batch.load_p_mw[s, :, 0, :].sum(axis=1), g * load, atol=1e-9)
+        np.testing.assert_allclose(batch.fixed_p_mw.sum(axis=1), -sgen, atol=1e-9)
+        ours = batch.load_p_mw[s, :, 0, :].sum(axis=1) + batch.fixed_p_mw.sum(axis=1)
         np.testing.assert_allclose(ours, g * load - sgen, atol=1e-9)
         assert (ours * batch.slot_hours).sum() == pytest.approx(((g * load - sgen) * 0.25).sum())
         np.testing.assert_allclose(batch.load_q_mvar[s, :, 0, :].sum(axis=1), g * q, atol=1e-9)
@@ -77,7 +79,9 @@ def test_power_flow_at_a_step_matches_runpp_with_simbench_values(grid, batch, ab
     ref = run_pandapower(net)
     pos = pd.Index(batch.bus_labels).get_indexer(case.net.bus.index)
     pf = BatchPowerFlow(case.net)
-    ours = pf.run(batch.load_p_mw[0, step, 0, pos][None], batch.load_q_mvar[0, step, 0, pos][None])
+    p = batch.load_p_mw[0, step, 0, pos] + batch.fixed_p_mw[step, pos]
+    q = batch.load_q_mvar[0, step, 0, pos] + batch.fixed_q_mvar[step, pos]
+    ours = pf.run(p[None], q[None])
     assert ref.converged[0] and ours.converged.all()
     assert np.abs(ours.vm_pu[0] - ref.vm_pu[0]).max() <= 1e-6
 
