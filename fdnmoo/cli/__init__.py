@@ -1,4 +1,4 @@
-"""Command-line interface: ``fdnmoo cases``, ``fdnmoo pf``, ``fdnmoo bench``."""
+"""Command-line interface: ``fdnmoo cases``, ``fdnmoo case import``, ``fdnmoo pf``, ``fdnmoo bench``, ``fdnmoo run``."""
 
 from .app import main
 

@@ -7,7 +7,7 @@ import sys
 from typing import Sequence
 
 from ..cases import CaseError
-from . import bench_cmd, cases_cmd, pf_cmd, run_cmd
+from . import bench_cmd, case_cmd, cases_cmd, pf_cmd, run_cmd
 
 __all__ = ["main", "build_parser"]
 
@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .. import __version__
     parser.add_argument("--version", action="version", version=f"fdnmoo {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (cases_cmd, pf_cmd, bench_cmd, run_cmd):
+    for module in (cases_cmd, case_cmd, pf_cmd, bench_cmd, run_cmd):
         module.register(sub)
     return parser
 

@@ -357,7 +357,9 @@ def net_demand(grid: PlanningGrid, plans: Sequence[Plan], batch: ScenarioBatch, 
         demand = load_p[None] + (batch.evcs_pu[:, None, None] * ev_bus[:, None, None, :])
     else:
         demand = np.broadcast_to(load_p[None], (n_p, n_t, n_s, n_b))
-    p = demand - pv_mw @ mat["pv"] if pv_mw.any() else demand.copy()
+    p = demand + batch.fixed_p_mw[None, :, None, :]  # existing sgens/storage
+    if pv_mw.any():
+        p -= pv_mw @ mat["pv"]
     cap_dg = layout.capacities(plans, "dg", stage)  # (P, n_dg), MVA
     dg = np.zeros((n_p, n_t, cap_dg.shape[1]))
     if cap_dg.any():
@@ -375,7 +377,8 @@ def net_demand(grid: PlanningGrid, plans: Sequence[Plan], batch: ScenarioBatch, 
                            power * layout.ess_hours, days.slot_duration_h).reshape(n_p, n_t, -1)
         p += (ess @ mat["ess"])[:, :, None, :]
 
-    q = np.broadcast_to(batch.load_q_mvar[stage - 1][None], p.shape).copy()
+    q = np.broadcast_to((batch.load_q_mvar[stage - 1] + batch.fixed_q_mvar[:, None, :])[None],
+                        p.shape).copy()
     cap_svc = layout.capacities(plans, "svc", stage)
     svc = np.zeros((n_p, n_t, n_s, cap_svc.shape[1]))
     if cap_svc.any():

@@ -2,10 +2,11 @@
 
 ``typical_days(profile)`` gives the shipped typical days (``data/typical_days.csv``);
 ``ScenarioBatch.build(grid, n_stages, profile, n_samples, seed)`` gives the
-demand and PV arrays every plan is evaluated on.
+demand and PV arrays every plan is evaluated on; ``profile="year"`` takes every
+15-minute step of a SimBench case's profiles (:mod:`fdnmoo.scenarios.simbench_profiles`).
 """
 
-from .batch import ScenarioBatch
+from .batch import PROFILE_NAMES, ScenarioBatch
 from .profiles import TypicalDays, generate_typical_days, load_level_days, typical_days
 
-__all__ = ["ScenarioBatch", "TypicalDays", "generate_typical_days", "load_level_days", "typical_days"]
+__all__ = ["PROFILE_NAMES", "ScenarioBatch", "TypicalDays", "generate_typical_days", "load_level_days", "typical_days"]

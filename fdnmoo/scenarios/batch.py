@@ -12,8 +12,10 @@ Demand
     ``= (1 + g) ** (stage * years_per_stage)``; where ``candidates.stage_demand``
     gives a bus's peak demand for a stage (md24), that value replaces it.
     Reactive demand scales with the same factors (constant power factor).
-    Static generators and storage already in the net enter as a constant
-    negative/positive demand.
+    Static generators and storage already in the net are kept apart
+    (``fixed_p_mw``/``fixed_q_mvar``): they enter the power flow as a
+    negative/positive demand but are not load, so unserved and violation
+    energies never count them.
 
 Samples
     Sample 0 is the forecast (every factor 1). The others draw independent
@@ -26,6 +28,12 @@ Samples
 
 EV charging
     ``evcs_pu(slot)``: the profile's charging share, the same for every sample.
+
+Profile "year"
+    A SimBench case's year of 15-minute profiles
+    (:mod:`fdnmoo.scenarios.simbench_profiles`): ``load_pu`` is per slot *and
+    bus* (P and Q each have their own), existing sgens follow their profiles,
+    and every slot stands for 0.25 h.
 """
 
 from __future__ import annotations
@@ -40,8 +48,12 @@ from ..cases.model import PlanningCase, stage_growth_factor
 from ..demand import bus_demand
 from ..planning.grid import PlanningGrid
 from .profiles import TypicalDays, load_level_days, typical_days
+from .simbench_profiles import year_profile
 
-__all__ = ["ScenarioBatch", "SIGMAS_PER_DEVIATION", "stage_load"]
+__all__ = ["ScenarioBatch", "SIGMAS_PER_DEVIATION", "stage_load", "PROFILE_NAMES"]
+
+#: Profile names :meth:`ScenarioBatch.build` accepts.
+PROFILE_NAMES = ("daily", "peak", "levels", "year")
 
 #: The case's deviations are read as this many standard deviations.
 SIGMAS_PER_DEVIATION = 3.0
@@ -60,7 +72,12 @@ class ScenarioBatch:
     bus_labels : ndarray of int, shape (n_bus,)
         ``grid.net.bus.index``; the column order of every bus array.
     load_p_mw, load_q_mvar : ndarray, shape (n_stages, n_slots, n_samples, n_bus)
-        Demand per bus (+ = consumption), before any plan's resources.
+        Load per bus (the net's loads, grown and sampled), before any plan's
+        resources; what unserved and violation energies count.
+    fixed_p_mw, fixed_q_mvar : ndarray, shape (n_slots, n_bus)
+        Net demand of the net's existing static generators and storage
+        (+ = consumption, so generation is negative), the same in every stage
+        and sample; added to the load for the power flow.
     pv_pu : ndarray, shape (n_stages, n_slots, n_samples, n_pv)
         PV output per unit of installed capacity per candidate of
         ``candidates.pv`` (empty last axis if the case has none).
@@ -77,6 +94,8 @@ class ScenarioBatch:
     bus_labels: np.ndarray
     load_p_mw: np.ndarray
     load_q_mvar: np.ndarray
+    fixed_p_mw: np.ndarray
+    fixed_q_mvar: np.ndarray
     pv_pu: np.ndarray
     evcs_pu: np.ndarray
     slot_hours: np.ndarray
@@ -112,10 +131,12 @@ class ScenarioBatch:
         grid : PlanningGrid
         n_stages : int, optional
             Default: ``grid.case.horizon.n_stages``.
-        profile : {"daily", "peak", "levels"}
+        profile : {"daily", "peak", "levels", "year"}
             ``"daily"``/``"peak"``: :func:`~fdnmoo.scenarios.profiles.typical_days`;
             ``"levels"``: the case's ``load_levels`` table
-            (:func:`~fdnmoo.scenarios.profiles.load_level_days`).
+            (:func:`~fdnmoo.scenarios.profiles.load_level_days`); ``"year"``: every
+            time step of a SimBench case's profiles
+            (:func:`~fdnmoo.scenarios.simbench_profiles.year_profile`).
         n_samples : int
             Samples per slot; sample 0 is the forecast.
         seed : int
@@ -133,13 +154,18 @@ class ScenarioBatch:
         n_stages = case.horizon.n_stages if n_stages is None else int(n_stages)
         if n_stages < 1 or n_samples < 1:
             raise ValueError(f"n_stages and n_samples must be >= 1, got {n_stages}, {n_samples}")
-        days = _resolve_days(grid, profile, days)
+        year = _year(grid, profile, days)
+        days = year.days if year is not None else _resolve_days(grid, profile, days)
         net = grid.net
         labels = net.bus.index.to_numpy(np.int64)
         base_p, base_q, const_p, const_q = _stage_demand(grid, n_stages)
 
-        load_pu = days.load_pu.ravel()
-        n_slots, n_bus = load_pu.size, labels.size
+        # per-unit demand per slot, and per bus for profile "year": shape (n_slots, 1 or n_bus)
+        p_pu = days.load_pu.ravel()[:, None] if year is None else year.load_p_pu
+        q_pu = p_pu if year is None else year.load_q_pu
+        if year is not None:
+            const_p = const_p + year.sgen_offset_p_mw
+        n_slots, n_bus = p_pu.shape[0], labels.size
         pv_table = case.candidates.get("pv")
         n_pv = 0 if pv_table is None else len(pv_table)
         load_seq, pv_seq = np.random.SeedSequence(seed).spawn(2)
@@ -147,22 +173,32 @@ class ScenarioBatch:
         f_pv = _factors(pv_seq, (n_slots, n_samples, n_pv), case.uncertainty.pv_deviation)
 
         shape = (n_stages, n_slots, n_samples, n_bus)
-        scaled = load_pu[:, None, None] * f_load  # (n_slots, n_samples, n_bus)
+        scaled_p = p_pu[:, None, :] * f_load  # (n_slots, n_samples, n_bus)
+        scaled_q = scaled_p if q_pu is p_pu else q_pu[:, None, :] * f_load
         load_p = np.empty(shape)
         load_q = np.empty(shape)
         for s in range(n_stages):
-            np.multiply(scaled, base_p[s], out=load_p[s])
-            np.multiply(scaled, base_q[s], out=load_q[s])
-        if const_p.any() or const_q.any():
-            load_p += const_p
-            load_q += const_q
+            np.multiply(scaled_p, base_p[s], out=load_p[s])
+            np.multiply(scaled_q, base_q[s], out=load_q[s])
+        fixed_p = np.broadcast_to(const_p, (n_slots, n_bus)).copy()
+        fixed_q = np.broadcast_to(const_q, (n_slots, n_bus)).copy()
         pv = np.clip(days.pv_pu.ravel()[:, None, None] * f_pv, 0.0, None)
         pv = np.broadcast_to(pv, (n_stages,) + pv.shape)
-        for a in (load_p, load_q):
+        for a in (load_p, load_q, fixed_p, fixed_q):
             a.setflags(write=False)
-        return cls(days=days, bus_labels=labels, load_p_mw=load_p, load_q_mvar=load_q, pv_pu=pv,
-                   evcs_pu=days.ev_pu.ravel().copy(), slot_hours=days.slot_hours,
+        return cls(days=days, bus_labels=labels, load_p_mw=load_p, load_q_mvar=load_q,
+                   fixed_p_mw=fixed_p, fixed_q_mvar=fixed_q, pv_pu=pv,
+                   evcs_pu=days.ev_pu.ravel().copy(),
+                   slot_hours=days.slot_hours if year is None else year.slot_hours,
                    peak_slot=days.peak_slot, seed=int(seed))
+
+
+def _year(grid: PlanningGrid, profile: str, days):
+    if profile != "year":
+        return None
+    if days is not None:
+        raise ValueError("profile 'year' uses every time step of the case's profiles; days must be None")
+    return year_profile(grid)
 
 
 def _resolve_days(grid: PlanningGrid, profile: str, days) -> TypicalDays:

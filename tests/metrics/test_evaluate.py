@@ -7,6 +7,7 @@ from dataclasses import fields
 from functools import cache
 
 import numpy as np
+import pandapower as pp
 import pandas as pd
 import pytest
 
@@ -221,3 +222,23 @@ def test_rejects_mismatched_inputs():
     other = ScenarioBatch.build(grid("ieee69"), 3, profile="peak")
     with pytest.raises(ValueError, match="same grid"):
         evaluate_plans(g, [plan(g)], other)
+
+
+def test_existing_generators_are_not_load_in_demand_unserved_or_violation_energy():
+    """A net with a large existing sgen (SimBench's are like this): energies count loads only."""
+    case = copy.deepcopy(load_case("ieee33"))
+    case.horizon.load_growth_per_year = 0.0
+    pp.create_sgen(case.net, 18, p_mw=3.0)  # 3 MW at the end of the feeder: over-voltage there
+    g = planning_grid(case)
+    batch = ScenarioBatch.build(g, 1, profile="peak")
+    m = evaluate_plans(g, [plan(g, 1)], batch)[0]
+    assert m.demand_mwh[0] == pytest.approx(3.715 * HOURS)
+    # the feeder now exports: every bus beyond the band counts its load, never the generator
+    assert m.violation_energy_mwh[0] > 0
+    assert m.unserved_energy_mwh[0] == 0
+    ref = run_pandapower(g.net)  # the same power flow: the sgen is in the net
+    assert m.peak_loss_kw[0] == pytest.approx(ref.loss_mw[0] * 1e3, rel=1e-6)
+    # opening the line feeding bus 18 leaves its 90 kW load unserved, not 90 kW - 3 MW
+    lines = np.setdiff1d(g.base_closed_lines, [line_between(g, 17, 18)])
+    cut = evaluate_plans(g, [plan(g, 1, closed_lines=lines)], batch)[0]
+    assert cut.unserved_energy_mwh[0] == pytest.approx(0.09 * HOURS)

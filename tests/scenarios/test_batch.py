@@ -66,13 +66,16 @@ def test_scaling_and_out_of_service_sgens_count_as_in_pandapower():
     g = planning_grid(case)
     b = ScenarioBatch.build(g, 1, profile="peak")
     load = b.load_p_mw[0, 0, 0]
+    net_demand = load + b.fixed_p_mw[0]  # what the power flow sees
     pos = {int(bus): k for k, bus in enumerate(b.bus_labels)}
     # ieee33 loads: bus 18 90 kW, bus 33 60 kW, bus 10 60 kW, bus 12 60 kW (Baran & Wu)
     assert load[pos[18]] == pytest.approx(0.045)
-    assert load[pos[10]] == pytest.approx(0.06 - 0.1)
-    assert load[pos[11]] == pytest.approx(0.045)  # the out-of-service sgen counts nothing
-    assert load[pos[12]] == pytest.approx(0.06 + 0.1)
-    assert load.sum() == pytest.approx(3.715 - 0.045 - 0.1 + 0.1)
+    assert load[pos[10]] == pytest.approx(0.06)  # generators are not load
+    assert net_demand[pos[10]] == pytest.approx(0.06 - 0.1)
+    assert net_demand[pos[11]] == pytest.approx(0.045)  # the out-of-service sgen counts nothing
+    assert net_demand[pos[12]] == pytest.approx(0.06 + 0.1)
+    assert load.sum() == pytest.approx(3.715 - 0.045)
+    assert net_demand.sum() == pytest.approx(3.715 - 0.045 - 0.1 + 0.1)
 
 
 def test_same_seed_same_samples_and_stage_independent_draws():
