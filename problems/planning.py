@@ -67,8 +67,9 @@ class ProblemConfig:
         Planning stages (default: the preset's, else the case horizon's).
     profile : str, optional
         One of :data:`PROFILES`: ``"daily"`` (typical-day 24-h profiles),
-        ``"peak"`` (one peak snapshot) or ``"levels"`` (the case's load-level
-        table, md24); default: the preset's, else ``"daily"``.
+        ``"peak"`` (one peak snapshot), ``"levels"`` (the case's load-level
+        table, md24) or ``"year"`` (every step of a SimBench case's yearly
+        profiles); default: the preset's, else ``"daily"``.
     n_days : int, optional
         Typical days of the daily profile (default: all four seasonal days,
         96 slots; 1 = one averaged 24-h day).

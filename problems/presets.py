@@ -26,13 +26,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from fdnmoo.scenarios import PROFILE_NAMES
+
 from .encodings import DerBlock, DgBlock, LineBlock, SopBlock, SubstationBlock
 
 __all__ = ["PRESETS", "PROFILES", "Preset"]
 
-#: Scenario profiles a problem accepts (see :meth:`fdnmoo.scenarios.ScenarioBatch.build`);
-#: the one list specs and configs check against.
-PROFILES: tuple[str, ...] = ("daily", "peak", "levels")
+#: Scenario profiles a problem accepts: those of :meth:`fdnmoo.scenarios.ScenarioBatch.build`
+#: (the one list; specs and configs check against it).
+PROFILES: tuple[str, ...] = PROFILE_NAMES
 
 
 @dataclass(frozen=True)
