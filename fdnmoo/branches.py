@@ -67,10 +67,12 @@ class UnsupportedNetError(ValueError):
         ``net`` table of the element, e.g. ``"gen"``.
     index : object
         Its index in that table.
+    reason : str
+        Why it is refused.
     """
 
     def __init__(self, table: str, index, reason: str):
-        self.table, self.index = table, index
+        self.table, self.index, self.reason = table, index, reason
         super().__init__(f"net.{table}[{index}]: {reason}")
 
 

@@ -15,6 +15,7 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
+from ..branches import UnsupportedNetError, branch_table
 from ..topology import NonRadialError
 from .errors import CaseError
 from .model import PlanningCase
@@ -98,9 +99,10 @@ def validate_net(net, file: str = "<case>") -> None:
 
 
 def _check_topology(net, file: str) -> None:
-    from ..branches import branch_table
-
-    branches = branch_table(net)
+    try:
+        branches = branch_table(net)
+    except UnsupportedNetError as exc:
+        raise CaseError(file, f"net.{exc.table}[{exc.index}]", None, exc.reason) from None
     try:
         structure = branches.radial_structure()
     except NonRadialError as exc:

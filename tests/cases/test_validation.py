@@ -2,9 +2,11 @@
 
 import json
 
+import pandapower as pp
 import pytest
 
 from fdnmoo.cases import CaseError, load_case, read_case
+from fdnmoo.cases.io import write_case
 from fdnmoo.cases.registry import DATA_DIR
 
 
@@ -155,3 +157,11 @@ def test_unknown_case_name_lists_available_cases():
 def test_parameters_only_for_generated_cases():
     with pytest.raises(CaseError, match="only generated cases take parameters"):
         load_case("ieee33", n_bus=5)
+
+
+def test_an_element_the_power_flow_does_not_model_is_named(tmp_path):
+    case = load_case("ieee33")
+    pp.create_gen(case.net, 18, p_mw=0.5, vm_pu=1.0)
+    with pytest.raises(CaseError) as err:  # validated on writing as on reading
+        write_case(case, tmp_path / "bad_case.json")
+    assert err.value.field == "net.gen[0]" and "not supported by the batch engine" in str(err.value)
