@@ -103,7 +103,8 @@ class ProblemConfig:
     horizon : tuple of (str, value) pairs
         Changes to the case's :class:`~fdnmoo.cases.model.Horizon`, e.g.
         ``(("load_growth_per_year", 0.0),)`` for a study at the base year's
-        loads (stage demand is grown to the stage's end).
+        loads (stage demand is grown to the stage's end); they win over the
+        preset's (``reconfiguration`` sets no growth).
     plugins : tuple of str
         Modules or ``.py`` files (absolute paths) registering objectives,
         constraints or gene blocks (:mod:`fdnmoo.plugins`). They are imported
@@ -254,9 +255,10 @@ class ProblemConfig:
         objectives, constraints = self.resolved_entries()
         preset = PRESETS[self.preset] if self.preset is not None else None
         case = load_case(self.case, **dict(self.case_params))
-        if self.horizon:
+        horizon = {**dict(preset.horizon if preset else ()), **dict(self.horizon)}
+        if horizon:
             case = replace(case, horizon=replace(case.horizon, **{
-                k: list(v) if isinstance(v, tuple) else v for k, v in self.horizon}))
+                k: list(v) if isinstance(v, tuple) else v for k, v in horizon.items()}))
         blocks = self.gene_blocks(case)
         case = with_candidate_tables(case, blocks, self._block_keys(blocks))
         n_stages = self.n_stages or (preset.n_stages if preset else None) or case.horizon.n_stages
