@@ -27,17 +27,17 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 from pymoo.core.problem import Problem
 
 from ..cases import load_case
-from ..cases.model import Horizon
+from ..cases.overrides import apply_overrides, check_overrides, overrides_as_dict
+from ..metrics.economics import MissingPriceError, cost_breakdown
 from ..objectives import CONSTRAINTS, OBJECTIVES, Evaluated, Objective
-from ..parameters import (ParameterError, UnknownEntryError, check_params, did_you_mean,
-                          entry)
+from ..parameters import ParameterError, UnknownEntryError, check_params, did_you_mean, entry
 from ..planning import planning_grid
 from ..plugins import PluginError, import_origin, import_plugins, module_origin
 from .encodings import BLOCKS
@@ -104,7 +104,14 @@ class ProblemConfig:
         Changes to the case's :class:`~fdnmoo.cases.model.Horizon`, e.g.
         ``(("load_growth_per_year", 0.0),)`` for a study at the base year's
         loads (stage demand is grown to the stage's end); they win over the
-        preset's (``reconfiguration`` sets no growth).
+        preset's (``reconfiguration`` sets no growth). Checked and applied as
+        the ``horizon`` section of :mod:`fdnmoo.cases.overrides`.
+    case_overrides : mapping or tuple of (section, pairs)
+        Changes to the case's economics, uncertainty and limits
+        (:mod:`fdnmoo.cases.overrides`), e.g. ``{"economics": {"discount_rate":
+        0.06}, "limits": {"v_min_pu": 0.93}}``; stored frozen (hashable,
+        picklable), checked for names and types here and for values, like the
+        case file, when the problem is built.
     plugins : tuple of str
         Modules or ``.py`` files (absolute paths) registering objectives,
         constraints or gene blocks (:mod:`fdnmoo.plugins`). They are imported
@@ -141,6 +148,7 @@ class ProblemConfig:
     blocks: tuple | None = None
     plugins: tuple = ()
     horizon: tuple = ()
+    case_overrides: tuple = ()
     modules: tuple = field(init=False, default=())
 
     def __post_init__(self) -> None:
@@ -180,8 +188,9 @@ class ProblemConfig:
                                  f"must be > 0, got {self.constraint_penalty}")
         set_(self, "options", tuple(sorted(dict(self.options).items())))
         _check_options(dict(self.options))
-        horizon = check_params(Horizon.__init__, dict(self.horizon), "horizon", "the case horizon")
-        set_(self, "horizon", entry(("horizon", horizon), "horizon")[1])
+        horizon = dict(check_overrides({"horizon": dict(self.horizon)}, "", ("horizon",)))
+        set_(self, "horizon", horizon["horizon"])
+        set_(self, "case_overrides", check_overrides(self.case_overrides))
         objectives, constraints = self._registry_entries()
         entries = objectives + constraints
         for i, (name, params) in enumerate(_entries(self.blocks)):
@@ -256,9 +265,8 @@ class ProblemConfig:
         preset = PRESETS[self.preset] if self.preset is not None else None
         case = load_case(self.case, **dict(self.case_params))
         horizon = {**dict(preset.horizon if preset else ()), **dict(self.horizon)}
-        if horizon:
-            case = replace(case, horizon=replace(case.horizon, **{
-                k: list(v) if isinstance(v, tuple) else v for k, v in horizon.items()}))
+        case = apply_overrides(case, {"horizon": horizon}, "", ("horizon",))
+        case = apply_overrides(case, self.case_overrides)
         blocks = self.gene_blocks(case)
         case = with_candidate_tables(case, blocks, self._block_keys(blocks))
         n_stages = self.n_stages or (preset.n_stages if preset else None) or case.horizon.n_stages
@@ -374,6 +382,10 @@ class PlanningProblem(Problem):
             "options": _plain(dict(self.config.options)),
             "horizon": _plain(asdict(case.horizon)),
             "plugins": list(self.config.plugins), "modules": list(self.config.modules),
+            "case_overrides": _plain(overrides_as_dict(self.config.case_overrides)),
+            "economics": _plain({k: v for k, v in asdict(case.economics).items()
+                                 if k != "sources"}),
+            "uncertainty": _plain(asdict(u)),
             "case_limits": {"v_min_pu": u.v_min_pu, "v_max_pu": u.v_max_pu,
                             "investment_budget_per_stage":
                                 case.economics.unit_costs.get("investment_budget_per_stage")},
@@ -421,18 +433,36 @@ class PlanningProblem(Problem):
         ``power_flow_converged`` constraint, so pymoo ranks them as infeasible.
         """
         evs = self.evaluated(X)
-        F = np.array([[o.to_minimise(o(ev)) for o in self.objectives] for ev in evs], dtype=float)
-        G = np.array([[c(ev) for c in self.constraints] for ev in evs], dtype=float)
+        F = np.array([[o.to_minimise(self._value(o, ev)) for o in self.objectives] for ev in evs],
+                     dtype=float)
+        G = np.array([[self._value(c, ev) for c in self.constraints] for ev in evs], dtype=float)
         F = np.where(np.isfinite(F), F, UNDEFINED)
         G = np.where(np.isfinite(G), G, UNDEFINED)
         return F.reshape(len(evs), self.n_obj), G.reshape(len(evs), len(self.constraints))
+
+    def _value(self, entry: Objective, ev: Evaluated) -> float:
+        """``entry(ev)``; a price the entry needs and the case lacks is named with the entry."""
+        try:
+            return entry(ev)
+        except MissingPriceError as exc:
+            kind = f"{entry.kind}s"
+            names = [n for n, _ in _entries(getattr(self.config, kind))]
+            key = f"{kind}[{names.index(entry.name)}].{entry.name}" if entry.name in names \
+                else "preset"
+            name = exc.key.rsplit(".", 1)[-1]
+            raise ParameterError(key, f"{entry.kind} {entry.name!r} needs {exc.key} to price "
+                                      f"{exc.what}, which case {exc.case!r} lacks: give it in "
+                                      f"the case file or in case_overrides (economics: "
+                                      f"{{prices: {{{name}: ...}}}})") from None
 
     def plan_report(self, x) -> dict:
         """Objectives (own sign), cost breakdown and readable plan of one genome."""
         ev = self.evaluated(np.atleast_2d(x))[0]
         return {"objectives": {o.name: float(o(ev)) for o in self.objectives},
                 "constraints": {c.name: float(c(ev)) for c in self.constraints},
-                "costs": ev.costs, "plan": ev.plan.describe(self.grid.case)}
+                # terms no objective priced stay NaN rather than ask for prices
+                "costs": cost_breakdown(self.grid, ev.plan, ev.ops, unpriced="nan"),
+                "plan": ev.plan.describe(self.grid.case)}
 
     def __getstate__(self) -> dict[str, Any]:
         # pickling sends the config; the receiver rebuilds (workers cache the problem)

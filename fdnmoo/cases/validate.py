@@ -21,7 +21,7 @@ from .errors import CaseError
 from .model import PlanningCase
 from .schema import CANDIDATE_TABLES, NET_EXTRA_COLUMNS, TABLE_KEYS, Column
 
-__all__ = ["validate_case", "validate_net"]
+__all__ = ["validate_case", "validate_net", "validate_records"]
 
 
 def validate_case(case: PlanningCase, file: str = "<case>") -> None:
@@ -31,9 +31,14 @@ def validate_case(case: PlanningCase, file: str = "<case>") -> None:
     for name, df in case.candidates.items():
         _check_table(df, CANDIDATE_TABLES[name], TABLE_KEYS.get(name, ()),
                      f"candidates.{name}", file, bus_labels)
-    _check_horizon(case, file)
-    _check_economics(case, file)
-    _check_uncertainty(case, file)
+    validate_records(case, file)
+
+
+def validate_records(case: PlanningCase, file: str = "<case>") -> None:
+    """Check the horizon, economics and uncertainty records (also after overrides)."""
+    _check_horizon(case.horizon, file)
+    _check_economics(case.economics, file)
+    _check_uncertainty(case.uncertainty, file)
 
 
 def validate_net(net, file: str = "<case>") -> None:
@@ -197,8 +202,7 @@ def _finite_at_least(values: pd.Series, where: str, col: str, low: float, file: 
         raise CaseError(file, f"{where}[{bad[0]}].{col}", float(v[bad[0]]), f"must be a finite number >= {low}")
 
 
-def _check_horizon(case: PlanningCase, file: str) -> None:
-    h = case.horizon
+def _check_horizon(h, file: str) -> None:
     if not isinstance(h.n_stages, int) or isinstance(h.n_stages, bool) or h.n_stages < 1:
         raise CaseError(file, "horizon.n_stages", h.n_stages, "must be a whole number >= 1")
     _number(h.years_per_stage, "horizon.years_per_stage", file, low=0.0, strict=True)
@@ -212,8 +216,7 @@ def _check_horizon(case: PlanningCase, file: str) -> None:
             _number(v, f"horizon.{key}[{i}]", file, low=0.0)
 
 
-def _check_economics(case: PlanningCase, file: str) -> None:
-    e = case.economics
+def _check_economics(e, file: str) -> None:
     _number(e.discount_rate, "economics.discount_rate", file, low=0.0)
     if e.discount_rate >= 1:
         raise CaseError(file, "economics.discount_rate", e.discount_rate, "is a fraction: must be < 1")
@@ -225,8 +228,7 @@ def _check_economics(case: PlanningCase, file: str) -> None:
             _number(v, f"economics.{group}.{key}", file, low=0.0, strict=group == "lifetimes_years")
 
 
-def _check_uncertainty(case: PlanningCase, file: str) -> None:
-    u = case.uncertainty
+def _check_uncertainty(u, file: str) -> None:
     for key in ("pv_deviation", "load_deviation", "sop_loss_coefficient"):
         _number(getattr(u, key), f"uncertainty.{key}", file, low=0.0)
         if getattr(u, key) >= 1:

@@ -23,6 +23,12 @@ def register(sub) -> None:
                         "serial spec and no --backend uses joblib)")
     p.add_argument("--backend", choices=("serial", "joblib", "dask"),
                    help="evaluation backend (overrides evaluation.backend)")
+    p.add_argument("--seed", type=int, metavar="N",
+                   help="seed of the algorithm (the same as --set seed=N)")
+    p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
+                   help="change a key of the spec, e.g. --set problem.stages=2 --set "
+                        "algorithm.pop_size=30 (a dotted key and a YAML value; checked like "
+                        "the file; repeatable)")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bar")
     p.set_defaults(handler=run)
@@ -33,7 +39,8 @@ def run(args) -> int:
 
     try:
         path = Path(args.spec) if args.spec else quickstart_path()
-        spec = load_spec(path)
+        seed = [] if args.seed is None else [f"seed={args.seed}"]
+        spec = load_spec(path, settings=seed + list(args.settings))
     except (SpecError, FileNotFoundError) as exc:
         print(f"fdnmoo: error: {exc}", file=sys.stderr)
         return 2

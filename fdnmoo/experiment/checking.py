@@ -1,21 +1,29 @@
-"""Type checks on parsed YAML: every error names the spec file and the key."""
+"""Type checks on parsed YAML: every error names the spec file and the key.
+
+Also the command line's ``--set KEY=VALUE`` changes (:func:`apply_settings`):
+they are written into the parsed YAML before it is checked, so that a
+``--set`` value meets exactly the checks of the same value in the file, and
+:func:`blame_setting` adds the ``--set`` it came from to an error.
+"""
 
 from __future__ import annotations
 
+import copy
 import math
+import re
 from typing import Any
 
 from ..parameters import did_you_mean as _did_you_mean
 from ..parameters import kind_of as _kind
 
-__all__ = ["BlockNames", "Checker", "SpecError"]
+__all__ = ["BlockNames", "Checker", "SpecError", "apply_settings", "blame_setting"]
 
 
 class SpecError(ValueError):
     """A spec file (or dict) that cannot be used; the message names file and key."""
 
     def __init__(self, source: str, key: str, message: str) -> None:
-        self.source, self.key = source, key
+        self.source, self.key, self.message = source, key, message
         where = f"{source}: {key}" if key else source
         super().__init__(f"{where}: {message}")
 
@@ -126,3 +134,62 @@ _TYPE_WORDS = {bool: "true or false", int: "an integer", float: "a number", str:
 def _join(prefix: str, key: str) -> str:
     return f"{prefix}.{key}" if prefix else key
 
+
+
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def apply_settings(data: Any, settings: tuple[str, ...] | list[str], source: str) -> Any:
+    """A copy of parsed YAML ``data`` with every ``dotted.key=value`` of ``settings`` set.
+
+    The value is read as YAML (``2`` an integer, ``true`` a boolean,
+    ``[loss_kw]`` a list, ``{w1: 0.7}`` a mapping, anything else a string);
+    missing mappings on the way are created. Nothing is checked here but the
+    syntax: the result goes through the spec's own checks.
+
+    Raises
+    ------
+    SpecError
+        A setting that is not ``KEY=VALUE``, an invalid YAML value, or a key
+        whose parent is not a mapping; the key is ``--set <setting>``.
+    """
+    import yaml
+
+    if not settings:
+        return data
+    data = copy.deepcopy(data) if data is not None else {}
+    for setting in settings:
+        where = f"--set {setting}"
+        key, eq, text = setting.partition("=")
+        key = key.strip()
+        if not eq or not _KEY.fullmatch(key):
+            raise SpecError(source, where, "expected KEY=VALUE with a dotted key "
+                                           "(problem.stages=2)")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise SpecError(source, where, f"invalid YAML value ({getattr(exc, 'problem', exc)})"
+                            ) from None
+        parts = key.split(".")
+        node = data
+        for depth in range(len(parts)):
+            if not isinstance(node, dict):
+                raise SpecError(source, where, f"{'.'.join(parts[:depth]) or 'the spec'} is "
+                                               f"{_kind(node)}, not a mapping: cannot set {key}")
+            if depth == len(parts) - 1:
+                break
+            if node.get(parts[depth]) is None:
+                node[parts[depth]] = {}
+            node = node[parts[depth]]
+        node[parts[-1]] = value
+    return data
+
+
+def blame_setting(exc: SpecError, settings: tuple[str, ...] | list[str]) -> SpecError:
+    """``exc`` with the last ``--set`` that wrote its key (or a key inside it) named."""
+    for setting in reversed(list(settings)):
+        key = setting.partition("=")[0].strip()
+        if exc.key == key or exc.key.startswith((f"{key}.", f"{key}[")) \
+                or key.startswith(f"{exc.key}."):
+            return SpecError(exc.source, exc.key, f"{exc.message} (--set {setting})")
+    return exc

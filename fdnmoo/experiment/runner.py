@@ -88,9 +88,10 @@ def run_experiment(spec: ExperimentSpec | str | Path, out_dir: str | Path | None
                    chunk_size=evaluation.chunk_size) as evaluator:
         problem.evaluator = evaluator
         algorithm = build_algorithm(spec.algorithm, problem, source=spec.source)
-        algorithm, run = optimise(problem, algorithm, n_gen=spec.algorithm.n_gen,
-                                  seed=spec.seed, out_dir=out, run_hash=spec.run_hash,
-                                  progress=progress)
+        with spec.spec_errors():  # e.g. a price an objective needs, found by the first plans
+            algorithm, run = optimise(problem, algorithm, n_gen=spec.algorithm.n_gen,
+                                      seed=spec.seed, out_dir=out, run_hash=spec.run_hash,
+                                      progress=progress)
         outcome = collect_outcome(problem, algorithm, evaluator)
     outcome.metadata.update(_metadata(spec, config, problem, algorithm, evaluation, run,
                                       started, build_s))
@@ -106,6 +107,7 @@ def _metadata(spec, config, problem, algorithm, evaluation, run, started, build_
         "status": "complete",
         "spec_file": spec.source,
         "spec": spec.to_dict(),
+        "settings": list(spec.settings),
         "run_hash": spec.run_hash,
         "config_hash": getattr(config, "key", None),
         "composition": getattr(problem, "composition", None),

@@ -5,6 +5,9 @@ evaluate and where to write results::
 
     case: ieee33                 # built-in name or path of a case file
     case_params: {}              # parameters of a generated case (synthetic)
+    case_overrides:              # changes to the case file's records, checked like it
+      economics: {discount_rate: 0.06, prices: {energy_per_mwh: 80.0}}
+      limits: {v_min_pu: 0.93}   # the voltage band (uncertainty) and investment budget
     plugins: [my_objectives, extra/terms.py]  # modules / .py files (relative to this file)
     problem:
       preset: joint              # see fdnmoo.problems.planning.PRESETS
@@ -33,9 +36,13 @@ no ``preset`` the blocks, objectives (needed) and constraints are the whole
 problem. Objectives, constraints and blocks are names or one-key mappings of a
 name to parameters (see :class:`fdnmoo.problems.planning.ProblemConfig`).
 
-Unknown keys, names, parameters and values of the wrong type are rejected with
-a :class:`SpecError` naming the file and the key (``problem.blocks[0].der.levels``)
-and suggesting the closest name. The scenario seed is separate
+The keys are listed, with their defaults, in :data:`fdnmoo.experiment.schema.SPEC_KEYS`
+(:func:`spec_key_table` renders the README's table). Unknown keys, names,
+parameters and values of the wrong type are rejected with a :class:`SpecError`
+naming the file and the key (``problem.blocks[0].der.levels``) and suggesting
+the closest name. Changes given on the command line (``--set
+problem.stages=2``, see :func:`load_spec`) meet the same checks, and their
+errors name the ``--set`` too. The scenario seed is separate
 from the algorithm seed so that runs with different seeds solve the same
 problem (common random numbers).
 """
@@ -52,12 +59,14 @@ from pathlib import Path
 from typing import Any
 
 from ..parameters import did_you_mean as _did_you_mean
+from ..parameters import freeze
 from ..parameters import kind_of as _kind
-from .checking import BlockNames, Checker, SpecError
+from .checking import BlockNames, Checker, SpecError, apply_settings, blame_setting
+from .schema import SPEC_KEYS, section_keys
 
 __all__ = ["ALGORITHMS", "REF_DIR_ALGORITHMS", "AlgorithmSpec", "EvaluationSpec",
            "ExperimentSpec", "ProblemSpec", "SpecError", "algorithm_class",
-           "algorithm_options", "load_spec", "parse_spec"]
+           "algorithm_options", "load_spec", "parse_spec", "spec_key_table"]
 
 #: Algorithm names accepted in ``algorithm.name`` -> (module, class) in pymoo.
 ALGORITHMS: dict[str, tuple[str, str]] = {
@@ -97,15 +106,14 @@ _OPTION_TYPES = {"n_offsprings": int, "weights": list}
 _REF_DIR_OPTIONS = {"n_partitions": int}
 _OPERATOR_OPTIONS = {"crossover_prob": float, "prob_var": float}
 
-_TOP_KEYS = ("case", "case_params", "plugins", "problem", "algorithm", "seed", "evaluation",
-             "output", "description")
-_PROBLEM_KEYS = ("preset", "blocks", "stages", "profile", "days", "samples", "objectives",
-                 "constraints", "options", "horizon", "scenario_seed")
+_TOP_KEYS = section_keys()
+_PROBLEM_KEYS = section_keys("problem")
 # ProblemConfig field -> spec key, for messages
 _CONFIG_KEYS = {"n_stages": "problem.stages", "n_days": "problem.days",
                 "n_samples": "problem.samples", "seed": "problem.scenario_seed",
-                "plugins": "plugins", "case_params": "case_params"}
-_EVALUATION_KEYS = ("backend", "workers", "chunk_size")
+                "plugins": "plugins", "case_params": "case_params",
+                "case_overrides": "case_overrides"}
+_EVALUATION_KEYS = section_keys("evaluation")
 
 
 @dataclass(frozen=True)
@@ -156,6 +164,10 @@ class ExperimentSpec:
     ----------
     source : str
         File the spec came from (for messages and run metadata).
+    case_overrides : tuple
+        The ``case_overrides:`` section, frozen (:mod:`fdnmoo.cases.overrides`).
+    settings : tuple of str
+        The ``KEY=VALUE`` changes applied to the file (``--set``), in order.
     """
 
     case: str
@@ -168,6 +180,8 @@ class ExperimentSpec:
     description: str = ""
     source: str = "<spec>"
     plugins: tuple[str, ...] = ()
+    case_overrides: tuple = ()
+    settings: tuple[str, ...] = ()
 
     def problem_config(self):
         """The :class:`~fdnmoo.problems.planning.ProblemConfig` of this spec.
@@ -180,14 +194,15 @@ class ExperimentSpec:
         from ..problems.planning import ProblemConfig
 
         p = self.problem
-        with self._spec_errors():
+        with self.spec_errors():
             penalty = UNCONSTRAINED_ALGORITHMS.get(self.algorithm.name)
             return ProblemConfig(case=self.case, preset=p.preset, n_stages=p.stages,
                                  profile=p.profile, n_days=p.days, n_samples=p.samples,
                                  objectives=p.objectives, constraints=p.constraints,
                                  seed=p.scenario_seed, case_params=self.case_params,
                                  options=p.options, constraint_penalty=penalty,
-                                 blocks=p.blocks, plugins=self.plugins, horizon=p.horizon)
+                                 blocks=p.blocks, plugins=self.plugins, horizon=p.horizon,
+                                 case_overrides=self.case_overrides)
 
     def build_problem(self, config=None):
         """Build the problem of ``config`` (default: :meth:`problem_config`).
@@ -199,11 +214,14 @@ class ExperimentSpec:
             named by its spec key.
         """
         config = self.problem_config() if config is None else config
-        with self._spec_errors():
+        with self.spec_errors():
             return config.build()
 
     @contextmanager
-    def _spec_errors(self):
+    def spec_errors(self):
+        """Re-raise a :class:`~fdnmoo.parameters.ParameterError` of the problem config
+        (also one raised while plans are evaluated, e.g. a price an objective needs)
+        as a :class:`SpecError` naming this spec's file and key."""
         from ..parameters import ParameterError
 
         try:
@@ -212,11 +230,13 @@ class ExperimentSpec:
             head, _, rest = exc.key.partition(".")
             head, bracket, index = head.partition("[")
             key = _CONFIG_KEYS.get(head, f"problem.{head}") + bracket + index
-            raise SpecError(self.source, key + (f".{rest}" if rest else ""),
-                            exc.message) from None
+            raise blame_setting(SpecError(self.source, key + (f".{rest}" if rest else ""),
+                                          exc.message), self.settings) from None
 
     def to_dict(self) -> dict[str, Any]:
         """The spec as plain data (YAML/JSON-able), as it would be written."""
+        from ..cases.overrides import overrides_as_dict
+
         p, a, e = self.problem, self.algorithm, self.evaluation
         problem = {k: v for k, v in (
             ("preset", p.preset), ("blocks", _plain_entries(p.blocks)),
@@ -227,6 +247,7 @@ class ExperimentSpec:
             ("options", dict(p.options)), ("horizon", dict(p.horizon) or None),
             ("scenario_seed", p.scenario_seed)) if v is not None}
         return {"case": self.case, "case_params": dict(self.case_params),
+                "case_overrides": overrides_as_dict(self.case_overrides),
                 "plugins": list(self.plugins), "problem": problem,
                 "algorithm": {"name": a.name, "pop_size": a.pop_size, "n_gen": a.n_gen,
                               **dict(a.options)},
@@ -246,6 +267,8 @@ class ExperimentSpec:
         payload = {k: d[k] for k in ("case", "case_params", "problem", "algorithm", "seed")}
         if self.plugins:  # what the plug-ins' entries compute is part of the problem
             payload["plugins"] = d["plugins"]
+        if self.case_overrides:  # absent when empty: hashes of older runs stay valid
+            payload["case_overrides"] = d["case_overrides"]
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -259,14 +282,24 @@ class ExperimentSpec:
 
 
 # -- loading ----------------------------------------------------------------------------
-def load_spec(path: str | Path) -> ExperimentSpec:
-    """Read and validate a YAML spec file.
+def load_spec(path: str | Path, settings: tuple[str, ...] | list[str] = ()) -> ExperimentSpec:
+    """Read and validate a YAML spec file, with the command line's changes.
+
+    Parameters
+    ----------
+    path : str or Path
+    settings : sequence of str
+        ``KEY=VALUE`` changes written into the file's data before it is
+        checked (``fdnmoo run --set``): a dotted key (``problem.stages``,
+        ``algorithm.pop_size``, ``case_overrides.economics.discount_rate``) and
+        a YAML value; later ones win.
 
     Raises
     ------
     SpecError
         Missing or unreadable file, invalid YAML, unknown key, wrong type or
-        unknown name; the message starts with ``<file>: <key>:``.
+        unknown name; the message starts with ``<file>: <key>:`` and ends with
+        ``(--set KEY=VALUE)`` when a setting wrote the key.
     """
     import yaml
 
@@ -280,11 +313,11 @@ def load_spec(path: str | Path) -> ExperimentSpec:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "yaml"
         raise SpecError(source, where, f"invalid YAML ({getattr(exc, 'problem', exc)})") from None
-    return parse_spec(data, source=source, base_dir=path.parent)
+    return parse_spec(data, source=source, base_dir=path.parent, settings=settings)
 
 
-def parse_spec(data: Any, source: str = "<spec>", base_dir: str | Path | None = None
-               ) -> ExperimentSpec:
+def parse_spec(data: Any, source: str = "<spec>", base_dir: str | Path | None = None,
+               settings: tuple[str, ...] | list[str] = ()) -> ExperimentSpec:
     """Validate plain data (a parsed YAML mapping) into an :class:`ExperimentSpec`.
 
     Parameters
@@ -295,13 +328,26 @@ def parse_spec(data: Any, source: str = "<spec>", base_dir: str | Path | None = 
     base_dir : path, optional
         Directory relative case paths are resolved against (the spec's folder)
         when the case is not a built-in name.
+    settings : sequence of str
+        ``KEY=VALUE`` changes (see :func:`load_spec`).
     """
+    settings = tuple(settings)
+    data = apply_settings(data, settings, source)
+    try:
+        return _parse(data, source, base_dir, settings)
+    except SpecError as exc:
+        raise blame_setting(exc, settings) from None
+
+
+def _parse(data: Any, source: str, base_dir: str | Path | None, settings: tuple[str, ...]
+           ) -> ExperimentSpec:
     check = Checker(source)
     data = check.mapping(data, "", _TOP_KEYS)
     if "case" not in data:
         raise SpecError(source, "case", "missing (a built-in case name or a case file path)")
     case = _resolve_case(check.string(data["case"], "case"), base_dir, source)
     case_params = check.mapping(data.get("case_params", {}) or {}, "case_params", None)
+    case_overrides = check.mapping(data.get("case_overrides", {}) or {}, "case_overrides", None)
     plugins = _plugins(check, data.get("plugins", []) or [], base_dir)  # before the names
     problem = _problem(check, data.get("problem", {}) or {})
     algorithm = _algorithm(check, data.get("algorithm", {}) or {})
@@ -313,7 +359,8 @@ def parse_spec(data: Any, source: str = "<spec>", base_dir: str | Path | None = 
     spec = ExperimentSpec(case=case, problem=problem, algorithm=algorithm, seed=seed,
                           evaluation=evaluation, output=output,
                           case_params=tuple(sorted(case_params.items())),
-                          description=description, source=source, plugins=plugins)
+                          description=description, source=source, plugins=plugins,
+                          case_overrides=freeze(case_overrides), settings=settings)
     spec.problem_config()  # parameters and values of the composition, named by key
     return spec
 
@@ -477,6 +524,24 @@ def algorithm_options(name: str) -> dict[str, Any]:
     if name == "rnsga2":
         options["ref_points"] = list
     return options
+
+
+def spec_key_table() -> str:
+    """The README's table of spec keys, rendered from :data:`~fdnmoo.experiment.schema.SPEC_KEYS`
+    with the registered profiles, backends and algorithms."""
+    from ..evaluation import BACKENDS
+    from ..problems.planning import PROFILES
+
+    def names(items) -> str:
+        return ", ".join(f"`{n}`" for n in items)
+
+    lists = {"profiles": names(PROFILES), "backends": names(BACKENDS),
+             "algorithms": names(ALGORITHMS)}
+    lines = ["| key | value | default | what |", "|---|---|---|---|"]
+    for k in SPEC_KEYS:
+        lines.append(f"| `{k.key}` | {k.kind.format(**lists)} | {k.default} | "
+                     f"{k.description} |")
+    return "\n".join(lines) + "\n"
 
 
 def _plain_entries(entries) -> list | None:

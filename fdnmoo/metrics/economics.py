@@ -40,6 +40,12 @@ and ``economics.prices``, or from candidate tables that carry their own costs
 (md24: ``conductors``, ``substations``, ``transformer_types``,
 ``load_levels``). A price may be a number or a sequence with one value per
 stage. All results are in the case currency.
+
+A price is needed only for an energy the plan has (losses always, PV energy
+when it builds PV, ...): a case without ``economics`` still runs studies whose
+objectives use no cost. :func:`cost_breakdown` raises :class:`MissingPriceError`
+naming the missing key (``economics.prices.energy_per_mwh``), or, with
+``unpriced="nan"`` (the plan reports), leaves the term NaN.
 """
 
 from __future__ import annotations
@@ -55,6 +61,8 @@ from .investment import (ITEM_COLUMNS, price_at_stage, investment_items,
 __all__ = [
     "BREAKDOWN_COLUMNS",
     "ITEM_COLUMNS",
+    "MissingPriceError",
+    "PRICED_TERMS",
     "annuity_present_value",
     "capital_recovery_factor",
     "cost_breakdown",
@@ -70,6 +78,40 @@ __all__ = [
 BREAKDOWN_COLUMNS = ["investment", "om", "energy_loss", "pv_profit", "dg_energy",
                      "unserved_penalty", "violation_penalty", "total"]
 _CONVENTIONS = ("horizon", "lifetime")
+_UNPRICED = ("raise", "nan")
+
+#: Operating terms priced per MWh -> (key in ``economics.prices``, what it prices,
+#: where else the price may come from).
+PRICED_TERMS: dict[str, tuple[str, str, str]] = {
+    "energy_loss": ("energy_per_mwh", "energy losses", "a candidates.load_levels table"),
+    "pv_profit": ("pv_feed_in_per_mwh", "PV energy", "prices.energy_per_mwh"),
+    "dg_energy": ("energy_per_mwh", "DG energy (the grid purchases it displaces)",
+                  "a candidates.load_levels table"),
+    "unserved_penalty": ("unserved_energy_per_mwh", "unserved energy", ""),
+    "violation_penalty": ("violation_penalty_per_mwh", "load out of its limits",
+                          "prices.energy_per_mwh"),
+}
+
+
+class MissingPriceError(ValueError):
+    """A cost term needs a price the case does not have.
+
+    Attributes
+    ----------
+    key : str
+        The missing key, ``"economics.prices.<name>"``.
+    what : str
+        What it prices (``"energy losses"``).
+    case : str
+        The case name.
+    """
+
+    def __init__(self, key: str, what: str, case: str, message: str) -> None:
+        self.key, self.what, self.case = key, what, case
+        super().__init__(message)
+
+    def __reduce__(self):  # raised in workers, re-raised in the main process
+        return type(self), (self.key, self.what, self.case, str(self))
 
 
 # --- discounting ---------------------------------------------------------------------------
@@ -147,16 +189,24 @@ def _level_prices(grid: PlanningGrid, ops) -> np.ndarray | None:
     return levels.sort_values("level").energy_price_per_mwh.to_numpy(float)
 
 
-def _priced(energy_mwh: float, price: float | None, what: str, keys: str, case: str) -> float:
+def _priced(energy_mwh: float, price: float | None, term: str, case: str,
+            unpriced: str = "raise") -> float:
+    """``energy_mwh * price``; a missing price raises (or gives NaN) only for energy > 0."""
     if energy_mwh == 0 or not np.isfinite(energy_mwh):
         return 0.0 if energy_mwh == 0 else float("nan")
     if price is None:
-        raise ValueError(f"case {case!r} has no price for {what} ({keys}) but the plan has "
-                         f"{energy_mwh:g} MWh/yr of it")
+        if unpriced == "nan":
+            return float("nan")
+        name, what, other = PRICED_TERMS[term]
+        key = f"economics.prices.{name}"
+        raise MissingPriceError(key, what, case, f"case {case!r} has no {key}"
+                                f"{f' (nor {other})' if other else ''} to price {what}: the "
+                                f"plan has {energy_mwh:g} MWh/yr of it")
     return energy_mwh * price
 
 
-def _dg_energy_cost(grid: PlanningGrid, plan: Plan, ops, stage: int, price: float | None) -> float:
+def _dg_energy_cost(grid: PlanningGrid, plan: Plan, ops, stage: int, price: float | None,
+                    unpriced: str = "raise") -> float:
     """Yearly DG energy cost of a stage, net of the grid purchases the DG energy displaces."""
     energy = getattr(ops, "dg_energy_mwh", None)
     cap = plan.der.get("dg")
@@ -166,12 +216,11 @@ def _dg_energy_cost(grid: PlanningGrid, plan: Plan, ops, stage: int, price: floa
     rows = dg_type_rows(grid.case, cap[stage - 1])
     unit = grid.case.candidates["dg_types"].energy_cost_per_mwh.to_numpy(float)
     own = float(np.sum(np.where(rows >= 0, e * unit[np.maximum(rows, 0)], 0.0)))
-    return own - _priced(float(e.sum()), price, "DG energy (displaced grid purchases)",
-                         "prices.energy_per_mwh or candidates.load_levels", grid.case.name)
+    return own - _priced(float(e.sum()), price, "dg_energy", grid.case.name, unpriced)
 
 
-def _yearly_operation(grid: PlanningGrid, ops, stage: int, plan: Plan | None = None
-                      ) -> dict[str, float]:
+def _yearly_operation(grid: PlanningGrid, ops, stage: int, plan: Plan | None = None,
+                      unpriced: str = "raise") -> dict[str, float]:
     """Yearly operating amounts of one stage (currency/yr, PV profit negative)."""
     if ops is None:
         return {"energy_loss": 0.0, "pv_profit": 0.0, "dg_energy": 0.0, "unserved_penalty": 0.0,
@@ -190,23 +239,23 @@ def _yearly_operation(grid: PlanningGrid, ops, stage: int, plan: Plan | None = N
     if level_prices is not None:  # one slot per load level (profile "levels"): exact pricing
         loss_cost = float(np.dot(ops.slot_loss_mwh[i], level_prices))
     else:
-        loss_cost = _priced(float(ops.energy_loss_mwh[i]), energy, "energy losses",
-                            "prices.energy_per_mwh or candidates.load_levels", name)
+        loss_cost = _priced(float(ops.energy_loss_mwh[i]), energy, "energy_loss", name,
+                            unpriced)
     return {
         "energy_loss": loss_cost,
-        "pv_profit": -_priced(float(ops.pv_energy_mwh[i]), feed_in, "PV energy",
-                              "prices.pv_feed_in_per_mwh or energy_per_mwh", name),
-        "dg_energy": 0.0 if plan is None else _dg_energy_cost(grid, plan, ops, stage, energy),
+        "pv_profit": -_priced(float(ops.pv_energy_mwh[i]), feed_in, "pv_profit", name,
+                              unpriced),
+        "dg_energy": 0.0 if plan is None else _dg_energy_cost(grid, plan, ops, stage, energy,
+                                                              unpriced),
         "unserved_penalty": _priced(float(ops.unserved_energy_mwh[i]), unserved,
-                                    "unserved energy", "prices.unserved_energy_per_mwh", name),
+                                    "unserved_penalty", name, unpriced),
         "violation_penalty": _priced(float(ops.violation_energy_mwh[i]), violation,
-                                     "violating load", "prices.violation_penalty_per_mwh or "
-                                     "energy_per_mwh", name),
+                                     "violation_penalty", name, unpriced),
     }
 
 
 def cost_breakdown(grid: PlanningGrid, plan: Plan, ops=None, *,
-                   convention: str = "horizon") -> pd.DataFrame:
+                   convention: str = "horizon", unpriced: str = "raise") -> pd.DataFrame:
     """Present value of every cost term, per stage.
 
     See the module docstring for the timing convention. Per stage ``u``:
@@ -245,15 +294,26 @@ def cost_breakdown(grid: PlanningGrid, plan: Plan, ops=None, *,
         Yearly energies per stage; ``None`` sets the operating terms to 0.
     convention : {"horizon", "lifetime"}
         How long an item's annual payments are counted (module docstring).
+    unpriced : {"raise", "nan"}
+        What a term needing a price the case lacks becomes: an error, or NaN
+        (and the stage's ``total`` NaN).
 
     Returns
     -------
     DataFrame
         Index ``stage`` (1..n_stages), columns :data:`BREAKDOWN_COLUMNS`,
         present values at year 0 in the case currency.
+
+    Raises
+    ------
+    MissingPriceError
+        With ``unpriced="raise"``, a term of the plan that needs a price the
+        case lacks; the message names the key.
     """
     if convention not in _CONVENTIONS:
         raise ValueError(f"convention must be one of {_CONVENTIONS}, got {convention!r}")
+    if unpriced not in _UNPRICED:
+        raise ValueError(f"unpriced must be one of {_UNPRICED}, got {unpriced!r}")
     if ops is not None and ops.n_stages != plan.n_stages:
         raise ValueError(f"operation metrics have {ops.n_stages} stages, the plan {plan.n_stages}")
     d = float(grid.case.economics.discount_rate)
@@ -275,13 +335,13 @@ def cost_breakdown(grid: PlanningGrid, plan: Plan, ops=None, *,
             investment = float(annual[mine].sum() * annuity_present_value(d, start, end))
         else:
             investment = float(cost[mine].sum() * present_value_factor(d, start))
-        yearly = _yearly_operation(grid, ops, s, plan)
+        yearly = _yearly_operation(grid, ops, s, plan, unpriced)
         annuity = annuity_present_value(d, start, stop)
         row = {"investment": investment, "om": om[s - 1] * annuity}
         row.update({k: v * annuity for k, v in yearly.items()})
         rows.append(row)
     out = pd.DataFrame(rows, index=pd.RangeIndex(1, plan.n_stages + 1, name="stage"))
-    out["total"] = out.sum(axis=1)
+    out["total"] = out.sum(axis=1, skipna=False)  # a term unknown (NaN): the total too
     return out[BREAKDOWN_COLUMNS]
 
 

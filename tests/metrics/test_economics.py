@@ -10,6 +10,7 @@ from fdnmoo.cases import load_case
 from fdnmoo.metrics import OperationMetrics
 from fdnmoo.metrics.economics import (
     BREAKDOWN_COLUMNS,
+    MissingPriceError,
     annuity_present_value,
     capital_recovery_factor,
     cost_breakdown,
@@ -249,8 +250,14 @@ def test_missing_price_is_an_error_not_a_zero(md24):
     case = copy.deepcopy(md24.case)
     case.economics.prices = {}
     grid = planning_grid(case)
-    with pytest.raises(ValueError, match="no price for unserved energy"):
+    with pytest.raises(MissingPriceError, match=r"no economics\.prices\.unserved_energy_per_mwh "
+                                                r"to price unserved energy") as err:
         cost_breakdown(grid, plan_on(grid), ops_with(unserved=5.0))
+    assert err.value.key == "economics.prices.unserved_energy_per_mwh"
+    # the plan reports leave the unpriced term unknown, and so the stage's total
+    report = cost_breakdown(grid, plan_on(grid), ops_with(unserved=5.0), unpriced="nan")
+    assert report.unserved_penalty.isna().all() and report.total.isna().all()
+    np.testing.assert_allclose(report.om, cost_breakdown(grid, plan_on(grid), ops_with()).om)
     # zero energy needs no price (md24's existing lines and transformers still cost O&M)
     costs = cost_breakdown(grid, plan_on(grid), ops_with())
     np.testing.assert_allclose(costs.total, costs.om)

@@ -1,0 +1,104 @@
+"""The keys of an experiment spec, as data: what the parser accepts and the README lists.
+
+:data:`SPEC_KEYS` is the one list of spec keys. :mod:`fdnmoo.experiment.spec`
+takes the allowed keys of every section from it (an unknown key is refused
+with the closest of them), and :func:`fdnmoo.experiment.spec.spec_key_table`
+renders it as the Markdown table of the README (a test checks the README holds exactly that
+table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["SPEC_KEYS", "SpecKey", "section_keys"]
+
+
+@dataclass(frozen=True)
+class SpecKey:
+    """One key of a spec.
+
+    Parameters
+    ----------
+    key : str
+        Dotted key (``"problem.stages"``); ``"algorithm.<option>"`` stands for
+        any further option of the algorithm.
+    kind : str
+        What the value is (Markdown). ``{profiles}``, ``{backends}`` and
+        ``{algorithms}`` are replaced by the registered names.
+    default : str
+        Default when the key is absent (Markdown).
+    description : str
+        What it does (Markdown).
+    """
+
+    key: str
+    kind: str
+    default: str
+    description: str
+
+
+SPEC_KEYS: tuple[SpecKey, ...] = (
+    SpecKey("case", "string", "required",
+            "built-in case name (`fdnmoo cases`) or path of a case file, relative to the spec"),
+    SpecKey("case_params", "mapping", "`{}`",
+            "parameters of a generated case (`synthetic`: `n_bus`, `n_feeders`, `seed`, ...)"),
+    SpecKey("case_overrides", "mapping", "`{}`",
+            "changes to the case's `economics`, `uncertainty` and `limits` (`v_min_pu`, "
+            "`v_max_pu`, `investment_budget_per_stage`), checked like the case file"),
+    SpecKey("plugins", "list of strings", "`[]`",
+            "modules on `sys.path` or `.py` files (relative to the spec) that register "
+            "objectives, constraints, gene blocks"),
+    SpecKey("problem", "mapping", "`{}`", "the planning problem (`problem.*` keys)"),
+    SpecKey("problem.preset", "preset name", "`joint` (none when `blocks` is given)",
+            "named composition (`fdnmoo.problems.planning.PRESETS`) whose blocks, objectives, "
+            "constraints, profile and stages are the defaults"),
+    SpecKey("problem.blocks", "list of entries", "the preset's",
+            "gene blocks `{name: {parameter: value}}`; with a preset, changes to its blocks"),
+    SpecKey("problem.stages", "integer >= 1", "the preset's, else the case horizon's",
+            "planning stages"),
+    SpecKey("problem.profile", "one of {profiles}", "the preset's, else `daily`",
+            "time slots of a stage"),
+    SpecKey("problem.days", "integer >= 1", "all 4",
+            "typical days of the `daily` profile (1: one averaged day)"),
+    SpecKey("problem.samples", "integer >= 1", "`1`",
+            "load/PV samples per time slot (1: the forecast only)"),
+    SpecKey("problem.objectives", "list of entries", "the preset's",
+            "objectives: names or `{name: {parameter: value}}`"),
+    SpecKey("problem.constraints", "list of entries", "the preset's (none without a preset)",
+            "constraints (`g <= 0` feasible), written like objectives"),
+    SpecKey("problem.options", "mapping", "`{}`",
+            "parameters shared by every objective and constraint that takes them (`w1`, ...)"),
+    SpecKey("problem.horizon", "mapping", "`{}`",
+            "changes to the case horizon: `n_stages`, `years_per_stage`, "
+            "`load_growth_per_year`, `pv_penetration`, `ev_penetration`"),
+    SpecKey("problem.scenario_seed", "integer >= 0", "`0`",
+            "seed of the scenario samples (separate from `seed`: common random numbers)"),
+    SpecKey("algorithm", "mapping", "`{}`", "the optimiser (`algorithm.*` keys)"),
+    SpecKey("algorithm.name", "one of {algorithms}", "`nsga2`", "pymoo algorithm"),
+    SpecKey("algorithm.pop_size", "integer >= 2", "`100`", "population size"),
+    SpecKey("algorithm.n_gen", "integer >= 1", "`100`", "generations"),
+    SpecKey("algorithm.<option>", "value", "pymoo's",
+            "any other constructor option of the pymoo class (`eliminate_duplicates`, ...), "
+            "`crossover_prob` and `prob_var` of the genome operators, `n_partitions` of the "
+            "reference directions"),
+    SpecKey("seed", "integer >= 0", "`1`", "seed of the algorithm"),
+    SpecKey("evaluation", "mapping", "`{}`", "how plans are evaluated (`evaluation.*` keys)"),
+    SpecKey("evaluation.backend", "one of {backends}", "`serial`", "parallel backend"),
+    SpecKey("evaluation.workers", "integer >= 1", "`1`", "worker processes"),
+    SpecKey("evaluation.chunk_size", "integer >= 1", "the evaluator's",
+            "genomes per task sent to a worker"),
+    SpecKey("output", "string", "`results/<spec file name>`", "results folder"),
+    SpecKey("description", "string", "`\"\"`", "free text, kept in `run.json`"),
+)
+
+
+def section_keys(section: str = "") -> tuple[str, ...]:
+    """Keys of a section (``""``: the top level) as :data:`SPEC_KEYS` lists them."""
+    prefix = f"{section}." if section else ""
+    out = []
+    for k in SPEC_KEYS:
+        if k.key.startswith(prefix) and "." not in k.key[len(prefix):] \
+                and not k.key.endswith("<option>"):
+            out.append(k.key[len(prefix):])
+    return tuple(out)
