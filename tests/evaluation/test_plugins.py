@@ -22,10 +22,9 @@ from fdnmoo import plugins as plugin_module
 from fdnmoo.cli.app import main
 from fdnmoo.evaluation import Evaluator, clear_cache
 from fdnmoo.experiment import SpecError, load_spec
-from fdnmoo.objectives import CONSTRAINTS, OBJECTIVES
+from fdnmoo.objectives import OBJECTIVES
 from fdnmoo.parameters import ParameterError
 from fdnmoo.plugins import import_plugin, module_origin
-from fdnmoo.problems.encodings import BLOCKS
 from fdnmoo.problems.planning import ProblemConfig
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -62,23 +61,6 @@ def plugin_source(tag: str) -> str:
                 Y = super().repair(X, rng, context)
                 return Y - Y % 2
     ''')
-
-
-@pytest.fixture
-def registries(tmp_path):
-    """Leave the main process's registries and modules as they were before the test."""
-    before = (dict(OBJECTIVES._items), dict(CONSTRAINTS._items), dict(BLOCKS))
-    modules = set(sys.modules)
-    yield
-    OBJECTIVES._items.clear(), OBJECTIVES._items.update(before[0])
-    CONSTRAINTS._items.clear(), CONSTRAINTS._items.update(before[1])
-    BLOCKS.clear(), BLOCKS.update(before[2])
-    for name in set(sys.modules) - modules:
-        file = getattr(sys.modules[name], "__file__", None) or ""
-        if file.startswith(str(tmp_path)):
-            del sys.modules[name]
-            plugin_module._FILES.pop(name, None)
-    clear_cache()
 
 
 def composed(tag: str, **kwargs) -> ProblemConfig:
