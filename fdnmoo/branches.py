@@ -45,15 +45,17 @@ from .branch_models import impedance_pu, line_pu, parallel_pi, switch_pu, trafo_
 from .topology import RadialStructure, radial_structure
 
 __all__ = ["BranchTable", "EffectiveBranches", "UnsupportedNetError", "branch_table",
-           "check_supported", "merge_parallel",
+           "check_supported", "element_tables", "merge_parallel", "SUPPORTED_TABLES",
            "LIVE_NONE", "LIVE_FROM", "LIVE_TO"]
 
 #: Values of :attr:`BranchTable.live_end`.
 LIVE_NONE, LIVE_FROM, LIVE_TO = 0, 1, 2
 
 #: Element tables the engine reads; ``controller`` rows act only in pandapower's run_control.
-_SUPPORTED_TABLES = frozenset({"bus", "line", "trafo", "impedance", "switch", "load", "sgen",
+SUPPORTED_TABLES = frozenset({"bus", "line", "trafo", "impedance", "switch", "load", "sgen",
                                "storage", "shunt", "ext_grid", "controller"})
+_HINTS = {"gen": "pandapower.toolbox.replace_gen_by_sgen turns a gen into an sgen; "
+                "or set them out of service, or use run_pandapower"}
 _ZIP_COLUMNS = ("const_z_p_percent", "const_i_p_percent", "const_z_q_percent",
                 "const_i_q_percent", "const_z_percent", "const_i_percent")
 
@@ -69,11 +71,21 @@ class UnsupportedNetError(ValueError):
         Its index in that table.
     reason : str
         Why it is refused.
+    column : str or None
+        The column holding the refused value, if one does.
+    value : object
+        That value (None if no single column is at fault).
     """
 
-    def __init__(self, table: str, index, reason: str):
+    def __init__(self, table: str, index, reason: str, column: str | None = None, value=None):
         self.table, self.index, self.reason = table, index, reason
-        super().__init__(f"net.{table}[{index}]: {reason}")
+        self.column, self.value = column, value
+        super().__init__(f"{self.field}: {reason}")
+
+    @property
+    def field(self) -> str:
+        """``net.<table>[<index>]`` (with ``.<column>`` where one column is at fault)."""
+        return f"net.{self.table}[{self.index}]" + (f".{self.column}" if self.column else "")
 
 
 @dataclass(frozen=True)
@@ -263,24 +275,23 @@ def check_supported(net) -> None:
         elements, FACTS and DC elements, ...), a voltage-dependent (ZIP) load,
         an asymmetric ``impedance``, or a shunt with a step dependency table.
     """
-    for table in net.keys():
+    for table in element_tables(net):
         df = net[table]
-        if (table.startswith(("_", "res_")) or table in _SUPPORTED_TABLES
-                or not isinstance(df, pd.DataFrame) or "in_service" not in df or not len(df)):
+        if table in SUPPORTED_TABLES or not len(df):
             continue
         active = df.index[df.in_service.fillna(False).astype(bool)]
         if len(active):
+            hint = _HINTS.get(table, "set them out of service, or use run_pandapower")
             raise UnsupportedNetError(table, active[0], f"in-service {table} elements are not "
-                                      "supported by the batch engine (set them out of service, "
-                                      "or use run_pandapower)")
+                                      f"supported by the batch engine ({hint})")
     loads = _in_service(net.load)
     for column in _ZIP_COLUMNS:
         if column in loads:
             bad = loads.index[loads[column].fillna(0).to_numpy(float) != 0]
             if len(bad):
-                raise UnsupportedNetError("load", bad[0], f"{column} = "
-                                          f"{loads.at[bad[0], column]}: voltage-dependent (ZIP) "
-                                          "loads are not supported by the batch engine")
+                raise UnsupportedNetError("load", bad[0], "voltage-dependent (ZIP) loads are not "
+                                          "supported by the batch engine (constant power only)",
+                                          column=column, value=float(loads.at[bad[0], column]))
     imp = _in_service(net.impedance) if "impedance" in net else pd.DataFrame()
     if len(imp):
         asym = ((imp.rft_pu != imp.rtf_pu) | (imp.xft_pu != imp.xtf_pu)).to_numpy()
@@ -294,6 +305,13 @@ def check_supported(net) -> None:
         if dep.any():
             raise UnsupportedNetError("shunt", shunt.index[dep][0], "step dependency tables are "
                                       "not supported by the batch engine")
+
+
+def element_tables(net) -> list[str]:
+    """Names of the net's element tables: its DataFrames with an ``in_service`` column."""
+    return [name for name, df in net.items()
+            if not name.startswith(("_", "res_")) and isinstance(df, pd.DataFrame)
+            and "in_service" in df]
 
 
 def _in_service(df: pd.DataFrame) -> pd.DataFrame:

@@ -34,26 +34,11 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from ..branches import SUPPORTED_TABLES, UnsupportedNetError, check_supported, element_tables
 from .errors import CaseError
 
-__all__ = ["NormalisedNet", "normalise_net", "UNSUPPORTED_TABLES"]
+__all__ = ["NormalisedNet", "normalise_net"]
 
-#: Element tables the planning engine cannot model, with the reason given in the error.
-UNSUPPORTED_TABLES: dict[str, str] = {
-    "gen": "voltage-controlled generator (PV bus); the engine models constant P/Q injections "
-           "(pandapower.toolbox.replace_gen_by_sgen turns it into an sgen)",
-    "trafo3w": "three-winding transformer",
-    "impedance": "impedance branch (pandapower.toolbox.replace_impedance_by_line may help)",
-    "ward": "ward equivalent", "xward": "extended ward equivalent",
-    "dcline": "DC line", "motor": "motor", "asymmetric_load": "asymmetric (per-phase) load",
-    "asymmetric_sgen": "asymmetric (per-phase) static generator",
-    "svc": "static var compensator element", "tcsc": "TCSC element", "ssc": "SSC element",
-    "vsc": "VSC converter", "bus_dc": "DC bus", "line_dc": "DC line", "source_dc": "DC source",
-    "load_dc": "DC load", "b2b_vsc": "back-to-back converter",
-}
-#: ZIP columns of ``net.load`` (pandapower >= 3 names, then pandapower 2 names).
-ZIP_COLUMNS = ("const_z_p_percent", "const_i_p_percent", "const_z_q_percent", "const_i_q_percent",
-               "const_z_percent", "const_i_percent")
 _PARALLEL_KEYS = {
     "line": ("length_km", "r_ohm_per_km", "x_ohm_per_km", "c_nf_per_km", "g_us_per_km", "max_i_ka"),
     "trafo": ("sn_mva", "vn_hv_kv", "vn_lv_kv", "vk_percent", "vkr_percent", "pfe_kw", "i0_percent",
@@ -129,29 +114,26 @@ def _drop_time_series(net, out: NormalisedNet) -> None:
 
 
 def _refuse_unsupported(net, file: str) -> None:
-    for table, reason in UNSUPPORTED_TABLES.items():
-        df = net[table] if table in net else None
-        if not isinstance(df, pd.DataFrame) or not len(df):
-            continue
-        active = df.index[_in_service(df)]
-        if len(active):
-            raise CaseError(file, f"net.{table}[{active[0]}]", None,
-                            f"not supported: {reason} (in service; set in_service=False to drop it)")
-    load = net.load[_in_service(net.load)]
-    for col in ZIP_COLUMNS:
-        if col in load and len(load):
-            bad = load.index[load[col].fillna(0.0).astype(float) != 0]
-            if len(bad):
-                raise CaseError(file, f"net.load[{bad[0]}].{col}", float(load[col][bad[0]]),
-                                "ZIP loads (constant impedance/current shares) are not supported; "
-                                "the engine models constant-power loads")
+    """What the power flow does not model (:func:`fdnmoo.branches.check_supported`), and
+    what it does but a case net cannot hold: impedances and impedance switches."""
+    try:
+        check_supported(net)
+    except UnsupportedNetError as exc:
+        raise CaseError(file, exc.field, exc.value, exc.reason) from None
+    imp = net.impedance if "impedance" in net else pd.DataFrame()
+    active = imp.index[_in_service(imp)] if len(imp) else imp.index
+    if len(active):
+        raise CaseError(file, f"net.impedance[{active[0]}]", None,
+                        "impedance branches are not supported in a case net (the planning "
+                        "layer plans lines and transformers; pandapower.toolbox."
+                        "replace_impedance_by_line turns one into a line)")
     sw = net.switch
     if len(sw) and "z_ohm" in sw:
         bad = sw.index[(sw.et == "b") & sw.closed.astype(bool) & (sw.z_ohm.fillna(0.0) > 0)]
         if len(bad):
             raise CaseError(file, f"net.switch[{bad[0]}].z_ohm", float(sw.z_ohm[bad[0]]),
-                            "closed bus-bus switches with impedance are not supported "
-                            "(model the impedance as a line)")
+                            "closed bus-bus switches with impedance are not supported in a "
+                            "case net (model the impedance as a line)")
 
 
 def _in_service(df: pd.DataFrame) -> np.ndarray:
@@ -168,7 +150,8 @@ def _drop_out_of_service(net, out: NormalisedNet) -> None:
         for b in dead:
             out.bus_map[int(b)] = None
         out.notes.append(f"Out-of-service buses {_short(dead)} were dropped with their elements.")
-    for table in ("load", "sgen", "storage", "shunt", "ext_grid") + tuple(UNSUPPORTED_TABLES):
+    unmodelled = [t for t in element_tables(net) if t not in SUPPORTED_TABLES] + ["impedance"]
+    for table in ("load", "sgen", "storage", "shunt", "ext_grid", *unmodelled):
         df = net[table] if table in net else None
         if isinstance(df, pd.DataFrame) and len(df):
             idx = df.index[~_in_service(df)]

@@ -107,7 +107,7 @@ def _check_topology(net, file: str) -> None:
     try:
         branches = branch_table(net)
     except UnsupportedNetError as exc:
-        raise CaseError(file, f"net.{exc.table}[{exc.index}]", None, exc.reason) from None
+        raise CaseError(file, exc.field, exc.value, exc.reason) from None
     try:
         structure = branches.radial_structure()
     except NonRadialError as exc:
