@@ -200,3 +200,19 @@ def test_total_cost_names_the_missing_price_and_itself(tmp_path, capsys):
 
 def test_price_keys_are_the_ones_the_cost_model_reads():
     assert {name for name, _, _ in PRICED_TERMS.values()} == set(PRICE_KEYS)
+
+
+def test_workers_rebuild_the_overridden_problem(tmp_path):
+    from fdnmoo.evaluation import Evaluator
+
+    config = load_spec(_write(tmp_path, SPEC)).problem_config()
+    problem = config.build()
+    X = problem.genome.sample(4, np.random.default_rng(2))
+    F, G = problem.evaluate_genomes(X)
+    F_base = ProblemConfig(case="ieee33", preset="reconfiguration",
+                           objectives=("loss_kw", "total_cost")).build().evaluate_genomes(X)[0]
+    assert not np.allclose(F[:, 1], F_base[:, 1])  # the overrides change the cost...
+    with Evaluator("joblib", n_workers=2) as evaluator:
+        F_jl, G_jl = evaluator.evaluate(config, X)
+    np.testing.assert_array_equal(F_jl, F)  # ...in the workers too
+    np.testing.assert_array_equal(G_jl, G)
