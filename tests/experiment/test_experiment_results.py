@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from experiment_toy import ToyPlanning, toy_operators
 from figure_checks import assert_png_of
@@ -107,3 +109,28 @@ def test_compact_plan_text_states_every_stage_in_full():
 def test_choose_compromise_nearest_ideal():
     F = np.array([[0.0, 10.0], [4.0, 4.0], [10.0, 0.0], [6.0, 6.0]])
     assert choose_compromise(F) == 1
+
+
+def _parse_stage_text(text: str, n_stages: int) -> list[set[str]]:
+    """Inverse of compact_plan_text for entries without commas: the set of every stage."""
+    states: list[set[str]] = [set() for _ in range(n_stages)]
+    for part in text.split("; "):
+        span, state = part.split(": ", 1)
+        first, _, last = span.partition("-")
+        for s in range(int(first[1:]), int((last or first)[1:]) + 1):
+            states[s - 1] = set() if state == "none" else set(state.split(", "))
+    return states
+
+
+@given(st.lists(st.sets(st.sampled_from(["13-14", "56-57", "61-62", "11-43"])),
+                min_size=1, max_size=5))
+def test_compact_plan_text_gives_back_every_stage(stages):
+    """The stage notation is unambiguous: every stage's full set is read back from the text."""
+    rows = [{"stage": s, "item": "open sections", "where": w, "size": ""}
+            for s, lines in enumerate(stages, start=1) for w in sorted(lines)]
+    table = pd.DataFrame(rows, columns=["stage", "item", "where", "size"])
+    text = compact_plan_text(table, n_stages=len(stages)).get("open sections")
+    if not any(stages):
+        assert text is None
+    else:
+        assert _parse_stage_text(text, len(stages)) == [set(s) for s in stages]

@@ -69,3 +69,31 @@ def test_equal_plans_merge_and_equal_objectives_group(ieee69_loss):
     assert table.plan_open_sections[:3].tolist() == [
         "s1: 13-14, 56-57, 61-62", "s1: 13-14, 57-58, 61-62", "s1: 13-14, 58-59, 61-62"]
     np.testing.assert_array_equal(outcome.X[0], best)  # the first genome of a plan is kept
+
+
+def test_currency_units_and_violations_agree_with_the_constraint(tmp_path):
+    """ieee33 (currency CNY): money columns name it; the voltage_band constraint is the
+    distance of the stated worst voltage from the band; the penalty is the breakdown's."""
+    import pandas as pd
+
+    from fdnmoo.experiment.results import write_results
+
+    problem = ProblemConfig(case="ieee33", preset="reconfiguration",
+                            objectives=("total_cost", "loss_kw"),
+                            constraints=("voltage_band",)).build()
+    base = np.ones(problem.n_var, dtype=int)
+    base[problem.grid.net.line.index.get_indexer(problem.grid.case.tie_lines.index)] = 0
+    outcome = collect_outcome(problem, finished_run(problem, base[None]))
+    assert outcome.units == ["CNY (NPV)", "kW"]
+    write_results(tmp_path, outcome, plots=False)
+    row = pd.read_csv(tmp_path / "pareto.csv").iloc[0]
+    # Baran & Wu's base case: Vmin 0.9131 p.u. at bus 18 (README table), band 0.95-1.05
+    assert row["vm_min [p.u.]"] == pytest.approx(0.9131, abs=1e-4) and row.vm_min_bus == 18
+    assert row["g_voltage_band [p.u.]"] == pytest.approx(0.95 - row["vm_min [p.u.]"], abs=1e-12)
+    assert not row.feasible  # constrained: out of band is infeasible ...
+    costs = pd.read_csv(tmp_path / "plans" / "solution_1_costs.csv", index_col=0)
+    assert row["violation_penalty [CNY (NPV)]"] == pytest.approx(
+        costs["violation_penalty [CNY]"].sum())  # ... and priced all the same
+    assert row["total_cost [CNY (NPV)]"] == pytest.approx(costs["total [CNY]"].sum())
+    violations = pd.read_csv(tmp_path / "plans" / "solution_1_violations.csv", index_col=0)
+    assert violations.loc[1, "vm_min_pu"] == pytest.approx(row["vm_min [p.u.]"])
