@@ -5,7 +5,7 @@
     <out>/
       pareto.csv                 one row per distinct Pareto plan (see below)
       pareto_genomes.csv         one decision vector of each of those solutions
-      population.csv             final population: objectives, cv, feasible
+      population.csv             final population: objectives (with units), cv, feasible
       plans/solution_<k>.csv     Plan.describe table: every stage's full state (stage, item,
                                  where, size, built_in_stage, line)
       plans/solution_<k>_costs.csv       cost breakdown per stage, in the case currency
@@ -341,8 +341,10 @@ def pareto_table(outcome: RunOutcome, chosen: int | None = None) -> pd.DataFrame
         [r.get("n_stages") for r in reports]
     texts = [compact_plan_text(r.get("plan"), n) for r, n in zip(reports, n_stages)]
     items = list(dict.fromkeys(item for t in texts for item in t))
-    for item in items:
-        table["plan_" + item.replace(" ", "_")] = [t.get(item, "") for t in texts]
+    for item in items:  # a plan without the item says so for each of its stages
+        table["plan_" + item.replace(" ", "_")] = [
+            t.get(item, "" if n is None else ("s1" if n == 1 else f"s1-s{n}") + ": none")
+            for t, n in zip(texts, n_stages)]
     return table
 
 
@@ -398,7 +400,8 @@ def write_results(out_dir: str | Path, outcome: RunOutcome, grid=None,
                                                            range(np.shape(outcome.X)[1])])
     genomes.insert(0, "solution", table.solution.to_numpy())
     written["genomes"] = _csv(genomes, out / "pareto_genomes.csv")
-    population = pd.DataFrame(outcome.pop_F * outcome.signs, columns=outcome.objective_names)
+    population = pd.DataFrame(outcome.pop_F * outcome.signs, columns=[
+        _with_unit(n, u) for n, u in zip(outcome.objective_names, outcome.units)])
     population["cv"] = outcome.pop_CV
     population["feasible"] = outcome.pop_CV <= 0
     written["population"] = _csv(population, out / "population.csv")

@@ -180,8 +180,8 @@ class Plan:
         DataFrame
             Columns ``stage``, ``item`` (one of :data:`DESCRIBE_ITEMS`),
             ``where`` (``13-14``, ``bus 7``, ``buses 12, 22``), ``size``
-            (``0.5 MW``, ``conductor type 2``; empty for open and closed
-            lines), ``built_in_stage`` (built lines and substations), ``line``
+            (``0.5 MW``, ``conductor type 2``, ``conductor type 2, open`` for a
+            built line switched open in the stage; empty for lines of the case), ``built_in_stage`` (built lines and substations), ``line``
             (``net.line`` label of lines of the case, else empty).
         """
         net = case.net
@@ -215,8 +215,10 @@ class Plan:
                     add(s, "open sections", where, line=label)
             for _, r in self.new_lines[self.new_lines.stage <= s].iterrows():
                 cor = corridors.loc[int(r.corridor)]
+                # a built line the stage's switching leaves open says so
                 add(s, "built lines", line_name(cor.from_bus, cor.to_bus),
-                    f"conductor type {int(r.conductor)}", int(r.stage))
+                    f"conductor type {int(r.conductor)}" + ("" if int(r.line) in closed
+                                                            else ", open"), int(r.stage))
             for _, r in self.substations[self.substations.stage <= s].iterrows():
                 add(s, "substations", f"bus {int(r.bus)}", f"transformer type {int(r.type)}",
                     int(r.stage))

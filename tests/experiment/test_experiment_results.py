@@ -69,7 +69,7 @@ def test_plans_costs_history_and_run_json(toy_run):
     assert run["objectives"][0]["unit"] == "currency (NPV)"
     assert 1 <= run["chosen_solution"] <= len(outcome.F)
     population = pd.read_csv(out / "population.csv")
-    assert len(population) == 16 and (population.structural_adaptability > 0).all()
+    assert len(population) == 16 and (population["structural_adaptability [-]"] > 0).all()
 
 
 def test_plots_are_the_outcomes_figures(toy_run):

@@ -99,27 +99,31 @@ def md24_grid():
 
 
 def test_describe_states_every_stage_in_full(md24_grid):
-    """Stage 2 repeats what stage 1 built, the replaced line is named, PV sizes are per stage."""
+    """Stage 2 repeats what stage 1 built, says which built line it leaves open, and names the
+    line a built one replaces."""
     case = md24_grid.case
-    corridors = case.candidates["corridors"]
+    corridors, cand = case.candidates["corridors"], md24_grid.candidate_lines
     new = corridors.index[corridors.kind == "new"][0]
     replace = corridors.index[corridors.kind == "existing_replaceable"][0]
     old_line = int(corridors.line[replace])
+    first_label, second_label = (int(cand.index[cand.corridor == c][0]) for c in (new, replace))
     base = np.sort(md24_grid.base_closed_lines)
-    new_lines = pd.DataFrame({"line": [900, 901], "corridor": [new, replace],
-                              "conductor": [1, 2], "stage": [1, 2]})
-    dg = case.candidates["dg"]
-    capacity = np.zeros((2, len(dg)))
-    plan = Plan(n_stages=2, closed_lines=[base, base[base != old_line]],
-                closed_trafos=[np.sort(md24_grid.base_closed_trafos)] * 2,
-                new_lines=new_lines, der={"dg": capacity})
+    new_lines = pd.DataFrame({"line": [first_label, second_label], "corridor": [new, replace],
+                              "conductor": [int(cand.conductor[first_label]),
+                                            int(cand.conductor[second_label])],
+                              "stage": [1, 2]})
+    closed = [np.append(base, first_label), np.append(base[base != old_line], second_label)]
+    plan = Plan(n_stages=2, closed_lines=closed,
+                closed_trafos=[np.sort(md24_grid.base_closed_trafos)] * 2, new_lines=new_lines)
     table = plan.describe(case)
     built = table[table.item == "built lines"]
     first = f"{int(corridors.from_bus[new])}-{int(corridors.to_bus[new])}"
     second = f"{int(corridors.from_bus[replace])}-{int(corridors.to_bus[replace])}"
-    assert built[built.stage == 1]["where"].tolist() == [first]
-    assert sorted(built[built.stage == 2]["where"]) == sorted([first, second])
-    assert built.built_in_stage.tolist() == [1, 1, 2]
+    type_1, type_2 = new_lines.conductor
+    assert built[["stage", "where", "size", "built_in_stage"]].values.tolist() == [
+        [1, first, f"conductor type {type_1}", 1],
+        [2, first, f"conductor type {type_1}, open", 1],  # built in stage 1, open in stage 2
+        [2, second, f"conductor type {type_2}", 2]]
     replaced = table[table.item == "replaced lines"]
     line = case.net.line.loc[old_line]
     assert replaced[["stage", "where", "line"]].values.tolist() == [
