@@ -43,8 +43,8 @@ def violations_per_stage(grid: PlanningGrid, plan: Plan, ops: OperationMetrics,
     -------
     DataFrame
         Index ``stage``; columns :data:`VIOLATION_COLUMNS`: lowest and highest
-        voltage over time slots, samples and supplied buses and the bus where
-        it occurs; highest loading ``I / max_i_ka`` (percent) of a closed line
+        voltage over time slots, samples and supplied buses of the case and
+        the bus where it occurs; highest loading ``I / max_i_ka`` (percent) of a closed line
         and that line (bus labels, ``13-14``); yearly energy of load at buses
         outside the voltage band or downstream of an overloaded line
         (``violation_energy_mwh``, the base of the violation penalty) and
@@ -55,10 +55,14 @@ def violations_per_stage(grid: PlanningGrid, plan: Plan, ops: OperationMetrics,
     closed = plan.closed_line_mask(line.index)
     loading = np.where(closed[:, None, :], ops.i_max_ka / ops.i_limit_ka[None, None, :] * 100.0,
                        np.nan)
+    # buses the planning grid adds upstream of candidate substations are sources at their
+    # set-point, not places of the case: the worst voltage is stated at a bus of the case
+    own = np.isin(bus_labels, grid.case.net.bus.index)
     rows = []
     for s in range(plan.n_stages):
         # over time slots, ignoring the slots whose power flow diverged (NaN)
-        vmin, vmax = np.fmin.reduce(ops.vmin_pu[s], axis=0), np.fmax.reduce(ops.vmax_pu[s], axis=0)
+        vmin = np.where(own, np.fmin.reduce(ops.vmin_pu[s], axis=0), np.nan)
+        vmax = np.where(own, np.fmax.reduce(ops.vmax_pu[s], axis=0), np.nan)
         load = np.fmax.reduce(loading[s], axis=0)
         row = {}
         for key, values, pick in (("vm_min", vmin, np.nanargmin), ("vm_max", vmax, np.nanargmax)):
