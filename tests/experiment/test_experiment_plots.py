@@ -171,3 +171,22 @@ def test_convergence_panels_draw_the_history(tmp_path, n_obj):
     assert [t.get_text() for t in objectives[0].get_legend().get_texts()] == \
         ["IQR", "median", "best"]
     assert_png_of(fig, plot_convergence(history, names, tmp_path / "c.png", outcome.units))
+
+
+def test_results_folder_draws_money_in_the_grid_currency_and_no_front_for_one_objective(
+        tmp_path, money_outcome, monkeypatch):
+    from fdnmoo.experiment import plots
+    from fdnmoo.experiment.results import write_results
+    from fdnmoo.planning import planning_grid
+
+    drawn = []
+    real = plots.pareto_figure
+    monkeypatch.setattr(plots, "pareto_figure",
+                        lambda *a, **k: drawn.append(real(*a, **k)) or drawn[-1])
+    grid = planning_grid(load_case("ieee33"))  # economics.currency: CNY
+    written = write_results(tmp_path / "two", money_outcome, grid=grid)
+    assert_png_of(drawn[0], written["pareto_plot"])
+    assert drawn[0].axes[0].get_xlabel() == "total_cost [$10^{6}$ CNY (NPV)]"
+    single = write_results(tmp_path / "one", toy_outcome(1))
+    assert "pareto_plot" not in single and not (tmp_path / "one" / "pareto.png").exists()
+    assert single["convergence_plot"].is_file()
