@@ -43,7 +43,7 @@ def case_currency(case: Any) -> str | None:
 
 
 def axis_label(axis, name: str, unit: str = "", sense: str = "min", values: Any = (),
-               currency: str | None = None, fontsize: float = 8) -> None:
+               currency: str | None = None, fontsize: float = 8, wrap_at: int = 0) -> None:
     """Label an x or y ``axis`` with name, unit and sense; large or small values scaled.
 
     Parameters
@@ -59,6 +59,10 @@ def axis_label(axis, name: str, unit: str = "", sense: str = "min", values: Any 
         leads the unit in the label; no offset text is drawn.
     currency : str, optional
         Replaces the word ``currency`` in ``unit``.
+    fontsize : float
+    wrap_at : int
+        If > 0, a label longer than this many characters puts its unit and
+        sense on a second line (for small panels).
     """
     if currency:
         unit = re.sub(r"\bcurrency\b", currency, unit)
@@ -70,8 +74,10 @@ def axis_label(axis, name: str, unit: str = "", sense: str = "min", values: Any 
         unit = f"$10^{{{power}}}$ {unit}".strip()
     axis.set_major_formatter(formatter)
     axis.get_offset_text().set_visible(False)
-    text = f"{name} [{unit}]" if unit else name
-    axis.set_label_text(text + (" (max)" if sense == "max" else ""), fontsize=fontsize)
+    text = name + (f" [{unit}]" if unit else "") + (" (max)" if sense == "max" else "")
+    if wrap_at and len(text) > wrap_at and " " in text:  # unit and sense on a second line
+        text = text.replace(" ", "\n", 1)
+    axis.set_label_text(text, fontsize=fontsize)
 
 
 def _power_of_ten(values: Any) -> int:

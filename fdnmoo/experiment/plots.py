@@ -38,7 +38,8 @@ def pareto_figure(outcome: "RunOutcome", chosen: int | None = None, case: Any = 
     """The Pareto front over the final population, in every objective's own sign.
 
     Two objectives: one scatter plot. More: a scatter matrix of every pair,
-    with a histogram of the Pareto solutions on the diagonal. The final
+    with a histogram of the Pareto solutions on the diagonal; x labels on the
+    bottom row, a row's objective labels its first scatter panel. The final
     population is grey, Pareto solutions blue, the chosen one (row of
     ``outcome.objectives``) a red star (scatter ``gid`` ``population``,
     ``pareto``, ``chosen``). Money axes carry ``case``'s currency.
@@ -58,7 +59,7 @@ def pareto_figure(outcome: "RunOutcome", chosen: int | None = None, case: Any = 
 
     def label(axis, j: int) -> None:
         axis_label(axis, names[j], outcome.units[j], outcome.senses[j],
-                   np.concatenate([front[:, j], pop[:, j]]), currency)
+                   np.concatenate([front[:, j], pop[:, j]]), currency, wrap_at=0 if n == 2 else 24)
 
     def scatter(ax, j: int, i: int) -> None:
         ax.scatter(pop[:, j], pop[:, i], s=8, color="0.75", label="final population",
@@ -84,19 +85,18 @@ def pareto_figure(outcome: "RunOutcome", chosen: int | None = None, case: Any = 
         for i in range(n):
             for j in range(n):
                 ax = axes[i, j]
+                label(ax.xaxis, j)
                 if i == j:
                     ax.hist(front[:, j], bins=min(20, max(5, len(front) // 2)),
                             color="tab:blue", alpha=0.7)
-                    axis_label(ax.yaxis, "count")
+                    ax.yaxis.label.set_visible(False)
                     ax.tick_params(labelsize=7)
                 else:
                     scatter(ax, j, i)
                     label(ax.yaxis, i)
-                label(ax.xaxis, j)
-                if i != n - 1:
-                    ax.xaxis.label.set_visible(False)
-                if j != 0 and i != j:
-                    ax.yaxis.label.set_visible(False)
+                    # the row's objective labelled once, on its first scatter panel
+                    ax.yaxis.label.set_visible(j == (1 if i == 0 else 0))
+                ax.xaxis.label.set_visible(i == n - 1)
     handles, texts = axes[0, -1].get_legend_handles_labels()
     fig.legend(handles, texts, loc="outside lower center", ncols=3, fontsize=8)
     fig.suptitle(f"{len(front)} Pareto solutions", fontsize=10)

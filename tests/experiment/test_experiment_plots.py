@@ -83,10 +83,13 @@ def test_more_objectives_draw_a_scatter_matrix(tmp_path, n_obj):
                                    (outcome.pop_F * outcome.signs)[:, [j, i]])
         np.testing.assert_allclose(points(ax, "pareto"), own[:, [j, i]])
         np.testing.assert_allclose(points(ax, "chosen"), own[[3]][:, [j, i]])
-    # labels shown on the outer row and column only
-    assert grid_axes[-1].xaxis.label.get_visible() and not grid_axes[0].xaxis.label.get_visible()
-    assert grid_axes[-1].get_xlabel() == f"f{n_obj - 1} [kW] (max)"
-    assert grid_axes[n_obj].get_ylabel() == "f1 [kW]"
+    # x labels on the bottom row; each row's y label once, on its first scatter panel
+    # (row 0: column 1, as column 0 holds the histogram)
+    labels = [f"f{j} [kW]" for j in range(n_obj - 1)] + [f"f{n_obj - 1} [kW] (max)"]
+    visible_x = [ax.get_xlabel() for ax in grid_axes if ax.xaxis.label.get_visible()]
+    visible_y = [ax.get_ylabel() for ax in grid_axes if ax.yaxis.label.get_visible()]
+    assert visible_x == labels and visible_y == labels
+    assert grid_axes[1].yaxis.label.get_visible() and grid_axes[n_obj].yaxis.label.get_visible()
     assert [t.get_text() for t in fig.legends[0].get_texts()] == \
         ["final population", "Pareto set", "chosen"]
     assert_png_of(fig, plot_pareto(outcome, tmp_path / "p.png", chosen=3))
@@ -190,3 +193,20 @@ def test_results_folder_draws_money_in_the_grid_currency_and_no_front_for_one_ob
     single = write_results(tmp_path / "one", toy_outcome(1))
     assert "pareto_plot" not in single and not (tmp_path / "one" / "pareto.png").exists()
     assert single["convergence_plot"].is_file()
+
+
+def test_matrix_labels_stay_inside_the_figure():
+    # long names with units and senses, as the AA paper's objectives have them
+    outcome = toy_outcome(3, names=["total_cost", "operational_adaptability", "pv_uneven_degree"],
+                          units=["currency (NPV)", "-", "MW"], scale=[1.5e7, 0.9, 2e-3])
+    fig = pareto_figure(outcome, case=load_case("ieee33"))
+    draw(fig)
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox
+    labels = [axis.label for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)
+              if axis.label.get_visible() and axis.label.get_text()]
+    assert "pv_uneven_degree\n[$10^{-3}$ MW] (max)" in [t.get_text() for t in labels]
+    for text in labels:
+        box = text.get_window_extent(renderer)
+        assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0, text.get_text()
+    assert offsets_on_labels(fig) == []
