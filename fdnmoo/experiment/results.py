@@ -434,11 +434,14 @@ def write_results(out_dir: str | Path, outcome: RunOutcome, grid=None,
     (out / "run.json").write_text(json.dumps(meta, indent=1, default=_json_default) + "\n")
 
     if plots:
-        written["pareto_plot"] = figures.plot_pareto(outcome, out / "pareto.png",
-                                                     chosen=chosen)
+        case = getattr(grid, "case", None)  # the currency of money axes
+        if len(outcome.objective_names) > 1:  # one objective: the convergence plot only
+            written["pareto_plot"] = figures.plot_pareto(outcome, out / "pareto.png",
+                                                         chosen=chosen, case=case)
         if len(outcome.history):
             written["convergence_plot"] = figures.plot_convergence(
-                outcome.history, outcome.objective_names, out / "convergence.png")
+                outcome.history, outcome.objective_names, out / "convergence.png",
+                units=outcome.units, case=case)
         if grid is not None and outcome.plans and chosen is not None:
             written["network_plot"] = figures.plot_network(
                 grid, outcome.plans[chosen], out / f"network_solution_{chosen + 1}.png",

@@ -78,7 +78,8 @@ def test_tiny_run_writes_every_output(tmp_path, capsys):
     assert png_shape(out / "pareto.png") == (1152, 1152)
     assert png_shape(out / "convergence.png") == (936, 1080)
     height, width = png_shape(out / f"network_solution_{k}.png")
-    assert width == 1440 and height > width / 2  # ieee33 is long: stages stacked, 12 in wide
+    # ieee33 is long: stages stacked, the width scaled to its bus spacing
+    assert 1200 <= width <= 1800 and height > width / 2
 
 
 def test_workers_switch_a_serial_spec_to_joblib(tmp_path, monkeypatch):
