@@ -329,6 +329,15 @@ def saidi(ev: Evaluated) -> float:
     return float(np.mean([r["saidi"] for r in ev.reliability]))
 
 
+@objective("violation_probability", unit="-", sense="min")
+def violation_probability(ev: Evaluated) -> float:
+    """Largest probability, over stages, buses and lines, that a bus leaves the case's voltage
+    band or a line exceeds its current limit (slot-weighted share of the sampled scenarios;
+    a scenario whose power flow failed counts as a violation everywhere)."""
+    return float(max(np.max(ev.ops.voltage_violation_probability, initial=0.0),
+                     np.max(ev.ops.current_violation_probability, initial=0.0)))
+
+
 # --- constraints (g <= 0 feasible) ---------------------------------------------------------
 @constraint("power_flow_converged", unit="-")
 def power_flow_converged(ev: Evaluated) -> float:
@@ -388,6 +397,28 @@ def budget(ev: Evaluated, budget_per_stage: float | None = None) -> float:
     if not limit:
         return -1.0
     return float(np.max(investment_per_stage(ev.grid, ev.plan)) / limit - 1.0)
+
+
+def _check_gamma(gamma: float) -> None:
+    if not 0.0 <= gamma < 1.0:
+        raise ValueError(f"gamma must lie in [0, 1), got {gamma}")
+
+
+@constraint("chance_voltage", unit="-")
+def chance_voltage(ev: Evaluated, gamma: float = 0.05) -> float:
+    """Chance constraint P(v_min <= V <= v_max) >= 1 - gamma at every bus and stage, as
+    ``max P(violation) - gamma`` (the case's band; probabilities from the scenario samples,
+    the same samples for every candidate)."""
+    _check_gamma(gamma)
+    return float(np.max(ev.ops.voltage_violation_probability, initial=0.0) - gamma)
+
+
+@constraint("chance_current", unit="-")
+def chance_current(ev: Evaluated, gamma: float = 0.05) -> float:
+    """Chance constraint P(I <= I_max) >= 1 - gamma at every line and stage, as
+    ``max P(overload) - gamma``."""
+    _check_gamma(gamma)
+    return float(np.max(ev.ops.current_violation_probability, initial=0.0) - gamma)
 
 
 @constraint("unserved_energy", unit="MWh/yr")

@@ -456,13 +456,31 @@ class PlanningProblem(Problem):
                                       f"{{prices: {{{name}: ...}}}})") from None
 
     def plan_report(self, x) -> dict:
-        """Objectives (own sign), cost breakdown and readable plan of one genome."""
+        """What one genome decides and how its plan operates.
+
+        Returns
+        -------
+        dict
+            ``objectives`` and ``constraints`` (name -> value, objectives in
+            their own sign), ``costs`` (cost breakdown per stage in the case
+            currency, :func:`~fdnmoo.metrics.cost_breakdown`), ``plan``
+            (every stage's full state, :meth:`~fdnmoo.planning.Plan.describe`),
+            ``violations`` (worst voltages and loading, energy out of band per
+            stage, :func:`~fdnmoo.metrics.violations.violations_per_stage`),
+            ``currency`` and ``n_stages``.
+        """
+        from ..metrics.violations import violations_per_stage
+
         ev = self.evaluated(np.atleast_2d(x))[0]
+        case = self.grid.case
         return {"objectives": {o.name: float(o(ev)) for o in self.objectives},
                 "constraints": {c.name: float(c(ev)) for c in self.constraints},
                 # terms no objective priced stay NaN rather than ask for prices
                 "costs": cost_breakdown(self.grid, ev.plan, ev.ops, unpriced="nan"),
-                "plan": ev.plan.describe(self.grid.case)}
+                "plan": ev.plan.describe(case),
+                "violations": violations_per_stage(self.grid, ev.plan, ev.ops,
+                                                   self.batch.bus_labels),
+                "currency": case.economics.currency, "n_stages": ev.plan.n_stages}
 
     def __getstate__(self) -> dict[str, Any]:
         # pickling sends the config; the receiver rebuilds (workers cache the problem)

@@ -7,7 +7,8 @@ is not run, and why:
 * ``pip install ...``: it would install into the environment the tests run in (the suite
   runs from that install);
 * ``python3 -m pytest ...``: that is this suite;
-* YAML fragments without ``case:`` (the plug-in example names the reader's own modules).
+* YAML fragments without ``case:`` (the plug-in example names the reader's own modules);
+* ``text`` blocks: what a results file holds, not code.
 
 Commands quoted in the prose are syntax (``fdnmoo run SPEC.yaml [--out DIR]``) or benchmarks
 (``python experiments/bench/powerflow.py``), not examples, and are not run.
@@ -51,8 +52,8 @@ def blocks(language: str) -> list[str]:
 
 def test_every_block_has_a_known_language():
     languages = {m.group(1) for m in re.finditer(r"```(\w*)\n", README.read_text())}
-    # the layout tree is plain text
-    assert languages <= {"python", "bash", "yaml", ""}, languages
+    # the layout tree is plain text, "text" a file's content (results shown, not run)
+    assert languages <= {"python", "bash", "yaml", "text", ""}, languages
 
 
 def shell_commands() -> list[str]:

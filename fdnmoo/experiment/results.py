@@ -3,17 +3,36 @@
 ::
 
     <out>/
-      pareto.csv                 one row per Pareto solution: objectives (registry names,
-                                 own sign), constraint values, cv, feasible, chosen,
-                                 plan_<item> compact text per plan item type
-      pareto_genomes.csv         the decision vectors of those solutions
-      population.csv             final population: objectives, cv, feasible
-      plans/solution_<k>.csv     Plan.describe table (stage, item, where, size, ...)
-      plans/solution_<k>_costs.csv   cost breakdown
+      pareto.csv                 one row per distinct Pareto plan (see below)
+      pareto_genomes.csv         one decision vector of each of those solutions
+      population.csv             final population: objectives (with units), cv, feasible
+      plans/solution_<k>.csv     Plan.describe table: every stage's full state (stage, item,
+                                 where, size, built_in_stage, line)
+      plans/solution_<k>_costs.csv       cost breakdown per stage, in the case currency
+      plans/solution_<k>_violations.csv  worst voltages and loading, energy out of band per stage
       history.csv                one row per generation (see HistoryRecorder)
       run.json                   versions, seed, spec, hashes, wall time, n_evals, ...
       pareto.png convergence.png network_solution_<k>.png
       checkpoint.pkl             algorithm state (resume / re-write results)
+
+``pareto.csv`` columns: ``solution``; the objectives (registry names, their own
+sign) and constraint values ``g_<name>`` (``g <= 0`` feasible); ``cv``,
+``feasible``, ``chosen``; the violations of the plan (worst stage of
+``solution_<k>_violations.csv``) and its ``violation_penalty``; ``group`` and
+``n_genomes``; one ``plan_<item>`` column per item of
+:data:`~fdnmoo.planning.plan.DESCRIBE_ITEMS` the plans hold. Every column of a
+quantity carries its unit in brackets, money in the case currency:
+``total_cost [CNY (NPV)]``, ``loss_kw [kW]``, ``vm_min [p.u.]``.
+
+A ``plan_<item>`` cell states the item's full state in every stage, stages of
+equal state merged: ``s1-s2: 13-14, 56-57; s3: 13-14`` means that in stages 1
+and 2 exactly the lines 13-14 and 56-57 are in that state and in stage 3 only
+13-14; ``none`` is a stage without any.
+
+Genomes that decode to the same plan (:meth:`~fdnmoo.planning.Plan.decision_key`)
+are one solution (``n_genomes`` counts them). Solutions with equal objectives
+(to 10 significant digits) but different plans share a ``group`` number;
+different objectives, different groups.
 
 Solutions are numbered from 1 in the order of ``pareto.csv``. The *chosen*
 solution (drawn on the network map) is the compromise nearest to the ideal
@@ -33,7 +52,10 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["RunOutcome", "choose_compromise", "collect_outcome", "compact_plan_text",
-           "pareto_table", "versions", "write_results"]
+           "merge_equal_plans", "pareto_table", "versions", "write_results"]
+
+#: Significant digits to which objectives are equal for ``group``.
+_EQUAL_DIGITS = 10
 
 _VERSION_PACKAGES = ("fdnmoo", "pymoo", "numpy", "scipy", "pandas", "pandapower", "numba",
                      "joblib", "distributed", "moocore", "matplotlib")
@@ -62,6 +84,14 @@ class RunOutcome:
     history : DataFrame
     metadata : dict
         Written to ``run.json``.
+    currency : str, optional
+        The case currency (``case.economics.currency``); ``units`` name it
+        instead of the registry's ``currency``.
+    n_genomes : ndarray, optional
+        Per solution, how many Pareto genomes decode to its plan (default 1).
+    group : ndarray, optional
+        Per solution, the number of its objective vector (1, 2, ...): solutions
+        of one group have equal objectives and different plans.
     """
 
     objective_names: list[str]
@@ -77,6 +107,15 @@ class RunOutcome:
     reports: list[dict] | None = None
     plans: list | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    currency: str | None = None
+    n_genomes: np.ndarray | None = None
+    group: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.n_genomes is None:
+            self.n_genomes = np.ones(len(self.F), dtype=int)
+        if self.group is None:
+            self.group = objective_groups(self.F)
 
     @property
     def signs(self) -> np.ndarray:
@@ -92,26 +131,35 @@ class RunOutcome:
 def collect_outcome(problem, algorithm, evaluator=None) -> RunOutcome:
     """Gather the Pareto set, reports and decoded plans of a finished run.
 
-    Plan reports (which re-run the power flows of each Pareto solution) are
-    computed on the evaluator's workers when one is given.
+    Genomes that decode to the same plan are merged into one solution (see
+    :func:`merge_equal_plans`). Plan reports (which re-run the power flows of
+    each Pareto solution) are computed on the evaluator's workers when one is
+    given.
     """
     from .runner import objective_signs
 
     names, signs = objective_signs(problem)
-    units = [_unit(name) for name in names]
+    grid = getattr(problem, "grid", None)
+    currency = grid.case.economics.currency if grid is not None else None
+    units = [_unit(name, currency) for name in names]
     opt = algorithm.opt if algorithm.opt is not None and len(algorithm.opt) else algorithm.pop
     X, F, CV = (np.asarray(a) for a in opt.get("X", "F", "CV"))
-    order = np.lexsort(F.T[::-1])  # sorted by the first objective, then the next
-    X, F, CV = X[order], F[order].astype(float), CV[order].reshape(len(X), -1)[:, 0]
+    F, CV = F.astype(float), CV.reshape(len(X), -1)[:, 0]
+    order = np.lexsort(_rounded(F).T[::-1])  # sorted by the first objective, then the next
+    X, F, CV = X[order], F[order], CV[order]
+    plans = [problem.decode(x) for x in X] if hasattr(problem, "decode") and len(X) else None
+    keys = [p.decision_key() for p in plans] if plans else \
+        [np.ascontiguousarray(x).tobytes() for x in X]
+    keep, n_genomes = merge_equal_plans(keys)
+    X, F, CV = X[keep], F[keep], CV[keep]
+    plans = [plans[k] for k in keep] if plans else None
     pop_F, pop_CV = algorithm.pop.get("F", "CV")
-    reports = plans = None
+    reports = None
     if hasattr(problem, "plan_report") and len(X):
         if evaluator is not None:
             reports = evaluator.reports(problem.config, X)
         else:
             reports = [problem.plan_report(x) for x in X]
-    if hasattr(problem, "decode") and len(X):
-        plans = [problem.decode(x) for x in X]
     history = algorithm.callback.table() if hasattr(algorithm.callback, "table") \
         else pd.DataFrame()
     return RunOutcome(objective_names=names, units=units,
@@ -119,15 +167,64 @@ def collect_outcome(problem, algorithm, evaluator=None) -> RunOutcome:
                       constraint_names=list(getattr(problem, "constraint_names", []) or []),
                       X=X, F=F, CV=CV, pop_F=np.asarray(pop_F, dtype=float),
                       pop_CV=np.asarray(pop_CV, dtype=float).reshape(len(pop_F), -1)[:, 0],
-                      history=history, reports=reports, plans=plans)
+                      history=history, reports=reports, plans=plans, currency=currency,
+                      n_genomes=n_genomes, group=objective_groups(F))
 
 
-def _unit(name: str) -> str:
-    try:
-        from ..objectives import OBJECTIVES
-    except ImportError:  # pragma: no cover
-        return ""
-    return OBJECTIVES[name].unit if name in OBJECTIVES else ""
+def merge_equal_plans(keys: list) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the first of every run of equal decision keys, and how many share each.
+
+    Parameters
+    ----------
+    keys : list of hashable
+        One per Pareto genome, e.g. :meth:`~fdnmoo.planning.Plan.decision_key`
+        of its decoded plan.
+
+    Returns
+    -------
+    keep : ndarray of int
+        Position of the first genome of every distinct key, in order.
+    n_genomes : ndarray of int
+        Genomes with that key.
+    """
+    first: dict = {}
+    counts: list[int] = []
+    for i, key in enumerate(keys):
+        if key in first:
+            counts[first[key][1]] += 1
+        else:
+            first[key] = (i, len(counts))
+            counts.append(1)
+    keep = np.array([i for i, _ in first.values()], dtype=int)
+    return keep, np.array(counts, dtype=int)
+
+
+def objective_groups(F: np.ndarray) -> np.ndarray:
+    """Group number (from 1, in row order of first appearance) of every row's objectives,
+    equal to :data:`_EQUAL_DIGITS` significant digits."""
+    F = np.asarray(F, dtype=float).reshape(len(F), -1)
+    numbers: dict[bytes, int] = {}
+    return np.array([numbers.setdefault(row.tobytes(), len(numbers) + 1)
+                     for row in _rounded(F)], dtype=int)
+
+
+def _rounded(F: np.ndarray) -> np.ndarray:
+    """``F`` to :data:`_EQUAL_DIGITS` significant digits (``-0.0`` as ``0.0``)."""
+    F = np.asarray(F, dtype=float)
+    with np.errstate(divide="ignore"):
+        exponent = np.floor(np.log10(np.abs(np.where(F == 0, 1.0, F))))
+    scale = 10.0 ** (_EQUAL_DIGITS - 1 - exponent)
+    return np.where(np.isfinite(F), np.round(F * scale) / scale, F) + 0.0
+
+
+def _unit(name: str, currency: str | None = None, kind: str = "objective") -> str:
+    """The registry unit of an objective (or constraint), naming the case currency where
+    the registry says ``currency``."""
+    from ..objectives import CONSTRAINTS, OBJECTIVES
+
+    registry = OBJECTIVES if kind == "objective" else CONSTRAINTS
+    unit = registry[name].unit if name in registry else ""
+    return unit.replace("currency", currency) if currency else unit
 
 
 # -- tables --------------------------------------------------------------------------------
@@ -141,54 +238,123 @@ def choose_compromise(F: np.ndarray) -> int:
     return int(np.argmin(np.linalg.norm(Z, axis=1)))
 
 
-def compact_plan_text(plan_table: pd.DataFrame) -> dict[str, str]:
-    """One compact text per item type of a ``Plan.describe`` table.
+def compact_plan_text(plan_table: pd.DataFrame, n_stages: int | None = None) -> dict[str, str]:
+    """One text per item of a ``Plan.describe`` table: the item's full state in every stage.
 
-    Rows of one item at one place are merged over stages, keeping the stages
-    where the size changes: ``"bus 7: s1-s2 0.5 MW, s3 1 MW; bus 12: s2-s3 0.3 MW"``.
+    Stages with the same state are merged: ``"s1-s2: bus 7 0.5 MW; s3: bus 7 1 MW,
+    bus 12 0.3 MW"``; a stage without the item reads ``none``.
+
+    Parameters
+    ----------
+    plan_table : DataFrame
+        Columns ``stage``, ``item``, ``where``, ``size`` and optionally
+        ``built_in_stage``.
+    n_stages : int, optional
+        The plan's stages (default: the last stage in the table).
 
     Returns
     -------
     dict
-        Item type (``line``, ``sop``, ``pv``, ``closed ties``, ...) -> text.
+        Item (``open sections``, ``closed ties``, ``pv``, ...) -> text.
     """
     texts: dict[str, str] = {}
     if plan_table is None or len(plan_table) == 0:
         return texts
+    n_stages = int(plan_table.stage.max()) if n_stages is None else int(n_stages)
     for item, rows in plan_table.groupby("item", sort=False):
-        parts = []
-        for where, at in rows.groupby("where", sort=False):
-            runs: list[list] = []  # [first stage, last stage, size]
-            for stage, size in zip(at.stage.astype(int), at["size"].fillna("").astype(str)):
-                if runs and runs[-1][2] == size and runs[-1][1] == stage - 1:
-                    runs[-1][1] = stage
-                else:
-                    runs.append([stage, stage, size])
-            spans = ", ".join((f"s{a}" if a == b else f"s{a}-s{b}") + (f" {size}" if size else "")
-                              for a, b, size in runs)
-            parts.append(f"{where}: {spans}")
-        texts[str(item)] = "; ".join(parts)
+        states = [", ".join(_entry(r) for r in rows[rows.stage == s].itertuples()) or "none"
+                  for s in range(1, n_stages + 1)]
+        runs: list[list] = []  # [first stage, last stage, state]
+        for stage, state in enumerate(states, start=1):
+            if runs and runs[-1][2] == state:
+                runs[-1][1] = stage
+            else:
+                runs.append([stage, stage, state])
+        texts[str(item)] = "; ".join((f"s{a}" if a == b else f"s{a}-s{b}") + f": {state}"
+                                     for a, b, state in runs)
     return texts
+
+
+def _entry(row) -> str:
+    """``where`` with the size and build stage of one row of a describe table."""
+    size = "" if pd.isna(row.size) else str(row.size)
+    built = getattr(row, "built_in_stage", None)
+    notes = [n for n in (size, "" if built is None or pd.isna(built) else f"built s{int(built)}")
+             if n]
+    return f"{row.where} ({', '.join(notes)})" if notes else str(row.where)
+
+
+#: Columns of ``pareto.csv`` from the worst stage of a plan's violations, with their units.
+_VIOLATION_COLUMNS = {"vm_min_pu": ("vm_min [p.u.]", "min"), "vm_min_bus": ("vm_min_bus", None),
+                      "vm_max_pu": ("vm_max [p.u.]", "max"), "vm_max_bus": ("vm_max_bus", None),
+                      "max_loading_percent": ("max_loading [%]", "max"),
+                      "max_loading_line": ("max_loading_line", None),
+                      "violation_energy_mwh": ("violation_energy [MWh/yr]", "max"),
+                      "unserved_energy_mwh": ("unserved_energy [MWh/yr]", "max")}
+
+
+def _worst_violations(violations: pd.DataFrame | None) -> dict[str, Any]:
+    """The worst stage of every figure of a violations table (its place from that stage)."""
+    out: dict[str, Any] = {}
+    if violations is None or len(violations) == 0:
+        return out
+    for name, (column, pick) in _VIOLATION_COLUMNS.items():
+        if pick is None:
+            continue
+        values = violations[name].to_numpy(float)
+        if not np.isfinite(values).any():
+            out[column] = np.nan
+            continue
+        k = int(np.nanargmin(values) if pick == "min" else np.nanargmax(values))
+        out[column] = values[k]
+        place = {"vm_min_pu": "vm_min_bus", "vm_max_pu": "vm_max_bus",
+                 "max_loading_percent": "max_loading_line"}.get(name)
+        if place:
+            out[_VIOLATION_COLUMNS[place][0]] = violations[place].iloc[k]
+    return out
 
 
 def pareto_table(outcome: RunOutcome, chosen: int | None = None) -> pd.DataFrame:
     """``pareto.csv``: one row per Pareto solution (see the module docstring)."""
     table = pd.DataFrame({"solution": np.arange(1, len(outcome.F) + 1)})
     own = outcome.objectives
-    for j, name in enumerate(outcome.objective_names):
-        table[name] = own[:, j]
+    for j, (name, unit) in enumerate(zip(outcome.objective_names, outcome.units)):
+        table[_with_unit(name, unit)] = own[:, j]
     reports = outcome.reports or []
     for name in outcome.constraint_names:
-        table[f"g_{name}"] = [r.get("constraints", {}).get(name, np.nan) for r in reports] \
-            if reports else np.nan
+        table[_with_unit(f"g_{name}", _unit(name, outcome.currency, "constraint"))] = \
+            [r.get("constraints", {}).get(name, np.nan) for r in reports] if reports else np.nan
     table["cv"] = outcome.CV
     table["feasible"] = outcome.CV <= 0
     table["chosen"] = table.index == chosen
-    texts = [compact_plan_text(r.get("plan")) for r in reports]
+    worst = [_worst_violations(r.get("violations")) for r in reports]
+    for column in dict.fromkeys(c for w in worst for c in w):
+        table[column] = [w.get(column, np.nan) for w in worst]
+    if any(isinstance(r.get("costs"), pd.DataFrame) and "violation_penalty" in r["costs"]
+           for r in reports):
+        table[_with_unit("violation_penalty", _money(outcome.currency) + " (NPV)")] = [
+            float(r["costs"]["violation_penalty"].sum()) if "costs" in r else np.nan
+            for r in reports]
+    table["group"] = outcome.group
+    table["n_genomes"] = outcome.n_genomes
+    n_stages = [p.n_stages for p in outcome.plans] if outcome.plans else \
+        [r.get("n_stages") for r in reports]
+    texts = [compact_plan_text(r.get("plan"), n) for r, n in zip(reports, n_stages)]
     items = list(dict.fromkeys(item for t in texts for item in t))
-    for item in items:
-        table["plan_" + item.replace(" ", "_")] = [t.get(item, "") for t in texts]
+    for item in items:  # a plan without the item says so for each of its stages
+        table["plan_" + item.replace(" ", "_")] = [
+            t.get(item, "" if n is None else ("s1" if n == 1 else f"s1-s{n}") + ": none")
+            for t, n in zip(texts, n_stages)]
     return table
+
+
+def _with_unit(name: str, unit: str) -> str:
+    """A column name with its unit in brackets (``-`` for a pure number)."""
+    return f"{name} [{unit or '-'}]"
+
+
+def _money(currency: str | None) -> str:
+    return currency or "currency"
 
 
 # -- writing -------------------------------------------------------------------------------
@@ -234,14 +400,20 @@ def write_results(out_dir: str | Path, outcome: RunOutcome, grid=None,
                                                            range(np.shape(outcome.X)[1])])
     genomes.insert(0, "solution", table.solution.to_numpy())
     written["genomes"] = _csv(genomes, out / "pareto_genomes.csv")
-    population = pd.DataFrame(outcome.pop_F * outcome.signs, columns=outcome.objective_names)
+    population = pd.DataFrame(outcome.pop_F * outcome.signs, columns=[
+        _with_unit(n, u) for n, u in zip(outcome.objective_names, outcome.units)])
     population["cv"] = outcome.pop_CV
     population["feasible"] = outcome.pop_CV <= 0
     written["population"] = _csv(population, out / "population.csv")
+    money = _money(outcome.currency)
     for k, report in enumerate(outcome.reports or [], start=1):
         written[f"plan_{k}"] = _csv(report["plan"], out / "plans" / f"solution_{k}.csv")
-        written[f"costs_{k}"] = _csv(_costs_frame(report["costs"]),
-                                     out / "plans" / f"solution_{k}_costs.csv", index=True)
+        costs = _costs_frame(report["costs"])
+        costs.columns = [_with_unit(str(c), money) for c in costs.columns]
+        written[f"costs_{k}"] = _csv(costs, out / "plans" / f"solution_{k}_costs.csv", index=True)
+        if report.get("violations") is not None:
+            written[f"violations_{k}"] = _csv(report["violations"], out / "plans" /
+                                              f"solution_{k}_violations.csv", index=True)
     written["history"] = _csv(outcome.history, out / "history.csv")
 
     meta = dict(outcome.metadata)
@@ -249,7 +421,10 @@ def write_results(out_dir: str | Path, outcome: RunOutcome, grid=None,
         "objectives": [{"name": n, "unit": u, "sense": s} for n, u, s in
                        zip(outcome.objective_names, outcome.units, outcome.senses)],
         "constraints": list(outcome.constraint_names),
+        "currency": outcome.currency,
         "n_pareto": int(len(outcome.F)),
+        "n_pareto_genomes": int(np.sum(outcome.n_genomes)),
+        "n_pareto_groups": int(len(set(np.asarray(outcome.group).tolist()))),
         "n_pareto_feasible": int(np.sum(outcome.CV <= 0)),
         "chosen_solution": None if chosen is None else chosen + 1,
         "final_hypervolume": float(outcome.history["hypervolume"].iloc[-1])
@@ -259,11 +434,14 @@ def write_results(out_dir: str | Path, outcome: RunOutcome, grid=None,
     (out / "run.json").write_text(json.dumps(meta, indent=1, default=_json_default) + "\n")
 
     if plots:
-        written["pareto_plot"] = figures.plot_pareto(outcome, out / "pareto.png",
-                                                     chosen=chosen)
+        case = getattr(grid, "case", None)  # the currency of money axes
+        if len(outcome.objective_names) > 1:  # one objective: the convergence plot only
+            written["pareto_plot"] = figures.plot_pareto(outcome, out / "pareto.png",
+                                                         chosen=chosen, case=case)
         if len(outcome.history):
             written["convergence_plot"] = figures.plot_convergence(
-                outcome.history, outcome.objective_names, out / "convergence.png")
+                outcome.history, outcome.objective_names, out / "convergence.png",
+                units=outcome.units, case=case)
         if grid is not None and outcome.plans and chosen is not None:
             written["network_plot"] = figures.plot_network(
                 grid, outcome.plans[chosen], out / f"network_solution_{chosen + 1}.png",
@@ -273,7 +451,7 @@ def write_results(out_dir: str | Path, outcome: RunOutcome, grid=None,
 
 def _costs_frame(costs: Any) -> pd.DataFrame:
     if isinstance(costs, pd.DataFrame):
-        return costs
+        return costs.copy()
     if isinstance(costs, pd.Series):
         return costs.to_frame("value")
     return pd.DataFrame(costs)

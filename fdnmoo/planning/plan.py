@@ -14,13 +14,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["DER_KINDS", "Plan", "dg_type_rows"]
+__all__ = ["DER_KINDS", "DESCRIBE_COLUMNS", "DESCRIBE_ITEMS", "Plan", "dg_type_rows", "line_name"]
 
 #: Distributed-resource kinds, their candidate table and unit of capacity. ``dg``
 #: (distributed generation, md24: ``candidates.dg`` rows = bus + technology) is sized by
 #: the alternatives of ``candidates.dg_types``; see :func:`dg_type_rows`.
 DER_KINDS: dict[str, str] = {"pv": "MW", "svc": "Mvar", "ess": "MW", "evcs": "MW", "dg": "MVA"}
 
+#: Items of :meth:`Plan.describe`, in the order they are listed. ``open sections`` are lines
+#: of the case (not ties) opened in the stage, ``replaced lines`` lines of the case opened
+#: because a built line on their corridor replaces them; the DER kinds follow.
+DESCRIBE_ITEMS: tuple[str, ...] = ("open sections", "open ties", "closed ties",
+                                   "replaced lines", "built lines", "substations",
+                                   "sop") + tuple(DER_KINDS)
+DESCRIBE_COLUMNS = ["stage", "item", "where", "size", "built_in_stage", "line"]
 
 
 def dg_type_rows(case, capacity_mva) -> np.ndarray:
@@ -133,28 +140,108 @@ class Plan:
         cap = self.der.get(kind)
         return np.zeros(0) if cap is None else cap[stage - 1]
 
-    def describe(self, case) -> pd.DataFrame:
-        """Readable table: one row per stage and built or operated item."""
-        rows = []
+    def closed_line_mask(self, line_labels) -> np.ndarray:
+        """(n_stages, n_line) whether each of ``line_labels`` conducts in each stage."""
+        labels = pd.Index(line_labels)
+        return np.stack([labels.isin(c) for c in self.closed_lines])
+
+    def decision_key(self) -> bytes:
+        """Hashable key of the whole decision: equal keys are equal plans.
+
+        Two genomes with the same key decide the same thing (the same lines
+        conduct and the same transformers are closed in every stage, the same
+        lines and substations are built in the same stages, the same SOP
+        terminals and DER capacities), whatever genes differ between them.
+        """
+        parts = [str(self.n_stages).encode()]
         for s in range(1, self.n_stages + 1):
+            parts.append(self.topology_key(s))
+        for table, columns in ((self.new_lines, _LINE_COLUMNS), (self.substations, _SUB_COLUMNS),
+                               (self.sop, _SOP_COLUMNS)):
+            rows = sorted(tuple(round(float(v), 9) for v in r)
+                          for r in table[columns].itertuples(index=False))
+            parts.append(repr(rows).encode())
+        for kind in sorted(self.der):
+            cap = np.round(np.asarray(self.der[kind], dtype=float), 9)
+            if cap.any():  # a kind with nothing installed decides nothing
+                parts.append(kind.encode() + cap.tobytes())
+        return b"|".join(parts)
+
+    def describe(self, case) -> pd.DataFrame:
+        """Readable table of every stage's full state (see :data:`DESCRIBE_ITEMS`).
+
+        Each stage lists everything that is true of it, not what changed: the
+        lines that are open and the ties that are closed in it, every line and
+        substation built by then, the SOP terminals and DER capacities in
+        operation. Lines are named by their end buses' labels (``13-14``).
+
+        Returns
+        -------
+        DataFrame
+            Columns ``stage``, ``item`` (one of :data:`DESCRIBE_ITEMS`),
+            ``where`` (``13-14``, ``bus 7``, ``buses 12, 22``), ``size``
+            (``0.5 MW``, ``conductor type 2``, ``conductor type 2, open`` for a
+            built line switched open in the stage; empty for lines of the case), ``built_in_stage`` (built lines and substations), ``line``
+            (``net.line`` label of lines of the case, else empty).
+        """
+        net = case.net
+        ties = set(case.tie_lines.index.tolist())
+        corridors = case.candidates.get("corridors")
+        replaced = {}  # existing line -> the built line (row of new_lines) replacing it
+        if corridors is not None and "line" in corridors:
+            for _, r in self.new_lines.iterrows():
+                old = corridors.line.get(int(r.corridor))
+                if old is not None and not pd.isna(old) and int(old) >= 0:
+                    replaced[int(old)] = r
+        rows = []
+
+        def add(stage, item, where, size="", built=None, line=None):
+            rows.append({"stage": stage, "item": item, "where": where, "size": size,
+                         "built_in_stage": built, "line": line})
+
+        for s in range(1, self.n_stages + 1):
+            closed = set(np.asarray(self.closed_lines[s - 1]).tolist())
+            for label, line in net.line.iterrows():
+                where = line_name(line.from_bus, line.to_bus)
+                if label in closed:
+                    if label in ties:
+                        add(s, "closed ties", where, line=label)
+                elif label in ties:
+                    add(s, "open ties", where, line=label)
+                elif label in replaced and int(replaced[label].stage) <= s:
+                    add(s, "replaced lines", where, f"by conductor type "
+                        f"{int(replaced[label].conductor)}", line=label)
+                else:
+                    add(s, "open sections", where, line=label)
             for _, r in self.new_lines[self.new_lines.stage <= s].iterrows():
-                rows.append({"stage": s, "item": "line", "where": f"corridor {int(r.corridor)}",
-                             "size": f"type {int(r.conductor)}", "built_in_stage": int(r.stage)})
+                cor = corridors.loc[int(r.corridor)]
+                # a built line the stage's switching leaves open says so
+                add(s, "built lines", line_name(cor.from_bus, cor.to_bus),
+                    f"conductor type {int(r.conductor)}" + ("" if int(r.line) in closed
+                                                            else ", open"), int(r.stage))
             for _, r in self.substations[self.substations.stage <= s].iterrows():
-                rows.append({"stage": s, "item": "substation", "where": f"bus {int(r.bus)}",
-                             "size": f"transformer type {int(r.type)}", "built_in_stage": int(r.stage)})
-            for dev, terms in self.sop_terminals(s).groupby("device"):
-                rows.append({"stage": s, "item": "sop", "where": "buses " + "-".join(
-                    str(int(b)) for b in terms.bus), "size": " / ".join(
-                    f"{c:g} MVA" for c in terms.capacity_mva), "built_in_stage": None})
+                add(s, "substations", f"bus {int(r.bus)}", f"transformer type {int(r.type)}",
+                    int(r.stage))
+            for _, terms in self.sop_terminals(s).groupby("device"):
+                add(s, "sop", "buses " + ", ".join(str(int(b)) for b in terms.bus),
+                    ", ".join(f"{c:g} MVA" for c in terms.capacity_mva))
             for kind, unit in DER_KINDS.items():
                 cap = self.der_capacity(kind, s)
                 table = case.candidates.get(kind)
                 for i in np.flatnonzero(cap > 0):
-                    rows.append({"stage": s, "item": kind, "where": f"bus {int(table.bus.iloc[i])}",
-                                 "size": f"{cap[i]:g} {unit}", "built_in_stage": None})
-            open_ties = sorted(set(case.tie_lines.index) & set(self.closed_lines[s - 1].tolist()))
-            if open_ties:
-                rows.append({"stage": s, "item": "closed ties", "where": str(open_ties),
-                             "size": "", "built_in_stage": None})
-        return pd.DataFrame(rows, columns=["stage", "item", "where", "size", "built_in_stage"])
+                    where = f"bus {int(table.bus.iloc[i])}"
+                    if "technology" in table:
+                        where += f" {table.technology.iloc[i]}"
+                    add(s, kind, where, f"{cap[i]:g} {unit}")
+        table = pd.DataFrame(rows, columns=DESCRIBE_COLUMNS)
+        order = table.item.map({item: k for k, item in enumerate(DESCRIBE_ITEMS)})
+        table = table.iloc[np.lexsort((order.to_numpy(), table.stage.to_numpy()))
+                           ].reset_index(drop=True)
+        for col in ("built_in_stage", "line"):
+            table[col] = table[col].astype("Int64")
+        return table
+
+
+def line_name(from_bus, to_bus) -> str:
+    """A line named by the labels of its end buses: ``13-14``."""
+    return f"{int(from_bus)}-{int(to_bus)}"

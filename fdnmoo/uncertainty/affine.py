@@ -133,7 +133,7 @@ class AffineForm:
 
     def __getitem__(self, index) -> "AffineForm":
         index = index if isinstance(index, tuple) else (index,)
-        lead = index + (slice(None),) if Ellipsis in index else index
+        lead = index + (slice(None),) if any(i is Ellipsis for i in index) else index
         return AffineForm(self.center[index], self.coeffs[lead], self.error[index])
 
     def condense(self, keep) -> "AffineForm":
@@ -149,6 +149,11 @@ class AffineForm:
         """The ``k`` shared symbols of largest total coefficient magnitude, in index order."""
         weight = np.abs(self.coeffs).reshape(-1, self.n_symbols).sum(axis=0)
         return np.sort(np.argsort(-weight, kind="stable")[:k])
+
+    def linear(self, matrix) -> "AffineForm":
+        """``matrix @ x`` over the quantity axis of a 1-D form (exact; private terms through ``|matrix|``)."""
+        m = np.asarray(matrix, float)
+        return _slacked(m @ self.center, m @ self.coeffs, np.abs(m) @ self.error)
 
     def sum(self, axis=None) -> "AffineForm":
         """Sum over quantity axes (private terms add: they are independent)."""

@@ -153,6 +153,13 @@ class Interval:
         zero = (self.lo <= 0) & (self.hi >= 0)
         return Interval(np.where(zero, 0.0, np.minimum(a, b)), np.maximum(a, b))
 
+    def linear(self, matrix) -> "Interval":
+        """``matrix @ x`` over the first axis (midpoint-radius form: ``M mid +- |M| rad``)."""
+        m = np.asarray(matrix, float)
+        mid, rad = m @ self.mid, np.abs(m) @ self.rad
+        slack = 4 * np.finfo(float).eps * (np.abs(m) @ np.abs(self.mid) + rad)
+        return Interval(*_outward(mid - rad - slack, mid + rad + slack))
+
     def sum(self, axis=None) -> "Interval":
         return Interval(*_outward(self.lo.sum(axis=axis), self.hi.sum(axis=axis)))
 

@@ -61,8 +61,8 @@ def test_tiny_run_writes_every_output(tmp_path, capsys):
     assert main(["run", str(_spec(tmp_path, TINY)), "--out", str(out), "--no-progress"]) == 0
     assert str(out) in capsys.readouterr().out
     pareto = pd.read_csv(out / "pareto.csv")
-    names = ["total_cost", "operational_adaptability", "pv_uneven_degree",
-             "structural_adaptability"]
+    names = ["total_cost [CNY (NPV)]", "operational_adaptability [-]", "pv_uneven_degree [MW]",
+             "structural_adaptability [-]"]  # ieee33's currency is CNY
     assert list(pareto.columns[1:5]) == names and len(pareto) >= 1
     assert any(c.startswith("plan_") for c in pareto.columns)
     for k in pareto.solution:
@@ -78,7 +78,8 @@ def test_tiny_run_writes_every_output(tmp_path, capsys):
     assert png_shape(out / "pareto.png") == (1152, 1152)
     assert png_shape(out / "convergence.png") == (936, 1080)
     height, width = png_shape(out / f"network_solution_{k}.png")
-    assert width == 1440 and height > width / 2  # ieee33 is long: stages stacked, 12 in wide
+    # ieee33 is long: stages stacked, the width scaled to its bus spacing
+    assert 1200 <= width <= 1800 and height > width / 2
 
 
 def test_workers_switch_a_serial_spec_to_joblib(tmp_path, monkeypatch):
@@ -130,5 +131,5 @@ def test_moead_runs_with_constraints_as_penalty(tmp_path):
     out_dir = tmp_path / "moead"
     assert main(["run", str(tmp_path / "tiny.yaml"), "--out", str(out_dir), "--no-progress"]) == 0
     pareto = pd.read_csv(out_dir / "pareto.csv")
-    assert {"loss_kw", "voltage_deviation"} <= set(pareto.columns)
-    assert pareto.loss_kw.min() < 202.68  # better than the base configuration
+    assert {"loss_kw [kW]", "voltage_deviation [p.u.]"} <= set(pareto.columns)
+    assert pareto["loss_kw [kW]"].min() < 202.68  # better than the base configuration
