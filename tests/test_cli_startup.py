@@ -6,6 +6,7 @@ follows from. ``experiments/bench/startup.py`` measures the times.
 """
 
 import json
+import os
 import subprocess
 import sys
 
@@ -24,10 +25,13 @@ print(json.dumps(sorted({name.partition('.')[0] for name in sys.modules})), file
 """
 
 
+def _run_probe(*argv: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True,
+                          check=True, env=None if env is None else {**os.environ, **env})
+
+
 def _imported(*argv: str) -> set[str]:
-    proc = subprocess.run([sys.executable, "-c", _PROBE, *argv], capture_output=True, text=True,
-                          check=True)
-    return set(json.loads(proc.stderr.strip().splitlines()[-1]))
+    return set(json.loads(_run_probe(*argv).stderr.strip().splitlines()[-1]))
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["pf", "--help"], ["run", "--help"]])
@@ -42,7 +46,11 @@ def test_cases_imports_no_heavy_library():
     assert imported.isdisjoint(HEAVY), sorted(imported & set(HEAVY))
 
 
-def test_pf_imports_what_it_needs():
-    """The probe would see a lazy import: pf does import pandapower and numba."""
-    imported = _imported("pf", "ieee33", "--json")
-    assert {"pandapower", "numba"} <= imported
+def test_pf_imports_what_it_needs_and_hits_the_numba_cache():
+    """The probe would see a lazy import: pf does import pandapower and numba. Its kernels
+    (``cache=True``) come from numba's on-disk cache: a second run compiles nothing."""
+    _run_probe("pf", "ieee33", "--json")  # fills the cache if this checkout has none yet
+    proc = _run_probe("pf", "ieee33", "--json", env={"NUMBA_DEBUG_CACHE": "1"})
+    assert {"pandapower", "numba"} <= set(json.loads(proc.stderr.strip().splitlines()[-1]))
+    log = proc.stdout + proc.stderr
+    assert "[cache] data loaded" in log and "[cache] data saved" not in log
