@@ -260,7 +260,7 @@ def _positions(known: np.ndarray, labels, what: str) -> np.ndarray:
     pos = pd.Index(known).get_indexer(np.atleast_1d(labels))
     if (pos < 0).any():
         bad = np.atleast_1d(labels)[pos < 0][0]
-        raise KeyError(f"unknown {what} {bad!r}")
+        raise KeyError(f"unknown {what} {bad.item()!r}")  # 999, not np.int64(999)
     return pos
 
 

@@ -182,21 +182,25 @@ def _raise_loop(n_bus, from_bus, to_bus, closed, roots, bus_labels, branch_label
     loop = find_loop(n_bus, from_bus, to_bus, closed, roots)
     if loop is None:  # pragma: no cover - radial_structure only calls on a loop
         raise AssertionError("loop detection disagrees with the radial ordering")
-    bus_lab = (lambda b: bus_labels[b]) if bus_labels is not None else (lambda b: b)
-    br_lab = (lambda k: branch_labels[k]) if branch_labels is not None else (lambda k: k)
     root_set = set(int(r) for r in roots)
     buses = []
     for k in loop:
         for b in (int(from_bus[k]), int(to_bus[k])):
-            label = "substations" if b in root_set else bus_lab(b)
+            label = "substations" if b in root_set else _label(bus_labels, b)
             if label not in buses:
                 buses.append(label)
-    branches = [br_lab(k) for k in loop]
+    branches = [_label(branch_labels, int(k)) for k in loop]
     through = " through the common supply" if any(b == "substations" for b in buses) else ""
     raise NonRadialError(
         f"topology is not radial: branches {branches} form a loop{through} "
         f"over buses {[b for b in buses if b != 'substations']}",
         loop_buses=buses, loop_branches=branches)
+
+
+def _label(labels, position: int):
+    """The label at a position as a plain Python value (``4``, not ``np.int64(4)``)."""
+    label = position if labels is None else labels[position]
+    return label.item() if isinstance(label, np.generic) else label
 
 
 def spanning_forest(n_bus: int, from_bus: np.ndarray, to_bus: np.ndarray,

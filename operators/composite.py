@@ -23,11 +23,27 @@ from pymoo.core.mutation import Mutation
 from pymoo.core.repair import Repair
 from pymoo.core.sampling import Sampling
 
+from fdnmoo.problems.genome import Genome
+
 __all__ = ["GenomeSampling", "GenomeCrossover", "GenomeMutation", "GenomeRepair",
            "genome_operators"]
 
 
+def check_genome(genome: Any, where: str) -> None:
+    """Raise TypeError unless ``genome`` is a :class:`~fdnmoo.problems.genome.Genome` or None.
+
+    A common slip is passing the problem itself; the message says what to pass.
+    """
+    if genome is None or isinstance(genome, Genome):
+        return
+    hint = (" (a problem: pass problem.genome, or nothing to use problem.genome when the "
+            "algorithm runs)" if isinstance(getattr(genome, "genome", None), Genome) else "")
+    raise TypeError(f"{where} takes genome=None or a fdnmoo.problems.genome.Genome, got "
+                    f"{type(genome).__name__}{hint}")
+
+
 def _genome_of(operator, problem):
+    check_genome(operator.genome, type(operator).__name__)
     genome = operator.genome if operator.genome is not None else getattr(problem, "genome", None)
     if genome is None:
         raise AttributeError(f"{type(operator).__name__} needs a genome: pass genome=... or "
@@ -123,7 +139,23 @@ def genome_operators(genome=None, crossover_prob: float = 0.9,
 
     Duplicates are eliminated (``eliminate_duplicates=True``) since repaired
     offspring often coincide.
+
+    Parameters
+    ----------
+    genome : Genome, optional
+        The genome whose block operators are used; default: the ``genome``
+        attribute of the problem the algorithm solves.
+    crossover_prob : float
+        Probability that a mating recombines.
+    prob_var : float, optional
+        Per-gene mutation probability.
+
+    Raises
+    ------
+    TypeError
+        If ``genome`` is neither None nor a Genome (e.g. the problem itself).
     """
+    check_genome(genome, "genome_operators()")
     return {"sampling": GenomeSampling(genome),
             "crossover": GenomeCrossover(genome, crossover_prob),
             "mutation": GenomeMutation(genome, prob_var=prob_var), "repair": GenomeRepair(genome),

@@ -1,6 +1,7 @@
 """The fdnmoo command line."""
 
 import json
+import logging
 import shutil
 import subprocess
 
@@ -64,3 +65,73 @@ def test_cases_table(capsys):
 def test_console_script_entry_point():
     proc = subprocess.run(["fdnmoo", "pf", "nosuchcase"], capture_output=True, text=True)
     assert proc.returncode == 2 and "available cases" in proc.stderr
+
+
+# --- -v / --quiet and logging -------------------------------------------------------------
+@pytest.fixture
+def fdnmoo_logger():
+    """The ``fdnmoo`` logger, restored after the test (main() configures it)."""
+    logger = logging.getLogger("fdnmoo")
+    saved = logger.level, list(logger.handlers)
+    root_handlers = list(logging.getLogger().handlers)
+    yield logger
+    logger.setLevel(saved[0])
+    logger.handlers[:] = saved[1]
+    assert logging.getLogger().handlers == root_handlers  # the root logger is never configured
+
+
+@pytest.mark.parametrize("argv", [["-v", "pf", "ieee33"], ["pf", "ieee33", "--verbose"]])
+def test_verbose_shows_debug_messages_on_stderr(argv, capsys, fdnmoo_logger):
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "losses 202.68 kW" in captured.out
+    assert "DEBUG fdnmoo.cli.pf_cmd: loaded case ieee33" in captured.err
+    assert "batch power flow in" in captured.err
+    main(argv)
+    assert len(fdnmoo_logger.handlers) == 1  # one handler, however often main() runs
+
+
+def test_default_and_quiet_show_no_debug(capsys, fdnmoo_logger):
+    for argv in (["pf", "ieee33"], ["--quiet", "pf", "ieee33"], ["pf", "ieee33", "-q"]):
+        assert main(argv) == 0
+        captured = capsys.readouterr()
+        assert "losses 202.68 kW" in captured.out and captured.err == ""
+    assert fdnmoo_logger.level == logging.WARNING
+    fdnmoo_logger.info("an info message")
+    assert capsys.readouterr().err == ""  # --quiet hides info
+    fdnmoo_logger.warning("a warning")
+    assert capsys.readouterr().err == "a warning\n"
+
+
+def test_verbose_and_quiet_exclude_each_other(capsys, fdnmoo_logger):
+    with pytest.raises(SystemExit) as exc:
+        main(["-v", "pf", "ieee33", "-q"])
+    assert exc.value.code == 2 and "exclude each other" in capsys.readouterr().err
+
+
+def test_verbose_logs_the_traceback_of_an_error(capsys, fdnmoo_logger):
+    assert main(["-v", "pf", "ieee34"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.rstrip().endswith(
+        "(or give the path of a .json case file, or simbench:CODE)")
+    assert main(["pf", "ieee34"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag, progress", [([], True), (["--quiet"], False),
+                                            (["--no-progress"], False)])
+def test_quiet_run_has_no_progress_bar_and_no_info(flag, progress, monkeypatch, tmp_path,
+                                                   capsys, fdnmoo_logger):
+    import fdnmoo.experiment as experiment
+
+    seen = {}
+
+    def fake_run(spec, out_dir=None, progress=True, **kwargs):
+        seen["progress"] = progress
+        raise KeyboardInterrupt  # stop before any work: only the options are checked
+
+    monkeypatch.setattr(experiment, "run_experiment", fake_run)
+    with pytest.raises(KeyboardInterrupt):
+        main(["run", *flag, "--out", str(tmp_path)])
+    assert seen["progress"] is progress
+    assert ("running " in capsys.readouterr().err) is (flag != ["--quiet"])

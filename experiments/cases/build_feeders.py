@@ -52,13 +52,17 @@ SU_LEE = ("C.-T. Su and C.-S. Lee, 'Network reconfiguration of distribution syst
           "1022-1027, 2003")
 WANG_NC = ("R. Wang, H. Ji, P. Li, H. Yu et al., 'Multi-resource dynamic coordinated planning of "
            "flexible distribution network', Nature Communications 15 (2024), "
-           "doi:10.1038/s41467-024-48862-5 (project seed 000)")
+           "doi:10.1038/s41467-024-48862-5")
 WANG_CODE = ("code released with the Nature Communications FDN paper, github.com/fdn-planning/"
              "FDN_Model, data_parameters.py")
 WANG_Q = ("Q. Wang and J. Ma, 'Multi-stage expansion planning of distribution network considering "
-          "distributed power generation', Frontiers in Energy Research, 2022 (project seed 002)")
-AA_PAPER = ("affine-arithmetic based bi-level multi-objective joint planning (AA-NSGA-II) paper "
-            "(project seed 004)")
+          "distributed power generation', Frontiers in Energy Research, 2022")
+AA_PAPER = ("S. Wang, Y. Dong, Q. Zhao and X. Zhang, 'Bi-level multi-objective joint planning of "
+            "distribution networks considering uncertainties', Journal of Modern Power Systems and "
+            "Clean Energy, 2022, doi:10.35833/MPCE.2020.000930 (affine-arithmetic NSGA-II, AA-NSGA-II)")
+SUSTAINABILITY = ("'Sustainable distribution network planning for enhancing PV accommodation: a "
+                  "source-network-storage coordinated stochastic approach', Sustainability 17(12), "
+                  "5324, 2025, doi:10.3390/su17125324")
 MUNOZ = ("G. Munoz-Delgado, J. Contreras and J. M. Arroyo, 'Joint expansion planning of distributed "
          "generation and distribution networks', IEEE Trans. Power Syst. 30(5), 2579-2590, 2015 "
          "(24-node system data, shared/data/munoz_delgado_24node.json)")
@@ -67,14 +71,16 @@ RBTS = ("R. N. Allan, R. Billinton, I. Sjarief, L. Goel and K. S. So, 'A reliabi
         "Power Syst. 6(2), 813-820, 1991 (RBTS 11 kV lines: 0.065 failures per km-year, 5 h repair)")
 
 # --- data shared by the three cases --------------------------------------------------------
-RATED_CURRENT_KA = 0.4       # seed 000: "The rated current of the distribution network is 400 A"
+# R. Wang et al. 2024: "The rated current of the distribution network is 400 A"
+RATED_CURRENT_KA = 0.4
 FAILURE_RATE_PER_KM_YEAR = 0.065  # RBTS 11 kV feeder sections
 REPAIR_TIME_H = 5.0               # RBTS 11 kV feeder sections
-SOP_LOSS_COEFFICIENT = 0.02       # seed 000 (converter efficiency > 98 %)
+SOP_LOSS_COEFFICIENT = 0.02       # R. Wang et al. 2024 (converter efficiency > 98 %)
 
 
 def shared_economics() -> Economics:
-    """One price set (CNY, stage-I values) for all three feeders, from seeds 000 and 002."""
+    """One price set (CNY, stage-I values) for all three feeders, from R. Wang et al. 2024 and
+    Q. Wang and J. Ma 2022."""
     prices_note = "stage-I value; stages I-IV: "
     unit_costs = {
         "sop_per_mva": 0.8e6, "sop_site_per_site": 3.0e6, "sop_line_per_km": 1.0e5,
@@ -96,11 +102,11 @@ def shared_economics() -> Economics:
         "sop_per_mva": converter,
         "sop_site_per_site": f"land exploitation 3e6 CNY per SOP site ({prices_note}3/3.5/4/5 million CNY; {WANG_CODE} price_sit)",
         "sop_line_per_km": f"line construction 1e5 CNY/km ({prices_note}1.0/1.2/1.6/2.0e5 CNY/km; {WANG_CODE} price_ref); reused tie lines cost nothing ({WANG_NC})",
-        "line_per_km": f"new lines priced at seed 000's line construction price, 1e5 CNY/km in stage I ({WANG_CODE} price_ref)",
+        "line_per_km": f"new lines priced at R. Wang et al. 2024's line construction price, 1e5 CNY/km in stage I ({WANG_CODE} price_ref)",
         "line_upgrade_per_km": f"line expansion costs thrice line construction per km ({WANG_NC}, Case IV; {WANG_CODE} price_exp)",
         "transformer_per_mva": f"transformer 500 CNY/kVA ({prices_note}500/400/350/300 CNY/kVA; {WANG_CODE} price_trs)",
         "pv_per_mw": f"PV investment counted as converter purchase only, as in {WANG_NC}: {converter}",
-        "svc_per_mvar": f"assumption: no seed gives an SVC price; priced as a power-electronic converter at the {converter}",
+        "svc_per_mvar": f"assumption: none of the source papers gives an SVC price; priced as a power-electronic converter at the {converter}",
         "ess_per_mw": f"ESS converter: {converter}",
         "ess_per_mwh": f"battery 1000 CNY/kWh ({prices_note}1000/800/500/300 CNY/kWh; {WANG_CODE} price_bat)",
         "ess_site_per_site": f"assumption: ESS site priced like an SOP/EVCS site (3e6 CNY, {WANG_CODE} price_sit); {WANG_NC} Case III counts site, converter and battery",
@@ -108,14 +114,14 @@ def shared_economics() -> Economics:
         "evcs_site_per_site": f"EVCS land exploitation 3e6 CNY per site ({WANG_CODE} price_sit)",
     }
     for om_key, invest_key in om_of.items():
-        sources[om_key] = (f"assumption: 1 % of {invest_key} per year (the seeds' O&M coefficients "
-                           "did not survive extraction; seed 000 has no O&M term)")
+        sources[om_key] = (f"assumption: 1 % of {invest_key} per year (the O&M coefficients of the "
+                           f"source papers are not legible in our copies; R. Wang et al. 2024 has no O&M term)")
     prices = {"energy_per_mwh": 350.0, "violation_penalty_per_mwh": 350.0,
               "pv_feed_in_per_mwh": 350.0, "unserved_energy_per_mwh": 16000.0}
     sources.update({
         "energy_per_mwh": f"electricity price 0.35 CNY/kWh ({prices_note}0.35/0.30/0.25/0.20 CNY/kWh; {WANG_CODE} price_ele); also the price of losses ({WANG_NC})",
         "violation_penalty_per_mwh": f"penalty price for load at violating buses / downstream of overloaded lines 'generally assigned as the electricity price' ({WANG_NC})",
-        "pv_feed_in_per_mwh": "assumption: PV energy valued at the electricity price it displaces (seed 004's PV profit coefficient did not survive extraction)",
+        "pv_feed_in_per_mwh": "assumption: PV energy valued at the electricity price it displaces (the PV profit coefficient of S. Wang et al. 2022 is not legible in our copy)",
         "unserved_energy_per_mwh": f"load cutting cost 16 yuan/kWh ({WANG_Q})",
     })
     lifetimes = {"line": 30.0, "substation": 100.0, "transformer": 15.0, "pv": 20.0,
@@ -128,24 +134,27 @@ def shared_economics() -> Economics:
         "sop": f"assumption: converter life taken equal to the 20-year DG life of {MUNOZ}",
         "svc": f"assumption: converter life taken equal to the 20-year DG life of {MUNOZ}",
         "evcs": f"assumption: converter life taken equal to the 20-year DG life of {MUNOZ}",
-        "ess": "assumption: 15-year battery system life (no seed gives one)",
+        "ess": "assumption: 15-year battery system life (none of the source papers gives one)",
     })
     return Economics(currency="CNY", discount_rate=0.1, lifetimes_years=lifetimes,
                      unit_costs=unit_costs, prices=prices, sources=sources)
 
 
 def shared_uncertainty() -> Uncertainty:
-    """+/-10 % PV and load intervals (seed 004's main level), seed 000's voltage band and SOP loss."""
+    """+/-10 % PV and load intervals (S. Wang et al. 2022's main level), R. Wang et al. 2024's
+    voltage band and SOP loss."""
     return Uncertainty(pv_deviation=0.1, load_deviation=0.1,
                        sop_loss_coefficient=SOP_LOSS_COEFFICIENT, v_min_pu=0.95, v_max_pu=1.05)
 
 
 UNCERTAINTY_NOTE = (
-    "Uncertainty: PV and load intervals +/-10 % (the level at which the AA paper, seed 004, compares "
-    "AA, IA and Monte Carlo; seed 001 also uses +/-10 % forecast errors); voltage band 0.95-1.05 p.u. "
-    "(seeds 000 and 002); SOP loss coefficient 0.02 (seed 000).")
+    "Uncertainty: PV and load intervals +/-10 % (the level at which S. Wang et al. 2022 compare "
+    "AA, IA and Monte Carlo; the Sustainability 2025 PV accommodation paper also "
+    "uses +/-10 % forecast errors); voltage band 0.95-1.05 p.u. "
+    "(R. Wang et al. 2024 and Q. Wang and J. Ma 2022); SOP loss coefficient 0.02 (R. Wang et al. 2024).")
 ECONOMICS_NOTE = (
-    "Economics: CNY, stage-I prices of the Nature Communications FDN study (seed 000 and its released "
+    "Economics: CNY, stage-I prices of the Nature Communications FDN study (R. Wang et al. 2024 "
+    "and its released "
     "code), shared by all built-in feeders; per-stage price paths and every assumption are listed in "
     "economics.sources.")
 RELIABILITY_NOTE = (
@@ -282,25 +291,28 @@ def baran_wu_description(intro: list[str], areas: str, feeder_mw: float) -> str:
     both feeders share (rating, coordinates, reliability, candidate rules, horizon, notes)."""
     return " ".join(intro + [
         "max_i_ka = 0.4: assumption, the 400 A rated current of the Nature Communications FDN network "
-        "(seed 000); Baran & Wu give no ratings.",
+        "(R. Wang et al. 2024); Baran & Wu give no ratings.",
         areas,
         "Coordinates x_km/y_km are schematic coordinates (tree layout), not geography.",
         RELIABILITY_NOTE,
-        "Candidates (no seed gives any for this feeder; documented rules): sop_nodes = both ends of every "
-        "tie (seed 000's rule); pv = lowest-voltage bus of every area plus the 4 largest loads, "
+        "Candidates (none of the source papers gives any for this feeder; documented rules): "
+        "sop_nodes = both ends of every "
+        "tie (R. Wang et al. 2024's rule); pv = lowest-voltage bus of every area plus the 4 largest loads, "
         "up to 1 MW each; svc = lowest-voltage bus of every area, up to the area's reactive peak demand "
-        "(rounded up to 0.1 Mvar); ess = tie-line ends (seed 000's Case III rule), 1 MW / 3 MWh (seed 000's "
+        "(rounded up to 0.1 Mvar); ess = tie-line ends (R. Wang et al. 2024's Case III rule), "
+        "1 MW / 3 MWh (R. Wang et al. 2024's "
         f"10 MVA / 30 MWh bounds scaled to this {feeder_mw} MW feeder); evcs = largest load of every "
         "area, 0.5 MW.",
-        "Horizon: 3 stages of 5 years (seed 004); load growth 1.5 %/yr and PV/EV penetration "
-        "15/30/50 % and 5/15/20 % per stage are seed 000's stages I-III (growth 2, 1.5, 1 %/yr, "
+        "Horizon: 3 stages of 5 years (S. Wang et al. 2022); load growth 1.5 %/yr and PV/EV penetration "
+        "15/30/50 % and 5/15/20 % per stage are R. Wang et al. 2024's stages I-III (growth 2, 1.5, 1 %/yr, "
         "geometric mean 1.5 %/yr).",
         UNCERTAINTY_NOTE, ECONOMICS_NOTE,
     ])
 
 
 def area_rule_candidates(net, vm) -> dict[str, pd.DataFrame]:
-    """Candidate tables of the Baran & Wu feeders, for which no seed gives any (rules in the
+    """Candidate tables of the Baran & Wu feeders, for which none of the source papers gives any
+    (rules in the
     case descriptions): PV at every area's lowest-voltage bus and the 4 largest loads, SVC at
     the lowest-voltage buses, storage at tie ends, EV charging at every area's largest load."""
     pv_buses = sorted(set(area_end_buses(net, vm).values()) | set(largest_loads(net, 4)))
@@ -350,7 +362,8 @@ def build_ieee33() -> PlanningCase:
     return PlanningCase(
         name="ieee33", net=net,
         citation=(f"{BARAN_WU_33}; data as distributed in MATPOWER case33bw / pandapower.networks.case33bw; "
-                  f"planning data: {AA_PAPER}, {WANG_NC}, {WANG_CODE}, {WANG_Q}, {MUNOZ}; reliability: {RBTS}"),
+                  f"planning data: {AA_PAPER}, {WANG_NC}, {WANG_CODE}, {WANG_Q}, {MUNOZ}, "
+                  f"{SUSTAINABILITY}; reliability: {RBTS}"),
         description=description, candidates=candidates,
         horizon=Horizon(n_stages=3, years_per_stage=5.0, load_growth_per_year=0.015,
                         pv_penetration=[0.15, 0.30, 0.50], ev_penetration=[0.05, 0.15, 0.20]),
@@ -396,7 +409,8 @@ def build_ieee69(path: Path) -> PlanningCase:
         name="ieee69", net=net,
         citation=(f"{BARAN_WU_69}; data as in MATPOWER case69 (shared/data/ieee69_baran_wu.json); "
                   "tie lines 69-73 as used for reconfiguration since H.-D. Chiang and R. Jean-Jumeau (1990); "
-                  f"planning data: {AA_PAPER}, {WANG_NC}, {WANG_CODE}, {WANG_Q}, {MUNOZ}; reliability: {RBTS}"),
+                  f"planning data: {AA_PAPER}, {WANG_NC}, {WANG_CODE}, {WANG_Q}, {MUNOZ}, "
+                  f"{SUSTAINABILITY}; reliability: {RBTS}"),
         description=description, candidates=candidates,
         horizon=Horizon(n_stages=3, years_per_stage=5.0, load_growth_per_year=0.015,
                         pv_penetration=[0.15, 0.30, 0.50], ev_penetration=[0.05, 0.15, 0.20]),
@@ -407,7 +421,7 @@ def build_ieee69(path: Path) -> PlanningCase:
 TPC84_FEEDERS = {1: "A", 11: "B", 15: "C", 25: "D", 30: "E", 43: "F", 47: "G", 56: "H",
                  65: "I", 73: "J", 77: "K"}  # first bus of each feeder (new labels) -> name
 TPC84_OPTIMAL_OPEN = [7, 13, 34, 39, 42, 55, 62, 72, 83, 86, 89, 90, 92]
-# seed 000, Table 1 (Case I): buses that receive PV / EVCS by stage IV (paper numbering = ours)
+# R. Wang et al. 2024, Table 1 (Case I): buses that receive PV / EVCS by stage IV (paper numbering = ours)
 TPC84_PV = [10, 11, 24, 29, 39, 40, 55, 60, 63, 64, 76]
 TPC84_EVCS = [28, 49, 68, 72, 82, 83]
 
@@ -497,24 +511,31 @@ def build_tpc84(path: Path) -> PlanningCase:
         "are the OpenDSS line names. Bus labels: DSS bus n >= 12 is bus n-11 (1..83); the DSS source bus 1 "
         "and the zero-impedance feeder stubs to DSS buses 2..11 are merged into the single source bus 0, "
         "held at 1.0 p.u. (11.4 kV; the DSS file's pu=1.01451 behind the source impedance gives 11.4 kV at "
-        "bus 1). This numbering matches the node numbers of the Nature Communications FDN paper (seed 000: "
+        "bus 1). This numbering matches the node numbers of the Nature Communications FDN paper "
+        "(R. Wang et al. 2024: "
         "e.g. tie (29, 39) between feeders D and E, node 83 on feeder K, node 64 on feeder H).",
         "Lines: positive-sequence R1/X1 in ohm/km with the DSS lengths (1 km each); c = 0; max_i_ka = 0.4, "
-        "the 400 A rated current of seed 000. Feeders (column 'feeder') are the subtrees of the source's "
+        "the 400 A rated current of R. Wang et al. 2024. Feeders (column 'feeder') are the subtrees "
+        "of the source's "
         "children: A from bus 1, B 11, C 15, D 25, E 30, F 43, G 47, H 56, I 65, J 73, K 77 (DSS 12, 22, 26, "
         "36, 41, 54, 58, 67, 76, 84, 88); the source bus carries label A. Twelve ties join two feeders; tie "
         "95 (DSS 51-53, our 40-42) closes a loop inside feeder E, as in the source data.",
         "Coordinates x_km/y_km are schematic coordinates (tree layout), not geography.",
         RELIABILITY_NOTE,
-        "Candidates: sop_nodes = both ends of every tie (seed 000: 'the terminal nodes of existing tie lines "
-        "are selected as the available nodes'); pv = the 11 buses where seed 000's Case I installs PV "
+        "Candidates: sop_nodes = both ends of every tie (R. Wang et al. 2024: 'the terminal nodes of "
+        "existing tie lines "
+        "are selected as the available nodes'); pv = the 11 buses where R. Wang et al. 2024's Case I installs PV "
         "(Table 1; all reach the 3 MVA cap by stage IV except bus 40), max 3 MVA each (PV converter power "
         "factor 0.95); evcs = the 6 buses where Case I builds EV charging stations (Table 1), max 2 MVA each; "
-        "ess = tie-line ends (the storage candidates of seed 000's released code), converter up to 10 MVA and "
-        "battery up to 30 MWh (its bounds); svc (not planned in seed 000; documented rule) = lowest-voltage "
-        "bus of every feeder, up to the feeder's reactive peak demand rounded up to 0.1 Mvar. Seed 000 also "
+        "ess = tie-line ends (the storage candidates of R. Wang et al. 2024's released code), "
+        "converter up to 10 MVA and "
+        "battery up to 30 MWh (its bounds); svc (not planned in R. Wang et al. 2024; documented "
+        "rule) = lowest-voltage "
+        "bus of every feeder, up to the feeder's reactive peak demand rounded up to 0.1 Mvar. "
+        "R. Wang et al. 2024 also "
         "limits one SOP to 10 MVA in 10 kVA modules.",
-        f"Horizon (seed 000): 4 stages of 5 years; conventional load grows 2, 1.5, 1 and 0.5 %/yr in stages "
+        f"Horizon (R. Wang et al. 2024): 4 stages of 5 years; conventional load grows 2, 1.5, 1 and "
+        f"0.5 %/yr in stages "
         f"I-IV, stored as the equivalent constant rate {growth} (same load after 20 years); PV penetration "
         "15/30/50/65 % and EV penetration 5/15/20/24 % per stage.",
         UNCERTAINTY_NOTE, ECONOMICS_NOTE,
@@ -536,7 +557,7 @@ def build_tpc84(path: Path) -> PlanningCase:
         name="tpc84", net=net,
         citation=(f"{SU_LEE}; data as in the OpenDSS transcription shared/data/tpc84_su_lee_2003.dss; "
                   f"the practical network of {WANG_NC}; planning data: {WANG_NC}, {WANG_CODE}, {WANG_Q}, "
-                  f"{MUNOZ}; reliability: {RBTS}"),
+                  f"{MUNOZ}, {AA_PAPER}, {SUSTAINABILITY}; reliability: {RBTS}"),
         description=description, candidates=candidates,
         horizon=Horizon(n_stages=4, years_per_stage=5.0, load_growth_per_year=growth,
                         pv_penetration=[0.15, 0.30, 0.50, 0.65], ev_penetration=[0.05, 0.15, 0.20, 0.24]),

@@ -7,16 +7,39 @@
 
 A user's own pandapower net becomes a case with :func:`from_pandapower`; a
 SimBench grid with :func:`simbench_case`.
+
+The names below are imported on first use (PEP 562), so that importing
+``fdnmoo.cases.errors`` or listing the built-in cases does not import
+pandapower.
 """
 
-from .errors import CaseError
-from .pandapower_import import from_pandapower
-from .io import read_case, write_case
-from .model import Economics, Horizon, PlanningCase, Uncertainty
-from .registry import available_cases, load_case
-from .simbench_cases import SIMBENCH_CASES, simbench_case
-from .validate import validate_case, validate_net
+from __future__ import annotations
 
-__all__ = ["CaseError", "Economics", "Horizon", "PlanningCase", "Uncertainty", "SIMBENCH_CASES",
-           "available_cases", "from_pandapower", "load_case", "read_case", "simbench_case",
-           "write_case", "validate_case", "validate_net"]
+import importlib
+from typing import Any
+
+#: public name -> submodule that defines it
+_EXPORTS = {
+    "CaseError": "errors",
+    "from_pandapower": "pandapower_import",
+    "read_case": "io", "write_case": "io",
+    "Economics": "model", "Horizon": "model", "PlanningCase": "model", "Uncertainty": "model",
+    "available_cases": "registry", "load_case": "registry",
+    "SIMBENCH_CASES": "simbench_cases", "simbench_case": "simbench_cases",
+    "validate_case": "validate", "validate_net": "validate",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -52,15 +52,17 @@ RBTS = ("R. N. Allan, R. Billinton, I. Sjarief, L. Goel and K. S. So, 'A reliabi
 
 #: Where each kind of default comes from (stored in the case as ``reference.assumed_sources``).
 ASSUMED_SOURCES = {
-    "horizon": f"built-in case {DEFAULTS_CASE}: 3 stages of 5 years (seed 004), load growth 1.5 %/yr "
-               "and PV/EV penetration per stage from seed 000's stages I-III",
-    "economics": f"built-in case {DEFAULTS_CASE}: CNY stage-I prices of seed 000 and its released code; "
+    "horizon": f"built-in case {DEFAULTS_CASE}: 3 stages of 5 years (S. Wang et al. 2022), "
+               "load growth 1.5 %/yr and PV/EV penetration per stage from R. Wang et al. 2024's stages I-III",
+    "economics": f"built-in case {DEFAULTS_CASE}: CNY stage-I prices of R. Wang et al. 2024 and "
+                 "its released code; "
                  "one source per number in economics.sources",
-    "uncertainty": f"built-in case {DEFAULTS_CASE}: +/-10 % PV and load (seed 004), 0.95-1.05 p.u. "
-                   "(seeds 000, 002), SOP loss coefficient 0.02 (seed 000)",
+    "uncertainty": f"built-in case {DEFAULTS_CASE}: +/-10 % PV and load (S. Wang et al. 2022), "
+                   "0.95-1.05 p.u. (R. Wang et al. 2024, Q. Wang and J. Ma 2022), SOP loss "
+                   "coefficient 0.02 (R. Wang et al. 2024)",
     "reliability": f"{FAILURE_RATE_PER_KM_YEAR} failures/(km yr), {REPAIR_TIME_H} h repair: {RBTS}",
     "candidates": "rules of fdnmoo.cases.candidate_rules (shares of the ieee33 caps to its peak "
-                  "demand; seed 000's SOP and storage rules)",
+                  "demand; R. Wang et al. 2024's SOP and storage rules)",
 }
 _RECORDS = {"horizon": Horizon, "economics": Economics, "uncertainty": Uncertainty}
 _OPTIONS = {"name", "citation", "description", "coordinates", "failure_rate_per_km_year",

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..cases import CaseError, from_pandapower, simbench_case, write_case
-from ..cases.registry import SIMBENCH_PREFIX
+from ..cases.errors import CaseError
 
 
 def register(sub) -> None:
@@ -24,6 +23,10 @@ def register(sub) -> None:
 
 
 def run_import(args) -> int:
+    # imported here: the import machinery pulls in pandapower, which --help does not need
+    from ..cases import from_pandapower, simbench_case, write_case
+    from ..cases.registry import SIMBENCH_PREFIX
+
     source = str(args.source)
     if source.startswith(SIMBENCH_PREFIX):
         case = simbench_case(source[len(SIMBENCH_PREFIX):], name=args.name)

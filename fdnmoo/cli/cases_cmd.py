@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
-
-from ..cases import available_cases, load_case
-
 
 def register(sub) -> None:
     p = sub.add_parser("cases", help="list the built-in cases")
@@ -16,7 +12,12 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    rows = [load_case(name).summary() for name in available_cases()]
+    # imported here, not at the top: `fdnmoo --help` does not need pandas
+    import pandas as pd
+
+    from ..cases.listing import case_summaries
+
+    rows = case_summaries()
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
+import time
 
-from ..cases import load_case
-from ..powerflow import BatchPowerFlow, run_pandapower
+logger = logging.getLogger(__name__)
 
 
 def register(sub) -> None:
@@ -21,12 +22,21 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    # imported here: the other commands (and --help) need neither numba nor pandapower
+    from ..cases import load_case
+    from ..powerflow import BatchPowerFlow, run_pandapower
+
+    start = time.perf_counter()
     case = load_case(args.case, **_parse_params(args.params))
+    logger.debug("loaded case %s (%s) in %.3f s", case.name, case.source_file or "generated",
+                 time.perf_counter() - start)
+    start = time.perf_counter()
     if args.engine == "batch":
         pf = BatchPowerFlow(case.net)
         result = pf.run(*pf.base_demand())
     else:
         result = run_pandapower(case.net)
+    logger.debug("%s power flow in %.3f s", args.engine, time.perf_counter() - start)
     summary = result.summary()
     if args.json:
         print(json.dumps(summary))

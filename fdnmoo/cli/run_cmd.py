@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
+
+logger = logging.getLogger(__name__)
 
 #: Spec run when none is given, relative to the repository root.
 QUICKSTART = Path("experiments") / "quickstart.yaml"
@@ -47,8 +50,9 @@ def run(args) -> int:
     backend = args.backend
     if backend is None and (args.workers or 1) > 1 and spec.evaluation.backend == "serial":
         backend = "joblib"
+    logger.info("running %s", path)
     out = run_experiment(spec, out_dir=args.out, workers=args.workers, backend=backend,
-                         progress=args.progress)
+                         progress=args.progress and not args.quiet)
     print(_summary(out))
     return 0
 
