@@ -14,8 +14,8 @@ Spearman's rho and C(u_i) of a fitted family are estimated from 20,000 draws of 
 a fixed seed (the t copula has no closed-form CDF in statsmodels), so the ranking is
 deterministic. The table is sorted by ``s_n`` and ``auto`` picks the first row; tau
 inversion makes ``d_tau`` nearly zero for every family, so it only separates families that
-cannot reach the data's tau (Gumbel and Clayton for negative dependence, which are
-skipped). The Gaussian copula is the t copula's limit df -> inf, so t ranks above the
+cannot reach the data's tau (Frank, Gumbel and Clayton are skipped under negative
+dependence: statsmodels samples Frank only for theta > 0). The Gaussian copula is the t copula's limit df -> inf, so t ranks above the
 Gaussian only if its pseudo-likelihood ratio 2 (l_t - l_gauss) exceeds 2.706 (5 % level,
 the df -> inf boundary makes it a 50:50 chi2(0)/chi2(1) mixture); otherwise the two
 swap places.
@@ -79,8 +79,9 @@ def _off(m: np.ndarray) -> np.ndarray:
 def fit_copula(u: np.ndarray, family: str):
     """A statsmodels copula of ``family`` fitted to pseudo-observations ``u``, or None if unreachable.
 
-    Returns None for Gumbel and Clayton when the mean pairwise tau is <= 0 (they model
-    only positive dependence).
+    Returns None for Frank, Gumbel and Clayton when the mean pairwise tau is <= 0
+    (Gumbel and Clayton model only positive dependence; statsmodels samples Frank only
+    for theta > 0).
     """
     d = u.shape[1]
     tau = _kendall(u)
@@ -98,10 +99,8 @@ def fit_copula(u: np.ndarray, family: str):
     cls = {"frank": FrankCopula, "gumbel": GumbelCopula, "clayton": ClaytonCopula}.get(family)
     if cls is None:
         raise ValueError(f"unknown copula family {family!r}; choose one of {list(FAMILIES)} or 'auto'")
-    if family != "frank" and mean_tau <= 0:
+    if mean_tau <= 0:
         return None
-    if family == "frank" and abs(mean_tau) < 1e-6:
-        mean_tau = 1e-6
     theta = cls().theta_from_tau(mean_tau)
     return cls(theta=float(theta), k_dim=d)
 
@@ -154,7 +153,8 @@ def rank_copulas(X, families=FAMILIES) -> pd.DataFrame:
                      "d_rho": float(np.abs(_off(_spearman(sim)) - rho_data).mean()),
                      "s_n": float(((c_data - _empirical_cdf(u, sim)) ** 2).sum()),
                      "copula": cop})
-    table = pd.DataFrame(rows).sort_values("s_n").reset_index(drop=True)
+    columns = ["family", "theta", "df", "d_tau", "d_rho", "s_n", "copula"]
+    table = pd.DataFrame(rows, columns=columns).sort_values("s_n").reset_index(drop=True)
     return _nested_t_check(table, u)
 
 
