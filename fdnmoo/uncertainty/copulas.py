@@ -28,8 +28,6 @@ and rhos (mean absolute difference) and the d-dimensional empirical copula.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
@@ -120,12 +118,6 @@ def _parameters(cop) -> dict:
     if isinstance(cop, GaussianCopula):
         return {"theta": float(_off(np.atleast_2d(cop.corr)).mean()), "df": np.nan}
     return {"theta": float(cop.theta), "df": np.nan}
-
-
-@dataclass(frozen=True)
-class _Fit:
-    family: str
-    copula: object
 
 
 def rank_copulas(X, families=FAMILIES) -> pd.DataFrame:

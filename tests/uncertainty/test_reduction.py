@@ -36,6 +36,8 @@ def test_kmeans_chooses_four_planted_clusters(four_cluster_days):
     assert red.k == 4
     assert red.diagnostics["elbow_k"] == 4 and red.diagnostics["silhouette_k"] == 4
     np.testing.assert_allclose(np.sort(red.probability), [0.25] * 4)
+    # centres weighted by cluster shares are the sample mean (each centre is its cluster's mean)
+    np.testing.assert_allclose(red.probability @ red.scenarios, four_cluster_days.mean(axis=0), atol=1e-9)
     assert red.distance == pytest.approx(_transport_lp(four_cluster_days, np.full(400, 1 / 400),
                                                        red.scenarios, red.probability), rel=1e-6)
 
