@@ -112,6 +112,11 @@ def _empirical_cdf(points: np.ndarray, sample: np.ndarray) -> np.ndarray:
     return out
 
 
+def _draw(cop, n: int, rng: np.random.Generator) -> np.ndarray:
+    # positional: the keyword is ``random_state`` in statsmodels 0.14 and ``rng`` from 0.15
+    return np.asarray(cop.rvs(n, (), rng))
+
+
 def _parameters(cop) -> dict:
     if isinstance(cop, StudentTCopula):
         return {"theta": float(_off(np.atleast_2d(cop.corr)).mean()), "df": float(cop.df)}
@@ -138,7 +143,7 @@ def rank_copulas(X, families=FAMILIES) -> pd.DataFrame:
         cop = fit_copula(u, family)
         if cop is None:
             continue
-        sim = np.asarray(cop.rvs(_SIM_DRAWS, rng=np.random.default_rng(_SIM_SEED)))
+        sim = _draw(cop, _SIM_DRAWS, np.random.default_rng(_SIM_SEED))
         tau_fit = np.array([cop.tau()]).ravel() if u.shape[1] == 2 else _off(_kendall(sim))
         rows.append({"family": family, **_parameters(cop),
                      "d_tau": float(np.abs(tau_fit - tau_data).mean()),
@@ -207,5 +212,5 @@ class CopulaModel:
         if not hasattr(self, "copula_"):
             raise RuntimeError("CopulaModel is not fitted yet: call fit(X) first")
         rng = np.random.default_rng(self.random_state if random_state is None else random_state)
-        u = np.asarray(self.copula_.rvs(int(n), rng=rng))
+        u = _draw(self.copula_, int(n), rng)
         return np.column_stack([m.ppf(u[:, i]) for i, m in enumerate(self.marginals_)])

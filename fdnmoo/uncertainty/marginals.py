@@ -5,12 +5,15 @@ with the number of components chosen by BIC, or scipy's ``gaussian_kde`` (one
 normal per data point, bandwidth by Scott's rule unless given). They share
 ``cdf`` (a weighted sum of normal CDFs, exact), ``pdf``, ``sample`` and ``ppf``.
 
-``ppf`` inverts the CDF numerically: linear interpolation on a grid of 2,049
-points spanning the mixture's 1e-12 and 1 - 1e-12 quantile bracket, then Newton
-steps on ``cdf(x) - q`` with the exact ``pdf`` (each clipped to the grid cell that
-brackets the root) until the largest residual is below 1e-12, at most four. For q in [1e-10, 1 - 1e-10] the result
-satisfies ``|cdf(ppf(q)) - q| < 1e-10`` (tested); outside it saturates at the
-bracket.
+``ppf`` inverts the CDF numerically: linear interpolation on a grid of 2,049 points
+spanning the mixture's 1e-12 and 1 - 1e-12 quantile bracket, then Newton steps on
+``cdf(x) - q`` with the exact ``pdf`` (each clipped to the grid cell that brackets the
+root) until the largest residual is below 1e-12, at most four. For q in
+[1e-10, 1 - 1e-10] the result satisfies ``|cdf(ppf(q)) - q| < 1e-10`` (tested);
+outside it saturates at the bracket.
+
+A KDE is a mixture of one normal per data point, so its CDF and PPF cost O(n_data) per
+value; Nataf and the daily model call PPF only on a fixed table of 1,601 values.
 """
 
 from __future__ import annotations

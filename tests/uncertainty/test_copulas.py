@@ -15,7 +15,7 @@ KNOWN = [("frank", FrankCopula(theta=8.0), 8.0),
 
 @pytest.mark.parametrize("family,copula,theta", KNOWN, ids=[k[0] for k in KNOWN])
 def test_known_copula_is_selected_and_recovered(family, copula, theta):
-    u = copula.rvs(2000, rng=np.random.default_rng(0))
+    u = copula.rvs(2000, (), np.random.default_rng(0))
     table = rank_copulas(u)
     assert table.family[0] == family
     assert table.theta[0] == pytest.approx(theta, rel=0.10)
@@ -26,7 +26,7 @@ def test_known_copula_is_selected_and_recovered(family, copula, theta):
 
 def test_negative_dependence_skips_the_archimedean_families():
     rng = np.random.default_rng(1)
-    u = GaussianCopula(corr=-0.5).rvs(500, rng=rng)
+    u = GaussianCopula(corr=-0.5).rvs(500, (), rng)
     assert set(rank_copulas(u).family) == {"gaussian", "t"}
     with pytest.raises(ValueError, match="negative dependence"):
         CopulaModel(family="clayton").fit(u)
@@ -35,7 +35,7 @@ def test_negative_dependence_skips_the_archimedean_families():
 def test_model_samples_keep_kendall_tau_and_marginals():
     from scipy import stats
     rng = np.random.default_rng(2)
-    u = ClaytonCopula(theta=3.0).rvs(1500, rng=rng)
+    u = ClaytonCopula(theta=3.0).rvs(1500, (), rng)
     X = np.column_stack([stats.lognorm(0.4).ppf(u[:, 0]), stats.norm(5, 2).ppf(u[:, 1])])
     model = CopulaModel(random_state=0).fit(X)
     assert model.family_ == "clayton"
@@ -45,7 +45,7 @@ def test_model_samples_keep_kendall_tau_and_marginals():
 
 
 def test_three_dimensional_archimedean_uses_one_theta():
-    u = FrankCopula(theta=8.0, k_dim=3).rvs(600, rng=np.random.default_rng(4))
+    u = FrankCopula(theta=8.0, k_dim=3).rvs(600, (), np.random.default_rng(4))
     table = rank_copulas(u, families=("frank", "gaussian"))
     assert table.family[0] == "frank"
     assert table.theta[0] == pytest.approx(8.0, rel=0.15)
