@@ -205,8 +205,10 @@ def total_cost(ev: Evaluated) -> float:
 
 @objective("investment", unit="currency (NPV)", sense="min")
 def investment(ev: Evaluated) -> float:
-    """Present value of the annualised investment only."""
-    return float(ev.costs["investment"].sum())
+    """Present value of the annualised investment only (needs no energy price)."""
+    from .metrics.economics import cost_breakdown
+
+    return float(cost_breakdown(ev.grid, ev.plan)["investment"].sum())  # no ops: no prices
 
 
 # --- operation -----------------------------------------------------------------------------

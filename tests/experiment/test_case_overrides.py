@@ -189,6 +189,17 @@ def test_a_loss_kw_run_needs_no_price(tmp_path, capsys):
     assert costs.total.isna().all()
 
 
+def test_investment_needs_no_price(tmp_path):
+    spec = NO_PRICES.replace("preset: reconfiguration, objectives: [loss_kw]",
+                             "preset: joint, stages: 1, samples: 1, days: 1, "
+                             "objectives: [loss_kw, investment]")
+    out = tmp_path / "out"
+    assert main(["run", str(_write(tmp_path, spec)), "--out", str(out), "--no-progress"]) == 0
+    pareto = pd.read_csv(out / "pareto.csv")
+    column = next(c for c in pareto.columns if c.startswith("investment"))
+    assert pareto[column].notna().all() and (pareto[column] >= 0).all()
+
+
 def test_total_cost_names_the_missing_price_and_itself(tmp_path, capsys):
     spec = _write(tmp_path, NO_PRICES.replace("objectives: [loss_kw]",
                                               "objectives: [loss_kw, total_cost]"))
