@@ -151,9 +151,10 @@ class AffineForm:
         return np.sort(np.argsort(-weight, kind="stable")[:k])
 
     def linear(self, matrix) -> "AffineForm":
-        """``matrix @ x`` over the quantity axis of a 1-D form (exact; private terms through ``|matrix|``)."""
+        """``matrix @ x`` over the last quantity axis (exact; private terms through ``|matrix|``);
+        leading axes (e.g. time slots) are kept."""
         m = np.asarray(matrix, float)
-        return _slacked(m @ self.center, m @ self.coeffs, np.abs(m) @ self.error)
+        return _slacked(self.center @ m.T, m @ self.coeffs, self.error @ np.abs(m).T)
 
     def sum(self, axis=None) -> "AffineForm":
         """Sum over quantity axes (private terms add: they are independent)."""

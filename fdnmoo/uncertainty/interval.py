@@ -154,10 +154,12 @@ class Interval:
         return Interval(np.where(zero, 0.0, np.minimum(a, b)), np.maximum(a, b))
 
     def linear(self, matrix) -> "Interval":
-        """``matrix @ x`` over the first axis (midpoint-radius form: ``M mid +- |M| rad``)."""
+        """``matrix @ x`` over the last axis (midpoint-radius form: ``M mid +- |M| rad``);
+        leading axes are kept."""
         m = np.asarray(matrix, float)
-        mid, rad = m @ self.mid, np.abs(m) @ self.rad
-        slack = 4 * np.finfo(float).eps * (np.abs(m) @ np.abs(self.mid) + rad)
+        a = np.abs(m).T
+        mid, rad = self.mid @ m.T, self.rad @ a
+        slack = 4 * np.finfo(float).eps * (np.abs(self.mid) @ a + rad)
         return Interval(*_outward(mid - rad - slack, mid + rad + slack))
 
     def sum(self, axis=None) -> "Interval":

@@ -41,14 +41,14 @@ class UncertainPowerFlow:
 
     Attributes
     ----------
-    v_re, v_im : AffineForm or Interval, shape (n_bus,)
+    v_re, v_im : AffineForm or Interval, shape ([n_slots,] n_bus)
         Rectangular bus voltages (p.u.); unsupplied buses are 0.
-    vm_lo_pu, vm_hi_pu : ndarray, shape (n_bus,)
+    vm_lo_pu, vm_hi_pu : ndarray, shape ([n_slots,] n_bus)
         Bounds of ``|V|`` (NaN at unsupplied buses).
-    i_lo_ka, i_hi_ka : ndarray, shape (n_line,)
-        Bounds of the series current of every line (0 for open lines).
-    loss_lo_mw, loss_hi_mw : float
-        Bounds of the series losses of lines and transformers.
+    i_lo_ka, i_hi_ka : ndarray, shape ([n_slots,] n_line)
+        Bounds of the larger end current of every line (0 for open lines).
+    loss_lo_mw, loss_hi_mw : float or ndarray, shape (n_slots,)
+        Bounds of the losses of lines and transformers (series and branch shunts).
     iterations : int
         Sweeps until the bounds stopped moving.
     converged : bool
@@ -138,10 +138,12 @@ def uncertain_power_flow(engine: BatchPowerFlow, p_mw, q_mvar, arithmetic: str =
     ----------
     engine : BatchPowerFlow
         The topology (and per-unit network data) to solve.
-    p_mw, q_mvar : AffineForm or Interval, shape (n_bus,)
+    p_mw, q_mvar : AffineForm or Interval, shape (n_bus,) or (n_slots, n_bus)
         Uncertain net demand per bus (+ = consumption), e.g. from
         :func:`uncertain_demand`; an :class:`Interval` is turned into affine
-        forms with one symbol per bus if ``arithmetic="affine"``.
+        forms with one symbol per bus if ``arithmetic="affine"``. With a
+        leading axis of time slots, every slot is solved at once (the
+        iteration runs until every slot's bounds settle).
     arithmetic : {"affine", "interval"}
     tol : float
         Largest change of a bound of ``Re V``/``Im V`` (p.u.) that ends the iteration.
@@ -163,9 +165,9 @@ def uncertain_power_flow(engine: BatchPowerFlow, p_mw, q_mvar, arithmetic: str =
     y[prep.perm] = prep.y
     y[~supplied] = 0.0
     center = engine.run(_centre(p_mw), _centre(q_mvar))
-    if not center.converged[0]:
+    if not center.converged.all():
         raise ValueError("the forecast power flow does not converge; no bounds can be given")
-    vc = np.nan_to_num(center.v_pu[0])
+    vc = np.nan_to_num(center.v_pu).reshape(p.shape)
     n_sym = p.n_symbols if isinstance(p, AffineForm) else 0
     e, f = _constant(vc.real, n_sym), _constant(vc.imag, n_sym)
 
@@ -201,7 +203,7 @@ def _operands(p, q, arithmetic: str):
 
 
 def _centre(x) -> np.ndarray:
-    return (x.center if isinstance(x, AffineForm) else x.mid)[None, :]
+    return np.atleast_2d(x.center if isinstance(x, AffineForm) else x.mid)
 
 
 def _constant(x, n_sym: int):
@@ -274,7 +276,8 @@ def _result(engine, e, f, jr, ji, supplied, iterations, converged, verified) -> 
     nan = np.where(supplied, 1.0, np.nan)
     return UncertainPowerFlow(v_re=e, v_im=f, vm_lo_pu=np.maximum(vm_lo, 0.0) * nan,
                               vm_hi_pu=vm_hi * nan, i_lo_ka=i_lo, i_hi_ka=i_hi,
-                              loss_lo_mw=loss_lo * br.sn_mva, loss_hi_mw=loss_hi * br.sn_mva,
+                              loss_lo_mw=_scalar(loss_lo * br.sn_mva),
+                              loss_hi_mw=_scalar(loss_hi * br.sn_mva),
                               iterations=iterations, converged=converged, verified=verified)
 
 
@@ -282,14 +285,15 @@ def _loss_bounds(jr, ji, e, f, r, g) -> tuple[float, float]:
     """Bounds of ``sum r |J|^2 + g |V|^2``; for affine forms the tighter of the affine
     evaluation and the interval evaluation over the components' ranges (both enclose)."""
     def total(jr, ji, e, f):
-        return ((jr.square() + ji.square()) * r).sum() + ((e.square() + f.square()) * g).sum()
+        return (((jr.square() + ji.square()) * r).sum(axis=-1)
+                + ((e.square() + f.square()) * g).sum(axis=-1))
 
     lo, hi = _bounds(total(jr, ji, e, f))
     if isinstance(jr, AffineForm):
         box = [x.to_interval() for x in (jr, ji, e, f)]
         ilo, ihi = _bounds(total(*box))
-        lo, hi = max(lo, ilo), min(hi, ihi)
-    return float(lo), float(hi)
+        lo, hi = np.maximum(lo, ilo), np.minimum(hi, ihi)
+    return lo, hi
 
 
 def _magnitude_bounds(re, im) -> tuple[np.ndarray, np.ndarray]:
@@ -308,6 +312,11 @@ def _magnitude_bounds(re, im) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
+def _scalar(x):
+    """A float for one slot, the array of a batch of slots."""
+    return float(x) if np.ndim(x) == 0 else np.asarray(x)
+
+
 def _line_current_bounds(br, st, e, f, jr, ji) -> tuple[np.ndarray, np.ndarray]:
     """Bounds of the larger end current of every closed line, as the batch engine reports it:
     ``J + y_u V_u`` at the parent end, ``J - y_c V_c`` at the child end."""
@@ -322,11 +331,12 @@ def _line_current_bounds(br, st, e, f, jr, ji) -> tuple[np.ndarray, np.ndarray]:
     i_base = br.sn_mva / (np.sqrt(3.0) * br.vn_kv)
     ends = []
     for bus, y, sign in ((u, y_u, 1.0), (c, y_c, -1.0)):
-        re = jr[c] + (e[bus] * y.real - f[bus] * y.imag) * sign
-        im = ji[c] + (f[bus] * y.real + e[bus] * y.imag) * sign
+        re = jr[..., c] + (e[..., bus] * y.real - f[..., bus] * y.imag) * sign
+        im = ji[..., c] + (f[..., bus] * y.real + e[..., bus] * y.imag) * sign
         lo, hi = _magnitude_bounds(re, im)
         ends.append((np.maximum(lo, 0.0) * i_base[bus], hi * i_base[bus]))
-    i_lo, i_hi = np.zeros(br.n_line), np.zeros(br.n_line)
-    i_lo[k] = np.maximum(ends[0][0], ends[1][0])
-    i_hi[k] = np.maximum(ends[0][1], ends[1][1])
+    shape = jr.shape[:-1] + (br.n_line,)
+    i_lo, i_hi = np.zeros(shape), np.zeros(shape)
+    i_lo[..., k] = np.maximum(ends[0][0], ends[1][0])
+    i_hi[..., k] = np.maximum(ends[0][1], ends[1][1])
     return i_lo, i_hi

@@ -123,3 +123,22 @@ def test_a_diverging_forecast_is_refused():
         uncertain_power_flow(pf, P, Q)
     with pytest.raises(ValueError, match="arithmetic"):
         uncertain_power_flow(pf, P, Q, arithmetic="taylor")
+
+
+def test_a_batch_of_slots_is_solved_at_once_like_slot_by_slot():
+    pf, p, q = engine("ieee33")
+    n = p.shape[1]
+    levels = np.array([0.4, 0.7, 1.0, 1.2])[:, None]  # four slots of the day
+    P, Q = uncertain_demand(levels * p, levels * q, 0.1, np.arange(n), n)
+    batch = uncertain_power_flow(pf, P, Q)
+    assert batch.vm_lo_pu.shape == (4, n) and batch.i_hi_ka.shape == (4, pf.branches.n_line)
+    assert batch.loss_lo_mw.shape == (4,) and batch.verified
+    eps = np.random.default_rng(9).uniform(-1, 1, (3000, n))
+    for t, level in enumerate(levels[:, 0]):
+        one = uncertain_power_flow(pf, P[t], Q[t])
+        np.testing.assert_allclose(batch.vm_lo_pu[t], one.vm_lo_pu, atol=2e-4 * level)
+        np.testing.assert_allclose(batch.vm_hi_pu[t], one.vm_hi_pu, atol=2e-4 * level)
+        mc = pf.run(level * p * (1 + 0.1 * eps), level * q * (1 + 0.1 * eps))
+        assert_inside(mc.vm_pu, batch.vm_lo_pu[t], batch.vm_hi_pu[t])
+        assert_inside(mc.i_ka, batch.i_lo_ka[t], batch.i_hi_ka[t])
+        assert_inside(mc.loss_mw, batch.loss_lo_mw[t], batch.loss_hi_mw[t])
