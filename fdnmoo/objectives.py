@@ -256,12 +256,6 @@ def max_voltage_violation(ev: Evaluated, vmin_pu: float | None = None,
     return _voltage_violation_pu(ev, vmin_pu, vmax_pu)
 
 
-def _closed_line_mask(ev: Evaluated) -> np.ndarray:
-    """(n_stages, n_line) lines of the planning grid closed in each stage."""
-    labels = ev.grid.net.line.index
-    return np.stack([labels.isin(c) for c in ev.plan.closed_lines])
-
-
 @objective("operational_adaptability", unit="-", sense="max")
 def operational_adaptability(ev: Evaluated, w3: float = 0.5, w4: float = 0.5,
                              vmin_pu: float | None = None, vmax_pu: float | None = None
@@ -274,7 +268,7 @@ def operational_adaptability(ev: Evaluated, w3: float = 0.5, w4: float = 0.5,
     # v_min (under-voltage side), whichever is nearer, normalised by the half band
     margin = np.minimum(v_max - ev.ops.vmax_pu, ev.ops.vmin_pu - v_min) / half_band
     vvm = float(np.nanmean(margin))
-    closed = _closed_line_mask(ev)[:, None, :]
+    closed = ev.plan.closed_line_mask(ev.grid.net.line.index)[:, None, :]
     limit = ev.ops.i_limit_ka[None, None, :]
     cvm_all = (limit - ev.ops.i_max_ka) / limit
     cvm = float(np.nanmean(np.where(closed, cvm_all, np.nan)))
@@ -361,7 +355,7 @@ def line_current(ev: Evaluated, max_loading_percent: float = 100.0) -> float:
     closed lines, stages, slots and samples (I_max: the line's ``max_i_ka``)."""
     if not max_loading_percent > 0:
         raise ValueError(f"max_loading_percent must be > 0, got {max_loading_percent}")
-    closed = _closed_line_mask(ev)[:, None, :]
+    closed = ev.plan.closed_line_mask(ev.grid.net.line.index)[:, None, :]
     loading = np.where(closed, ev.ops.i_max_ka / ev.ops.i_limit_ka[None, None, :], 0.0)
     return float(np.nanmax(loading, initial=0.0) * 100.0 / max_loading_percent - 1.0)
 
