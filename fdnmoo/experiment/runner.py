@@ -34,7 +34,7 @@ from pymoo.core.callback import Callback
 from .spec import (REF_DIR_ALGORITHMS, AlgorithmSpec, ExperimentSpec, SpecError,
                    algorithm_class, load_spec)
 
-__all__ = ["CHECKPOINT", "HistoryRecorder", "build_algorithm", "genome_operators",
+__all__ = ["CHECKPOINT", "HistoryRecorder", "build_algorithm",
            "load_checkpoint", "optimise", "reference_directions", "run_experiment",
            "save_checkpoint"]
 
@@ -143,18 +143,6 @@ def _list(a) -> list | None:
 
 
 # -- algorithms ----------------------------------------------------------------------------
-def genome_operators(problem, crossover_prob: float = 0.9, prob_var: float | None = None
-                     ) -> dict[str, Any]:
-    """Sampling, crossover, mutation and repair of the problem's genome.
-
-    See :func:`fdnmoo.operators.composite.genome_operators`; duplicates are
-    eliminated unless the algorithm options say otherwise.
-    """
-    from ..operators.composite import genome_operators as operators_of
-
-    return operators_of(problem.genome, crossover_prob=crossover_prob, prob_var=prob_var)
-
-
 def reference_directions(n_obj: int, pop_size: int, n_partitions: int | None = None
                          ) -> np.ndarray:
     """Das-Dennis reference directions: the most partitions with at most ``pop_size``
@@ -179,7 +167,7 @@ def build_algorithm(spec: AlgorithmSpec, problem, operators: dict[str, Any] | No
         Needed for ``n_obj`` (reference directions) and the genome.
     operators : dict, optional
         ``sampling``/``crossover``/``mutation``/``repair`` (default:
-        :func:`genome_operators`).
+        :func:`fdnmoo.operators.genome_operators` of ``problem.genome``).
     source : str
         Spec file named in errors.
     """
@@ -187,8 +175,12 @@ def build_algorithm(spec: AlgorithmSpec, problem, operators: dict[str, Any] | No
     options = dict(spec.options)
     operator_options = {k: options.pop(k) for k in ("crossover_prob", "prob_var")
                         if k in options}
-    ops = genome_operators(problem, **operator_options) if operators is None \
-        else dict(operators)
+    if operators is None:
+        from ..operators.composite import genome_operators
+
+        ops = genome_operators(problem.genome, **operator_options)
+    else:
+        ops = dict(operators)
     if spec.name == "moead":  # sets its own (no) duplicate elimination
         ops.pop("eliminate_duplicates", None)
     kwargs: dict[str, Any] = {**ops}
