@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import pickle
-import textwrap
 
 import numpy as np
 import pandas as pd
@@ -18,6 +17,7 @@ from fdnmoo.cli.app import main
 from fdnmoo.experiment import SpecError, load_spec
 from fdnmoo.metrics.economics import PRICED_TERMS
 from fdnmoo.problems.planning import ProblemConfig
+from spec_files import write_spec
 
 OVERRIDES = """
 case_overrides:
@@ -47,12 +47,6 @@ def _overridden(overrides: str) -> str:
     return _study(f"case_overrides: {{{overrides}}}")
 
 
-def _write(tmp_path, text, name="spec.yaml"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return path
-
-
 @pytest.fixture(scope="module")
 def edited_case_file(tmp_path_factory):
     """What a user did before: copy ieee33's case file and edit the same three numbers."""
@@ -66,9 +60,9 @@ def edited_case_file(tmp_path_factory):
 
 
 def test_overrides_solve_the_problem_of_the_edited_case_file(tmp_path, edited_case_file):
-    spec = load_spec(_write(tmp_path, SPEC))
+    spec = load_spec(write_spec(tmp_path, SPEC))
     problem = spec.build_problem()
-    edited = load_spec(_write(tmp_path, _study("").replace(
+    edited = load_spec(write_spec(tmp_path, _study("").replace(
         "case: ieee33", f"case: {edited_case_file}"), "edited.yaml")).build_problem()
     case = problem.grid.case
     assert case.economics.discount_rate == 0.06 and case.uncertainty.v_min_pu == 0.90
@@ -123,7 +117,7 @@ def test_config_stays_picklable_and_its_hash_follows_the_overrides():
 ])
 def test_names_and_types_are_refused_when_the_spec_is_read(tmp_path, overrides, key, message):
     with pytest.raises(SpecError) as err:
-        load_spec(_write(tmp_path, _overridden(overrides)))
+        load_spec(write_spec(tmp_path, _overridden(overrides)))
     assert err.value.key == key and message in str(err.value)
     assert str(err.value).startswith(f"{tmp_path / 'spec.yaml'}: {key}: ")
 
@@ -140,7 +134,7 @@ def test_names_and_types_are_refused_when_the_spec_is_read(tmp_path, overrides, 
 ])
 def test_values_meet_the_case_files_checks_when_the_problem_is_built(tmp_path, overrides, key,
                                                                      message):
-    spec = load_spec(_write(tmp_path, _overridden(overrides)))
+    spec = load_spec(write_spec(tmp_path, _overridden(overrides)))
     with pytest.raises(SpecError) as err:
         spec.build_problem()
     assert err.value.key == key and message in str(err.value)
@@ -150,12 +144,12 @@ def test_problem_horizon_goes_through_the_same_checks(tmp_path):
     text = SPEC.replace("  preset: reconfiguration\n",
                         "  preset: reconfiguration\n  horizon: {years_per_stage: -5}\n")
     with pytest.raises(SpecError, match=r"problem\.horizon\.years_per_stage: must be > 0\.0"):
-        load_spec(_write(tmp_path, text)).build_problem()
+        load_spec(write_spec(tmp_path, text)).build_problem()
 
 
 def test_run_json_records_the_overrides(tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["run", str(_write(tmp_path, SPEC)), "--out", str(out), "--no-progress"]) == 0
+    assert main(["run", str(write_spec(tmp_path, SPEC)), "--out", str(out), "--no-progress"]) == 0
     run = json.loads((out / "run.json").read_text())
     given = {"economics": {"discount_rate": 0.06, "prices": {"energy_per_mwh": 420.0}},
              "limits": {"v_min_pu": 0.9}}
@@ -163,7 +157,7 @@ def test_run_json_records_the_overrides(tmp_path, capsys):
     assert run["composition"]["case_overrides"] == given
     assert run["composition"]["economics"]["discount_rate"] == 0.06
     assert run["composition"]["case_limits"]["v_min_pu"] == 0.9
-    plain = load_spec(_write(tmp_path, _study(""), "plain.yaml"))
+    plain = load_spec(write_spec(tmp_path, _study(""), "plain.yaml"))
     assert run["run_hash"] != plain.run_hash
 
 
@@ -180,7 +174,7 @@ algorithm: {name: nsga2, pop_size: 6, n_gen: 2}
 
 def test_a_loss_kw_run_needs_no_price(tmp_path, capsys):
     out = tmp_path / "out"
-    assert main(["run", str(_write(tmp_path, NO_PRICES)), "--out", str(out),
+    assert main(["run", str(write_spec(tmp_path, NO_PRICES)), "--out", str(out),
                  "--no-progress"]) == 0
     costs = pd.read_csv(out / "plans" / "solution_1_costs.csv")
     costs.columns = [c.split(" [")[0] for c in costs.columns]  # units in brackets
@@ -194,14 +188,14 @@ def test_investment_needs_no_price(tmp_path):
                              "preset: joint, stages: 1, samples: 1, days: 1, "
                              "objectives: [loss_kw, investment]")
     out = tmp_path / "out"
-    assert main(["run", str(_write(tmp_path, spec)), "--out", str(out), "--no-progress"]) == 0
+    assert main(["run", str(write_spec(tmp_path, spec)), "--out", str(out), "--no-progress"]) == 0
     pareto = pd.read_csv(out / "pareto.csv")
     column = next(c for c in pareto.columns if c.startswith("investment"))
     assert pareto[column].notna().all() and (pareto[column] >= 0).all()
 
 
 def test_total_cost_names_the_missing_price_and_itself(tmp_path, capsys):
-    spec = _write(tmp_path, NO_PRICES.replace("objectives: [loss_kw]",
+    spec = write_spec(tmp_path, NO_PRICES.replace("objectives: [loss_kw]",
                                               "objectives: [loss_kw, total_cost]"))
     assert main(["run", str(spec), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
     errors = [line for line in capsys.readouterr().err.splitlines()
@@ -218,7 +212,7 @@ def test_price_keys_are_the_ones_the_cost_model_reads():
 def test_workers_rebuild_the_overridden_problem(tmp_path):
     from fdnmoo.evaluation import Evaluator
 
-    config = load_spec(_write(tmp_path, SPEC)).problem_config()
+    config = load_spec(write_spec(tmp_path, SPEC)).problem_config()
     problem = config.build()
     X = problem.genome.sample(4, np.random.default_rng(2))
     F, G = problem.evaluate_genomes(X)

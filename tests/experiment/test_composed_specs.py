@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from fdnmoo.cli.app import main
 from fdnmoo.experiment import SpecError, load_spec
 from fdnmoo.problems.planning import PROFILES
+from spec_files import write_spec
 
 COMPOSED = """
 case: ieee33
@@ -29,14 +29,8 @@ seed: 3
 """
 
 
-def _write(tmp_path, text, name="spec.yaml"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return path
-
-
 def test_composed_spec_builds_the_composition(tmp_path):
-    spec = load_spec(_write(tmp_path, COMPOSED))
+    spec = load_spec(write_spec(tmp_path, COMPOSED))
     config = spec.problem_config()
     assert config.blocks == (
         ("der", (("buses", (6, 18, 33)), ("kind", "pv"), ("levels", 6), ("max_buses", 2),
@@ -59,11 +53,11 @@ def test_composed_spec_builds_the_composition(tmp_path):
 
 
 def test_spec_written_back_round_trips_and_hash_follows_the_composition(tmp_path):
-    a = load_spec(_write(tmp_path, COMPOSED))
-    again = load_spec(_write(tmp_path, json.dumps(a.to_dict()), "again.yaml"))
+    a = load_spec(write_spec(tmp_path, COMPOSED))
+    again = load_spec(write_spec(tmp_path, json.dumps(a.to_dict()), "again.yaml"))
     assert again.problem_config() == a.problem_config() and again.run_hash == a.run_hash
-    b = load_spec(_write(tmp_path, COMPOSED.replace("levels: 6", "levels: 7"), "b.yaml"))
-    c = load_spec(_write(tmp_path, COMPOSED.replace("vmin_pu: 0.9,", "vmin_pu: 0.92,"), "c.yaml"))
+    b = load_spec(write_spec(tmp_path, COMPOSED.replace("levels: 6", "levels: 7"), "b.yaml"))
+    c = load_spec(write_spec(tmp_path, COMPOSED.replace("vmin_pu: 0.9,", "vmin_pu: 0.92,"), "c.yaml"))
     assert len({a.run_hash, b.run_hash, c.run_hash}) == 3
     assert len({a.problem_config().key, b.problem_config().key, c.problem_config().key}) == 3
 
@@ -76,8 +70,8 @@ def test_blocks_without_preset_need_objectives(tmp_path):
       profile: peak
     """
     with pytest.raises(SpecError, match="spec.yaml: problem.objectives: missing"):
-        load_spec(_write(tmp_path, text))
-    spec = load_spec(_write(tmp_path, text + "  objectives: [loss_kw]\n"))
+        load_spec(write_spec(tmp_path, text))
+    spec = load_spec(write_spec(tmp_path, text + "  objectives: [loss_kw]\n"))
     assert spec.problem.preset is None
     assert spec.problem_config().preset is None
 
@@ -116,7 +110,7 @@ def test_blocks_without_preset_need_objectives(tmp_path):
 def test_bad_compositions_name_file_key_and_suggest(tmp_path, old, new, message):
     assert old in COMPOSED
     with pytest.raises(SpecError) as err:
-        load_spec(_write(tmp_path, COMPOSED.replace(old, new)))
+        load_spec(write_spec(tmp_path, COMPOSED.replace(old, new)))
     assert message in str(err.value)
 
 
@@ -131,7 +125,7 @@ def test_bad_compositions_name_file_key_and_suggest(tmp_path, old, new, message)
      "spec.yaml: problem.blocks[1].der: unknown resource kind 'wind'"),
 ])
 def test_overrides_the_case_refuses_name_file_key_and_value(tmp_path, old, new, message):
-    spec = load_spec(_write(tmp_path, COMPOSED.replace(old, new)))  # needs the case to tell
+    spec = load_spec(write_spec(tmp_path, COMPOSED.replace(old, new)))  # needs the case to tell
     with pytest.raises(SpecError) as err:
         spec.build_problem()
     assert message in str(err.value)
@@ -141,7 +135,7 @@ def test_overrides_the_case_refuses_name_file_key_and_value(tmp_path, old, new, 
 
 
 def test_run_json_records_the_resolved_composition(tmp_path, capsys):
-    path = _write(tmp_path, COMPOSED)
+    path = write_spec(tmp_path, COMPOSED)
     assert main(["run", str(path), "--out", str(tmp_path / "out"), "--no-progress"]) == 0
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     spec = load_spec(path)
@@ -158,7 +152,7 @@ def test_run_json_records_the_resolved_composition(tmp_path, capsys):
 def test_profiles_come_from_one_list(tmp_path):
     assert "peak" in PROFILES
     for profile in PROFILES:
-        assert load_spec(_write(tmp_path, COMPOSED.replace("profile: peak", f"profile: {profile}"))
+        assert load_spec(write_spec(tmp_path, COMPOSED.replace("profile: peak", f"profile: {profile}"))
                          ).problem.profile == profile
 
 
@@ -166,7 +160,7 @@ def test_readme_composed_studies_load_and_build(tmp_path):
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     studies = [b for b in re.findall(r"```yaml\n(.*?)```", readme, re.S) if "blocks:" in b]
     assert len(studies) == 2
-    composed, single_dg = (load_spec(_write(tmp_path, text, f"readme{i}.yaml")).build_problem()
+    composed, single_dg = (load_spec(write_spec(tmp_path, text, f"readme{i}.yaml")).build_problem()
                            for i, text in enumerate(studies))
     # joint's SOP and SVC blocks kept, its lines and PV blocks changed, ESS added
     assert [b.name for b in composed.genome.blocks] == ["lines", "sop", "der_pv", "der_svc",

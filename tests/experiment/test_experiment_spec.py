@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import textwrap
 
 import pytest
 
 from fdnmoo.experiment import SpecError, load_spec, parse_spec
 from fdnmoo.experiment.spec import algorithm_options
 from fdnmoo.problems.planning import ProblemConfig
+from spec_files import write_spec
 
 GOOD = """
 case: ieee33
@@ -31,14 +31,8 @@ output: results/test
 """
 
 
-def _write(tmp_path, text, name="spec.yaml"):
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text))
-    return path
-
-
 def test_good_spec_parses(tmp_path):
-    spec = load_spec(_write(tmp_path, GOOD))
+    spec = load_spec(write_spec(tmp_path, GOOD))
     assert spec.case == "ieee33" and spec.seed == 5 and spec.output == "results/test"
     assert spec.problem.stages == 3 and spec.problem.samples == 4 and spec.problem.days == 1
     assert spec.problem.objectives == ("total_cost", "operational_adaptability")
@@ -50,10 +44,10 @@ def test_good_spec_parses(tmp_path):
 
 
 def test_run_hash_ignores_evaluation_and_output(tmp_path):
-    a = load_spec(_write(tmp_path, GOOD))
-    b = load_spec(_write(tmp_path, GOOD.replace("workers: 2", "workers: 1")
+    a = load_spec(write_spec(tmp_path, GOOD))
+    b = load_spec(write_spec(tmp_path, GOOD.replace("workers: 2", "workers: 1")
                          .replace("results/test", "elsewhere"), "b.yaml"))
-    c = load_spec(_write(tmp_path, GOOD.replace("seed: 5", "seed: 6"), "c.yaml"))
+    c = load_spec(write_spec(tmp_path, GOOD.replace("seed: 5", "seed: 6"), "c.yaml"))
     assert a.run_hash == b.run_hash != c.run_hash
 
 
@@ -66,7 +60,7 @@ def test_run_hash_ignores_evaluation_and_output(tmp_path):
 ])
 def test_unknown_keys_named(tmp_path, old, new, key):
     with pytest.raises(SpecError) as err:
-        load_spec(_write(tmp_path, GOOD.replace(old, new)))
+        load_spec(write_spec(tmp_path, GOOD.replace(old, new)))
     assert key in str(err.value)
     assert "\n" not in str(err.value)
 
@@ -92,14 +86,14 @@ def test_unknown_keys_named(tmp_path, old, new, key):
 ])
 def test_bad_values_named(tmp_path, old, new, message):
     with pytest.raises(SpecError, match=message.replace("[", r"\[").replace("(", r"\(")):
-        load_spec(_write(tmp_path, GOOD.replace(old, new)))
+        load_spec(write_spec(tmp_path, GOOD.replace(old, new)))
 
 
 def test_missing_file_and_bad_yaml(tmp_path):
     with pytest.raises(SpecError, match="no such spec file"):
         load_spec(tmp_path / "absent.yaml")
     with pytest.raises(SpecError, match=r"bad.yaml: line \d+: invalid YAML"):
-        load_spec(_write(tmp_path, "case: [ieee33\n", "bad.yaml"))
+        load_spec(write_spec(tmp_path, "case: [ieee33\n", "bad.yaml"))
     with pytest.raises(SpecError, match="case: missing"):
         parse_spec({"seed": 1}, source="x.yaml")
 
@@ -123,7 +117,7 @@ def test_algorithm_options_come_from_pymoo_signatures():
 
 
 def test_problem_config_of_a_spec(tmp_path):
-    spec = load_spec(_write(tmp_path, GOOD))
+    spec = load_spec(write_spec(tmp_path, GOOD))
     assert spec.problem_config() == ProblemConfig(
         case="ieee33", preset="joint", n_stages=3, profile="daily", n_days=1, n_samples=4,
         objectives=("total_cost", "operational_adaptability"), constraints=None, seed=0,
