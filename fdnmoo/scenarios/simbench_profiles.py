@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from ..cases.simbench_cases import simbench_net
-from ..demand import bus_demand
+from ..demand import bus_demand, profile_demand
 from .profiles import TypicalDays, typical_days
 
 __all__ = ["YearProfile", "year_profile", "SLOT_HOURS"]
@@ -80,9 +80,11 @@ def year_profile(grid) -> YearProfile:
     absolute, pv_pu = _simbench_profiles(code)
     net = grid.net
     labels = net.bus.index.to_numpy(np.int64)
-    p_bus, q_bus = _per_bus(net, "load", absolute, labels, ("p_mw", "q_mvar"))
+    for table, column in (("load", "p_mw"), ("load", "q_mvar"), ("sgen", "p_mw")):
+        _check_profiles(net, table, absolute[(table, column)])
+    p_bus, q_bus = profile_demand(net, absolute, labels, tables=(("load", 1.0),))
     p0, q0 = bus_demand(net, labels, tables=(("load", 1.0),))
-    sg_year, _ = _per_bus(net, "sgen", absolute, labels, ("p_mw",))
+    sg_year, _ = profile_demand(net, absolute, labels, tables=(("sgen", 1.0),))
     sg0, _ = bus_demand(net, labels, tables=(("sgen", 1.0),))
     load_p_pu = np.divide(p_bus, p0, out=np.zeros_like(p_bus), where=p0 != 0)
     load_q_pu = np.divide(q_bus, q0, out=np.zeros_like(q_bus), where=q0 != 0)
@@ -104,23 +106,13 @@ def year_profile(grid) -> YearProfile:
                        slot_hours=np.full(n_slots, SLOT_HOURS), code=code)
 
 
-def _per_bus(net, table: str, absolute: dict, labels: np.ndarray, columns: tuple[str, ...]):
-    """``sum scaling * absolute(t)`` per bus for the in-service rows of ``table``."""
+def _check_profiles(net, table: str, series: pd.DataFrame) -> None:
+    """Every in-service element of ``table`` has a SimBench series (the case matches its grid)."""
     df = net[table]
-    df = df[df.in_service.astype(bool)]
-    pos = pd.Index(labels).get_indexer(df.bus.to_numpy(np.int64))
-    out = []
-    for col in columns:
-        values = absolute[(table, col)]
-        missing = df.index.difference(values.columns)
-        if len(missing):
-            raise ValueError(f"net.{table}[{missing[0]}] has no SimBench profile: the case's {table} "
-                             "table does not match the SimBench grid it names")
-        series = values[df.index].to_numpy(float) * df.scaling.to_numpy(float)
-        total = np.zeros((series.shape[0], labels.size))
-        np.add.at(total.T, pos, series.T)
-        out.append(total)
-    return out[0], (out[1] if len(out) > 1 else None)
+    missing = df.index[df.in_service.astype(bool)].difference(series.columns)
+    if len(missing):
+        raise ValueError(f"net.{table}[{missing[0]}] has no SimBench profile: the case's {table} "
+                         "table does not match the SimBench grid it names")
 
 
 @lru_cache(maxsize=1)

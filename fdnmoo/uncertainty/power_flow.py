@@ -173,8 +173,8 @@ def uncertain_power_flow(engine: BatchPowerFlow, p_mw, q_mvar, arithmetic: str =
 
     def step(e, f):
         ir, ii = _injections(p, q, e, f, y, supplied, n_sym)
-        return (_add_const(_lin(M.real, ir) - _lin(M.imag, ii), v0.real),
-                _add_const(_lin(M.imag, ir) + _lin(M.real, ii), v0.imag))
+        return (ir.linear(M.real) - ii.linear(M.imag) + v0.real,
+                ir.linear(M.imag) + ii.linear(M.real) + v0.imag)
 
     converged, it = False, 0
     for it in range(1, max_iter + 1):
@@ -188,7 +188,8 @@ def uncertain_power_flow(engine: BatchPowerFlow, p_mw, q_mvar, arithmetic: str =
     if verified:
         e, f = e_v, f_v
     ir, ii = _injections(p, q, e, f, y, supplied, n_sym)
-    jr, ji = _lin(T.real, ir) - _lin(T.imag, ii), _lin(T.imag, ir) + _lin(T.real, ii)
+    jr = ir.linear(T.real) - ii.linear(T.imag)
+    ji = ir.linear(T.imag) + ii.linear(T.real)
     return _result(engine, e, f, jr, ji, supplied, it, converged, verified)
 
 
@@ -208,14 +209,6 @@ def _centre(x) -> np.ndarray:
 
 def _constant(x, n_sym: int):
     return AffineForm.constant(x, n_sym) if n_sym else Interval.point(x)
-
-
-def _lin(matrix, x):
-    return x.linear(matrix)
-
-
-def _add_const(x, c):
-    return x + c
 
 
 def _injections(p, q, e, f, y, supplied, n_sym):
