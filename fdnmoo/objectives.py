@@ -303,7 +303,7 @@ def pv_hosting_mw(ev: Evaluated) -> float:
 def sop_capacity_mva(ev: Evaluated) -> float:
     """Total SOP converter capacity installed by the last stage."""
     last = ev.plan.sop_terminals(ev.plan.n_stages)
-    return float(last.capacity_mva.sum()) if len(last) else 0.0
+    return float(last["capacity_mva"].sum())
 
 
 # --- reliability ---------------------------------------------------------------------------

@@ -115,7 +115,7 @@ def evaluate_plans(grid: PlanningGrid, plans: Sequence[Plan], batch: ScenarioBat
 
 def _sop_terminals(plan: Plan, batch: ScenarioBatch) -> list[SopTerminals | None]:
     """The plan's SOP terminals per stage (None where it operates none)."""
-    stages = set(plan.sop.stage.astype(int)) if len(plan.sop) else set()
+    stages = set(plan.sop["stage"].tolist())
     return [SopTerminals.of_plan(plan, s, batch.bus_labels) if s in stages else None
             for s in range(1, plan.n_stages + 1)]
 
