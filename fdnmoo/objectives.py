@@ -39,10 +39,53 @@ import numpy as np
 
 from .metrics.operation import OperationMetrics
 from .parameters import UnknownEntryError, check_params, did_you_mean, signature_params
-from .planning import Plan, PlanningGrid
+from .planning import Plan, PlanBatch, PlanningGrid
 
-__all__ = ["Evaluated", "Objective", "Registry", "OBJECTIVES", "CONSTRAINTS", "objective",
-           "constraint"]
+__all__ = ["Evaluated", "Objective", "Population", "Registry", "OBJECTIVES", "CONSTRAINTS",
+           "objective", "constraint"]
+
+
+@dataclass
+class Population:
+    """Plans evaluated together: the batch an objective's population-level work runs on.
+
+    An objective stays a function of one :class:`Evaluated` plan; work that is
+    cheaper for the whole batch at once (a cost table, per-topology structures)
+    goes through :meth:`computed`, which runs it once per population and keeps
+    the result, indexed by plan position (``ev.index``).
+
+    Attributes
+    ----------
+    grid : PlanningGrid
+    plans : PlanBatch
+    ops : OperationMetrics
+        A batch (plan axis first, :meth:`OperationMetrics.stack`).
+    options : dict
+    """
+
+    grid: PlanningGrid
+    plans: PlanBatch
+    ops: OperationMetrics
+    options: dict = field(default_factory=dict)
+    _results: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of_one(cls, grid: PlanningGrid, plan: Plan, ops: OperationMetrics,
+               options: dict | None = None) -> "Population":
+        """The population of a single plan."""
+        return cls(grid, PlanBatch.of(grid, [plan]), OperationMetrics.stack([ops]),
+                   dict(options or {}))
+
+    def computed(self, key, compute: Callable[["Population"], Any]) -> Any:
+        """``compute(self)``, run on the first call for ``key`` only."""
+        if key not in self._results:
+            self._results[key] = compute(self)
+        return self._results[key]
+
+    def members(self) -> list["Evaluated"]:
+        """One :class:`Evaluated` per plan, sharing this population."""
+        return [Evaluated(self.grid, plan, self.ops.take(i), self.options, _population=self,
+                          index=i) for i, plan in enumerate(self.plans.plans)]
 
 
 @dataclass
@@ -57,12 +100,24 @@ class Evaluated:
     options : dict
         The problem's shared options (``ProblemConfig.options``); the built-in entries
         take theirs as keyword parameters, a user's function may also read these.
+    index : int
+        Position of the plan in :attr:`population`.
     """
 
     grid: PlanningGrid
     plan: Plan
     ops: OperationMetrics
     options: dict = field(default_factory=dict)
+    _population: "Population | None" = field(default=None, repr=False)
+    index: int = 0
+
+    @property
+    def population(self) -> Population:
+        """The plans evaluated with this one (a population of one if it was evaluated alone)."""
+        if self._population is None:
+            self._population = Population.of_one(self.grid, self.plan, self.ops, self.options)
+            self.index = 0
+        return self._population
 
     @property
     def case(self):

@@ -36,8 +36,9 @@ from pymoo.core.problem import Problem
 from ..cases import load_case
 from ..cases.overrides import apply_overrides, check_overrides, overrides_as_dict
 from ..metrics.economics import MissingPriceError, cost_breakdown
-from ..objectives import CONSTRAINTS, OBJECTIVES, Evaluated, Objective
+from ..objectives import CONSTRAINTS, OBJECTIVES, Evaluated, Objective, Population
 from ..parameters import ParameterError, UnknownEntryError, check_params, did_you_mean, entry
+from ..pipeline import StageTimes, decode_population, operate
 from ..planning import planning_grid
 from ..plugins import PluginError, import_origin, import_plugins, module_origin
 from .encodings import BLOCKS
@@ -416,26 +417,28 @@ class PlanningProblem(Problem):
         """The plan of one genome."""
         return self.genome.decode(np.asarray(x).astype(int))
 
-    def evaluated(self, X) -> list[Evaluated]:
-        """Decode and evaluate genomes; one :class:`Evaluated` per row."""
-        from ..metrics.evaluate import evaluate_plans
+    def evaluated(self, X, timings: StageTimes | None = None) -> list[Evaluated]:
+        """Decode and evaluate genomes (:mod:`fdnmoo.pipeline`); one :class:`Evaluated` per
+        row, all sharing one :class:`~fdnmoo.objectives.Population`."""
+        plans = decode_population(self.genome, np.asarray(X).astype(np.int64), timings)
+        ops = operate(self.grid, plans, self.batch, engine=self.engine, timings=timings)
+        return Population(self.grid, plans, ops, dict(self.config.options)).members()
 
-        plans = [self.decode(x) for x in np.atleast_2d(X)]
-        ops = evaluate_plans(self.grid, plans, self.batch, engine=self.engine)
-        options = dict(self.config.options)
-        return [Evaluated(self.grid, plan, op, dict(options)) for plan, op in zip(plans, ops)]
-
-    def evaluate_genomes(self, X) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate_genomes(self, X, timings: StageTimes | None = None
+                         ) -> tuple[np.ndarray, np.ndarray]:
         """Objectives (as minimised) and constraints of genomes; deterministic for the config.
 
         Values that are undefined because power flows diverged (NaN) become
         :data:`UNDEFINED` in F (and G); such plans already violate the
         ``power_flow_converged`` constraint, so pymoo ranks them as infeasible.
         """
-        evs = self.evaluated(X)
-        F = np.array([[o.to_minimise(self._value(o, ev)) for o in self.objectives] for ev in evs],
-                     dtype=float)
-        G = np.array([[self._value(c, ev) for c in self.constraints] for ev in evs], dtype=float)
+        timings = StageTimes() if timings is None else timings
+        evs = self.evaluated(X, timings)
+        with timings.stage("objectives"):
+            F = np.array([[o.to_minimise(self._value(o, ev)) for o in self.objectives]
+                          for ev in evs], dtype=float)
+            G = np.array([[self._value(c, ev) for c in self.constraints] for ev in evs],
+                         dtype=float)
         F = np.where(np.isfinite(F), F, UNDEFINED)
         G = np.where(np.isfinite(G), G, UNDEFINED)
         return F.reshape(len(evs), self.n_obj), G.reshape(len(evs), len(self.constraints))

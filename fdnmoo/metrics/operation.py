@@ -1,7 +1,7 @@
 """What the power flows of one plan say: the operation metrics.
 
 :class:`OperationMetrics` is the boundary between the evaluation path
-(scenario batch -> power flow, :mod:`fdnmoo.metrics.evaluate`) and the
+(scenario batch -> power flow, :mod:`fdnmoo.pipeline`) and the
 objectives (:mod:`fdnmoo.objectives`), which are functions of a plan, its
 grid and these metrics. Yearly energies weight every time slot by its
 duration (hours per year) and every typical day by its probability; samples

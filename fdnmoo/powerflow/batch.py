@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import time
+
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -123,6 +125,13 @@ class BatchPowerFlow:
                               _shared=self._shared)
 
     @property
+    def stats(self) -> dict:
+        """Work done by this engine and every engine :meth:`reconfigure` made from it:
+        ``runs`` (calls of :meth:`run`), ``scenarios`` solved and ``seconds`` spent
+        (solving, and computing line currents when a result's ``i_ka`` is first read)."""
+        return self._shared.setdefault("stats", {"runs": 0, "scenarios": 0, "seconds": 0.0})
+
+    @property
     def bus_labels(self) -> np.ndarray:
         """``net.bus`` labels; column ``k`` of every bus array is bus ``bus_labels[k]``."""
         return self.branches.bus_labels
@@ -168,6 +177,7 @@ class BatchPowerFlow:
         ValueError
             On a shape mismatch or a non-finite demand (naming scenario and bus).
         """
+        started = time.perf_counter()
         p, q = self._check_demand(p_mw, q_mvar)
         prep = self._prepared
         br = self.branches
@@ -187,12 +197,23 @@ class BatchPowerFlow:
             v[:, prep.unsupplied] = np.nan
             vm[:, prep.unsupplied] = np.nan
         s_root = v[:, br.root_pos] * np.conj(j[:, br.root_pos]) * sn
+        stats = self.stats
+        stats["runs"] += 1
+        stats["scenarios"] += n_s
+        stats["seconds"] += time.perf_counter() - started
+
+        def line_currents():
+            begun = time.perf_counter()
+            out = prep.line_currents_ka(br, v, j)
+            stats["seconds"] += time.perf_counter() - begun
+            return out
+
         return PowerFlowResult(
             v_pu=v, vm_pu=vm, loss_mw=loss * sn, ext_grid_p_mw=s_root.real,
             ext_grid_q_mvar=s_root.imag, converged=conv, iterations=iters,
             bus_labels=br.bus_labels, line_labels=br.element[:br.n_line],
             ext_grid_buses=br.bus_labels[br.root_pos], supplied=prep.structure.supplied,
-            line_currents=lambda: prep.line_currents_ka(br, v, j))
+            line_currents=line_currents)
 
     def _check_demand(self, p_mw, q_mvar) -> tuple[np.ndarray, np.ndarray]:
         n_bus = self.branches.n_bus
