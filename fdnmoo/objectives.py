@@ -123,6 +123,16 @@ class Evaluated:
     def case(self):
         return self.grid.case
 
+    @property
+    def closed_lines(self) -> np.ndarray:
+        """(n_stages, n_line) whether each ``grid.net.line`` row conducts in each stage."""
+        return self.population.plans.closed_lines[self.index]
+
+    @property
+    def closed_trafos(self) -> np.ndarray:
+        """(n_stages, n_trafo) whether each ``grid.net.trafo`` row conducts in each stage."""
+        return self.population.plans.closed_trafos[self.index]
+
     @cached_property
     def costs(self):
         """Cost breakdown per stage (present values), see :mod:`fdnmoo.metrics.economics`."""
@@ -323,7 +333,7 @@ def operational_adaptability(ev: Evaluated, w3: float = 0.5, w4: float = 0.5,
     # v_min (under-voltage side), whichever is nearer, normalised by the half band
     margin = np.minimum(v_max - ev.ops.vmax_pu, ev.ops.vmin_pu - v_min) / half_band
     vvm = float(np.nanmean(margin))
-    closed = ev.plan.closed_line_mask(ev.grid.net.line.index)[:, None, :]
+    closed = ev.closed_lines[:, None, :]
     limit = ev.ops.i_limit_ka[None, None, :]
     cvm_all = (limit - ev.ops.i_max_ka) / limit
     cvm = float(np.nanmean(np.where(closed, cvm_all, np.nan)))
@@ -410,7 +420,7 @@ def line_current(ev: Evaluated, max_loading_percent: float = 100.0) -> float:
     closed lines, stages, slots and samples (I_max: the line's ``max_i_ka``)."""
     if not max_loading_percent > 0:
         raise ValueError(f"max_loading_percent must be > 0, got {max_loading_percent}")
-    closed = ev.plan.closed_line_mask(ev.grid.net.line.index)[:, None, :]
+    closed = ev.closed_lines[:, None, :]
     loading = np.where(closed, ev.ops.i_max_ka / ev.ops.i_limit_ka[None, None, :], 0.0)
     return float(np.nanmax(loading, initial=0.0) * 100.0 / max_loading_percent - 1.0)
 
@@ -422,17 +432,22 @@ def substation_capacity(ev: Evaluated, max_loading_percent: float = 100.0) -> fl
     through transformers (others are not limited)."""
     if not max_loading_percent > 0:
         raise ValueError(f"max_loading_percent must be > 0, got {max_loading_percent}")
-    net = ev.grid.net
+    rating = ev.population.computed("substation_rating_mva", _substation_rating_mva)[ev.index]
+    peak = ev.ops.substation_peak_mva
+    fed = (rating > 0) & np.isfinite(peak)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(fed, peak / rating * 100.0 / max_loading_percent - 1.0, -np.inf)
+    return float(max(share.max(initial=-np.inf), -1.0))
+
+
+def _substation_rating_mva(population: Population) -> np.ndarray:
+    """(n_plans, n_stages, n_ext_grid) rating of the closed transformers whose HV bus is each
+    in-service external grid's bus (0 where none feeds through transformers)."""
+    net = population.grid.net
     eg_bus = net.ext_grid.bus[net.ext_grid.in_service.astype(bool)].to_numpy()
-    worst = -1.0
-    for s in range(ev.plan.n_stages):
-        closed = net.trafo.loc[net.trafo.index.isin(ev.plan.closed_trafos[s])]
-        rating = closed.groupby("hv_bus").sn_mva.sum()
-        for i, b in enumerate(eg_bus):
-            if b in rating.index and np.isfinite(ev.ops.substation_peak_mva[s, i]):
-                share = ev.ops.substation_peak_mva[s, i] / rating[b] * 100.0 / max_loading_percent
-                worst = max(worst, share - 1.0)
-    return float(worst)
+    at_root = net.trafo.hv_bus.to_numpy()[:, None] == eg_bus[None, :]  # (n_trafo, n_eg)
+    sn = net.trafo.sn_mva.to_numpy(float)[:, None] * at_root
+    return population.plans.closed_trafos.astype(float) @ sn
 
 
 @constraint("budget", unit="-")

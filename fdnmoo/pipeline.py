@@ -139,7 +139,7 @@ def operate(grid: PlanningGrid, plans: PlanBatch, batch: ScenarioBatch,
                 eng = engine.reconfigure(
                     closed_lines=line_labels[plans.closed_lines[first, stage - 1]],
                     closed_trafos=trafo_labels[plans.closed_trafos[first, stage - 1]])
-                tree = FeederTree.from_engine(eng)
+                tree = eng.per_topology("feeder_tree", FeederTree.from_engine)
             for c in range(0, len(members), per_chunk):
                 chunk = np.array(members[c:c + per_chunk])
                 _operate_chunk(grid, plans, chunk, [sop[i][stage - 1] for i in chunk], batch,

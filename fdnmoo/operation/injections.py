@@ -44,7 +44,7 @@ and the set of buses downstream of a line. The SOP dispatch uses it too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -92,6 +92,7 @@ class FeederTree:
     root_vm_pu: np.ndarray
     is_root: np.ndarray
     sn_mva: float
+    _impedances: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_engine(cls, engine: BatchPowerFlow) -> "FeederTree":
@@ -133,10 +134,15 @@ class FeederTree:
 
         ``Z[j, k]`` sums the impedances of the branches shared by the root
         paths of j and ``buses[k]`` (0 if they are in different trees).
-        Shape (n_bus, len(buses)), complex per unit.
+        Shape (n_bus, len(buses)), complex per unit; kept per set of ``buses``
+        (the tree is cached per topology, the candidate buses are fixed).
         """
-        sel = self.path[np.asarray(buses, dtype=np.int64)].toarray().T * self.z_pu[:, None]
-        return np.asarray(self.path @ sel)
+        buses = np.asarray(buses, dtype=np.int64)
+        key = buses.tobytes()
+        if key not in self._impedances:
+            sel = self.path[buses].toarray().T * self.z_pu[:, None]
+            self._impedances[key] = np.asarray(self.path @ sel)
+        return self._impedances[key]
 
     def voltage_estimate(self, p_mw: np.ndarray, q_mvar: np.ndarray, buses: np.ndarray) -> np.ndarray:
         """LinDistFlow voltage magnitude at ``buses`` for net demands (rows, n_bus).

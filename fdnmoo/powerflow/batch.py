@@ -115,6 +115,14 @@ class BatchPowerFlow:
         """Radial order of the closed branches (cached per topology)."""
         return self._prepared.structure
 
+    def per_topology(self, name: str, build):
+        """``build(self)``, computed once per topology and kept with the engine's own
+        per-topology arrays (shared by reconfigured engines, evicted with them)."""
+        derived = self._prepared.derived
+        if name not in derived:
+            derived[name] = build(self)
+        return derived[name]
+
     def reconfigure(self, closed_lines=None, closed_trafos=None) -> "BatchPowerFlow":
         """Engine for another set of closed lines (and transformers) sharing this one's caches.
 
@@ -259,6 +267,7 @@ class _Prepared:
     half_open_bus: np.ndarray  # their live bus positions
     half_open_y: np.ndarray  # their input admittance seen from the live bus
     parallel_lines: np.ndarray  # lines merged with parallel branches: currents from end voltages
+    derived: dict = field(default_factory=dict)  # other modules' per-topology data, by name
 
     @classmethod
     def build(cls, br: BranchTable, closed: np.ndarray) -> "_Prepared":
