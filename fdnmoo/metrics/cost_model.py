@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..planning import PlanningGrid
+from ..planning import DER_KINDS, PlanningGrid
 
 __all__ = ["CostModel", "StagePrice", "annuity_present_value", "capital_recovery_factor",
            "cost_model", "first_match", "present_value_factor", "price_at_stage", "stage_years"]
@@ -198,6 +198,11 @@ class CostModel:
         ``grid.net.bus`` coordinates (SOP line lengths).
     trafo_sn_mva : ndarray
         ``grid.net.trafo.sn_mva``.
+    der_buses : dict of str to ndarray
+        Bus label of every candidate of each kind of
+        :data:`~fdnmoo.planning.DER_KINDS` the case has (but ``dg``).
+    ess_hours : ndarray or None
+        ``max_mwh / max_mw`` of every ESS candidate (fixed duration).
     tie_keys : ndarray
         The case's tie lines as sorted bus pairs, ``min * 2**32 + max`` (see :meth:`pair_key`).
     """
@@ -224,6 +229,8 @@ class CostModel:
     bus_xy_km: np.ndarray
     trafo_labels: np.ndarray
     trafo_sn_mva: np.ndarray
+    der_buses: dict
+    ess_hours: np.ndarray | None
     tie_keys: np.ndarray
 
     @classmethod
@@ -271,6 +278,10 @@ class CostModel:
             energy = StagePrice(np.full(n_stages, weighted), True)
             level_prices = levels.sort_values("level").energy_price_per_mwh.to_numpy(float)
         bus, ties = grid.net.bus, case.tie_lines
+        der_buses = {k: cand[k].bus.to_numpy(np.int64) for k in DER_KINDS
+                     if k != "dg" and cand.get(k) is not None}
+        ess = cand.get("ess")
+        ess_hours = None if ess is None else (ess.max_mwh / ess.max_mw).to_numpy(float)
         return cls(
             case=case, n_stages=n_stages, discount_rate=d,
             annuity_to_end=np.array([annuity_present_value(d, s, end) for s in years[:, 0]]),
@@ -286,6 +297,7 @@ class CostModel:
             bus_xy_km=np.column_stack([bus.x_km.astype(float), bus.y_km.astype(float)]),
             trafo_labels=grid.net.trafo.index.to_numpy(np.int64),
             trafo_sn_mva=grid.net.trafo.sn_mva.to_numpy(float),
+            der_buses=der_buses, ess_hours=ess_hours,
             tie_keys=np.unique(cls.pair_key(ties.from_bus.to_numpy(np.int64),
                                             ties.to_bus.to_numpy(np.int64))))
 

@@ -177,17 +177,16 @@ def _added(cap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _der_items(model: CostModel, kind: str, cap: np.ndarray) -> list[PricedItems]:
-    table = model.case.candidates.get(kind)
-    if table is None or len(table) != cap.shape[2]:
+    buses = model.der_buses.get(kind)
+    if buses is None or len(buses) != cap.shape[2]:
         raise ValueError(f"plan.der[{kind!r}] has {cap.shape[2]} candidates, the case's "
-                         f"{kind} table {0 if table is None else len(table)}")
+                         f"{kind} table {0 if buses is None else len(buses)}")
     unit = DER_KINDS[kind]
     per = unit.lower()
     life = model.lifetime(kind)
     before, added = _added(np.asarray(cap, dtype=float)[:, :model.n_stages])
     p, s, i = np.nonzero(added > 0)
     stage, gain = s + 1, added[p, s, i]
-    buses = table.bus.to_numpy(np.int64)
 
     def where(mask=None):
         return lambda: [f"bus {b}" for b in (buses[i] if mask is None else buses[i[mask]])]
@@ -202,7 +201,7 @@ def _der_items(model: CostModel, kind: str, cap: np.ndarray) -> list[PricedItems
     om = model.om_cost(f"{kind}_om_per_{per}_year").values[s] * gain
     parts.append(PricedItems.of(kind, unit, p, stage, gain, price, life, om, where=where()))
     if kind == "ess":  # energy capacity at the candidate's fixed duration
-        mwh = gain * (table.max_mwh / table.max_mw).to_numpy(float)[i]
+        mwh = gain * model.ess_hours[i]
         price = model.unit_cost("ess_per_mwh").at(stage, "ESS energy")
         om = model.om_cost("ess_om_per_mwh_year").values[s] * mwh
         parts.append(PricedItems.of("ess energy", "MWh", p, stage, mwh, price, life, om,
