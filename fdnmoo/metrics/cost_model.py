@@ -76,9 +76,13 @@ def stage_years(horizon, n_stages: int | None = None) -> np.ndarray:
 
 
 # --- prices per stage ----------------------------------------------------------------------
+def _is_list(value) -> bool:
+    return isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, str)
+
+
 def price_at_stage(value, stage: int) -> float:
     """A price that is a number or one value per stage."""
-    if isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, str):
+    if _is_list(value):
         if stage > len(value):
             raise ValueError(f"price list {list(value)} has no value for stage {stage}")
         return float(value[stage - 1])
@@ -116,13 +120,11 @@ class StagePrice:
                 return cls(np.full(n_stages, float(default)), True)
             return cls(np.full(n_stages, np.nan), False, missing)
         value = mapping[key]
-        if isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, str):
-            listed = list(value)
-            values = np.full(n_stages, np.nan)
-            n = min(len(listed), n_stages)
-            values[:n] = [float(v) for v in listed[:n]]
-            return cls(values, True, missing, listed)
-        return cls(np.full(n_stages, float(value)), True, missing)
+        listed = list(value) if _is_list(value) else None
+        n = n_stages if listed is None else min(len(listed), n_stages)
+        values = np.full(n_stages, np.nan)
+        values[:n] = [price_at_stage(value, s) for s in range(1, n + 1)]
+        return cls(values, True, missing, listed)
 
     def known(self, stages: np.ndarray) -> np.ndarray:
         """Whether the price has a value at each 1-based stage of ``stages``."""
@@ -145,7 +147,7 @@ class StagePrice:
             k = int(np.argmax(bad))
             if not self.given:
                 raise ValueError(self.missing + (what(k) if callable(what) else what))
-            raise ValueError(f"price list {self.listed} has no value for stage {int(stages[k])}")
+            price_at_stage(self.listed, int(stages[k]))  # raises: the list has no such stage
         return self.values[stages - 1]
 
 

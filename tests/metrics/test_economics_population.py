@@ -9,10 +9,9 @@ stage and every DER kind. Tolerance 1e-9 relative: the table sums the same
 products in another order.
 """
 
+import copy
 from pathlib import Path
 from types import SimpleNamespace
-
-import copy
 
 import numpy as np
 import pytest
