@@ -401,11 +401,11 @@ def population_costs(ev, operating: bool = True) -> dict[str, np.ndarray]:
     pop, index = _population(ev)
 
     def table(p):
-        items = p.computed("priced_items", _population_items)
+        items = p.computed(("economics", "items"), _population_items)
         return cost_table(cost_model(p.grid, p.plans.n_stages), p.plans,
                           p.ops if operating else None, items=items)
 
-    return {k: v[index] for k, v in pop.computed(("cost_table", operating), table).items()}
+    return {k: v[index] for k, v in pop.computed(("economics", "costs", operating), table).items()}
 
 
 def population_investment(ev) -> np.ndarray:
@@ -414,7 +414,7 @@ def population_investment(ev) -> np.ndarray:
     pop, index = _population(ev)
 
     def table(p):
-        items = p.computed("priced_items", _population_items)
+        items = p.computed(("economics", "items"), _population_items)
         return investment_table(cost_model(p.grid, p.plans.n_stages), p.plans, items)
 
-    return pop.computed("investment_table", table)[index]
+    return pop.computed(("economics", "investment"), table)[index]

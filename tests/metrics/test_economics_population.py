@@ -213,9 +213,9 @@ def test_population_costs_is_computed_once_per_population(grids):
     rows = [population_costs(ev) for ev in evs]
     bare = [population_costs(ev, operating=False) for ev in evs]
     invest = [population_investment(ev) for ev in evs]
-    assert sorted(map(str, pop.calls)) == sorted(map(str, ["priced_items", ("cost_table", True),
-                                                           ("cost_table", False),
-                                                           "investment_table"]))
+    assert sorted(map(str, pop.calls)) == sorted(map(str, [
+        ("economics", "items"), ("economics", "costs", True), ("economics", "costs", False),
+        ("economics", "investment")]))
     ref = DATA["md24/expansion/costs.horizon"]
     assert_allclose(np.stack([[r[c] for c in BREAKDOWN_COLUMNS] for r in rows]).transpose(0, 2, 1),
                     ref, rtol=RTOL)
