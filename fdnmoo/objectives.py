@@ -133,12 +133,14 @@ class Evaluated:
         """(n_stages, n_trafo) whether each ``grid.net.trafo`` row conducts in each stage."""
         return self.population.plans.closed_trafos[self.index]
 
-    @cached_property
-    def costs(self):
-        """Cost breakdown per stage (present values), see :mod:`fdnmoo.metrics.economics`."""
-        from .metrics.economics import cost_breakdown
+    @property
+    def costs(self) -> dict:
+        """Cost breakdown per stage (present values): column name -> array (n_stages,), the
+        columns of :func:`fdnmoo.metrics.economics.cost_breakdown` (computed once for the
+        population, :func:`~fdnmoo.metrics.economics.population_costs`)."""
+        from .metrics.economics import population_costs
 
-        return cost_breakdown(self.grid, self.plan, self.ops)
+        return population_costs(self)
 
     @cached_property
     def mean_demand_mw(self) -> np.ndarray:

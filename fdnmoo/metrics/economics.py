@@ -371,25 +371,6 @@ def _population_items(population) -> PricedItems:
     return priced_items(cost_model(population.grid, population.plans.n_stages), population.plans)
 
 
-def _population(ev):
-    """``ev``'s population and position in it (a plan evaluated alone: a population of one)."""
-    population = getattr(ev, "population", None)
-    return (_Alone(ev), 0) if population is None else (population, ev.index)
-
-
-class _Alone:
-    """The population of one plan, for an :class:`~fdnmoo.objectives.Evaluated` without one."""
-
-    def __init__(self, ev) -> None:
-        self.grid, self.plans, self.ops = ev.grid, PlanBatch.of(ev.grid, [ev.plan]), _stacked(ev.ops)
-        self._results: dict = {}
-
-    def computed(self, key, compute):
-        if key not in self._results:
-            self._results[key] = compute(self)
-        return self._results[key]
-
-
 def population_costs(ev, operating: bool = True) -> dict[str, np.ndarray]:
     """The cost breakdown of an evaluated plan, shape (n_stages,) per column.
 
@@ -398,7 +379,7 @@ def population_costs(ev, operating: bool = True) -> dict[str, np.ndarray]:
     ``operating=False`` leaves out the operating terms (0), which need energy
     prices (the ``investment`` objective).
     """
-    pop, index = _population(ev)
+    pop, index = ev.population, ev.index
 
     def table(p):
         items = p.computed(("economics", "items"), _population_items)
@@ -411,7 +392,7 @@ def population_costs(ev, operating: bool = True) -> dict[str, np.ndarray]:
 def population_investment(ev) -> np.ndarray:
     """Undiscounted investment per build stage of an evaluated plan (its population's
     :func:`investment_table`, computed once), shape (n_stages,)."""
-    pop, index = _population(ev)
+    pop, index = ev.population, ev.index
 
     def table(p):
         items = p.computed(("economics", "items"), _population_items)
