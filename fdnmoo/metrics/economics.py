@@ -91,7 +91,7 @@ __all__ = [
 
 #: Columns of :func:`cost_breakdown` (besides the index ``stage``).
 BREAKDOWN_COLUMNS = ["investment", "om", "energy_loss", "pv_profit", "dg_energy",
-                     "unserved_penalty", "violation_penalty", "total"]
+                     "unserved_penalty", "voltage_penalty", "overload_penalty", "total"]
 _CONVENTIONS = ("horizon", "lifetime")
 _UNPRICED = ("raise", "nan")
 
@@ -103,8 +103,10 @@ PRICED_TERMS: dict[str, tuple[str, str, str]] = {
     "dg_energy": ("energy_per_mwh", "DG energy (the grid purchases it displaces)",
                   "a candidates.load_levels table"),
     "unserved_penalty": ("unserved_energy_per_mwh", "unserved energy", ""),
-    "violation_penalty": ("violation_penalty_per_mwh", "load out of its limits",
-                          "prices.energy_per_mwh"),
+    "voltage_penalty": ("violation_penalty_per_mwh", "load at buses out of the voltage band",
+                        "prices.energy_per_mwh"),
+    "overload_penalty": ("violation_penalty_per_mwh", "load downstream of overloaded lines",
+                         "prices.energy_per_mwh"),
 }
 
 
@@ -227,7 +229,8 @@ def _priced(energy_mwh: np.ndarray, price, term: str, model: CostModel,
 def _yearly_operation(model: CostModel, batch: PlanBatch, ops, unpriced: str) -> dict:
     """Yearly operating amounts of every plan and stage (currency/yr, PV profit negative)."""
     shape = (len(batch), model.n_stages)
-    terms = ("energy_loss", "pv_profit", "dg_energy", "unserved_penalty", "violation_penalty")
+    terms = ("energy_loss", "pv_profit", "dg_energy", "unserved_penalty", "voltage_penalty",
+             "overload_penalty")
     out = {k: np.zeros(shape) for k in terms}
     if ops is None:
         return out
@@ -259,9 +262,12 @@ def _yearly_operation(model: CostModel, batch: PlanBatch, ops, unpriced: str) ->
                                                    unpriced)
         out["unserved_penalty"][:, i] = _priced(ops.unserved_energy_mwh[:, i], at["unserved"],
                                                 "unserved_penalty", model, unpriced)
-        out["violation_penalty"][:, i] = _priced(ops.violation_energy_mwh[:, i],
-                                                 at["violation"], "violation_penalty", model,
-                                                 unpriced)
+        for term, field in (("voltage_penalty", "voltage_violation_energy_mwh"),
+                            ("overload_penalty", "overload_energy_mwh")):
+            energy_mwh = getattr(ops, field, None)
+            if energy_mwh is not None:
+                out[term][:, i] = _priced(np.asarray(energy_mwh)[:, i], at["violation"], term,
+                                          model, unpriced)
     return out
 
 
@@ -281,7 +287,8 @@ def _dg_operation(model: CostModel, batch: PlanBatch, ops):
 
 
 #: The fields of :class:`OperationMetrics` the cost terms read.
-_PRICED_OPS = ("energy_loss_mwh", "pv_energy_mwh", "unserved_energy_mwh", "violation_energy_mwh",
+_PRICED_OPS = ("energy_loss_mwh", "pv_energy_mwh", "unserved_energy_mwh",
+               "voltage_violation_energy_mwh", "overload_energy_mwh",
                "slot_loss_mwh", "dg_energy_mwh")
 
 
@@ -321,9 +328,12 @@ def cost_breakdown(grid: PlanningGrid, plan: Plan, ops=None, *,
       the DG is cheaper than the grid;
     * ``unserved_penalty``: ``ops.unserved_energy_mwh`` x
       ``prices.unserved_energy_per_mwh``;
-    * ``violation_penalty``: ``ops.violation_energy_mwh`` x
+    * ``voltage_penalty``: ``ops.voltage_violation_energy_mwh`` (load at buses
+      out of the voltage band) and ``overload_penalty``: ``ops.overload_energy_mwh``
+      (load downstream of each overloaded line, summed over the lines), each x
       ``prices.violation_penalty_per_mwh`` (default: the energy price, "generally
-      assigned as the electricity price", seed 000);
+      assigned as the electricity price", seed 000: the SOP/EVCS planning paper's
+      two penalty terms; 0 for metrics without these fields);
     * ``total``: their sum.
 
     It is the :func:`cost_table` of a batch of one plan.
