@@ -37,12 +37,16 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from .demand import bus_demand
+from .metrics.adaptability import pv_uneven_degrees, structure_terms
 from .metrics.operation import OperationMetrics
+from .metrics.reliability import reliability_arrays
 from .parameters import UnknownEntryError, check_params, did_you_mean, signature_params
-from .planning import Plan, PlanningGrid
+from .planning import Plan, PlanBatch, PlanningGrid
+from .topology_cache import TopologyCache
 
 __all__ = ["Evaluated", "Objective", "Registry", "OBJECTIVES", "CONSTRAINTS", "objective",
-           "constraint"]
+           "constraint", "population_row"]
 
 
 @dataclass
@@ -84,14 +88,52 @@ class Evaluated:
     def reliability(self) -> list[dict]:
         """Reliability indices per stage (:func:`fdnmoo.metrics.reliability_indices`), with
         every load bus at its share of the base load (:func:`fdnmoo.demand.bus_demand`,
-        loads only) times the stage's mean demand."""
-        from .demand import bus_demand
-        from .metrics.reliability import reliability_indices
+        loads only) times the stage's mean demand; computed for the whole population at
+        once (:func:`population_row`)."""
+        row = population_row(self, "reliability", _reliability_arrays)
+        return [{k: float(v[s]) for k, v in row.items()} for s in range(self.plan.n_stages)]
 
-        base, _ = bus_demand(self.grid.net, tables=(("load", 1.0),))
-        share = base / base.sum() if base.sum() > 0 else base
-        return [reliability_indices(self.grid, self.plan, stage, share * self.mean_demand_mw[stage - 1])
-                for stage in range(1, self.plan.n_stages + 1)]
+
+def population_row(ev: Evaluated, name: str, compute: Callable) -> dict:
+    """Row of ``ev`` in a population-level metric, computed once per population.
+
+    ``compute(evs, batch, cache)`` returns a dict of arrays with the plan axis first,
+    for the Evaluated ``evs`` of a population, their
+    :class:`~fdnmoo.planning.PlanBatch` and a :class:`~fdnmoo.topology_cache.TopologyCache`.
+
+    ``ev.population``, when set, is shared by the Evaluated of a generation:
+    ``evaluated`` (the list, in order), ``memo`` (a dict where results are kept under
+    ``name``) and ``topologies`` (the problem's cache, or None). Without it ``ev`` is a
+    population of one.
+    """
+    pop = getattr(ev, "population", None)
+    evs = [ev] if pop is None else pop.evaluated
+    memo = {} if pop is None else pop.memo
+    if name not in memo:
+        cache = getattr(pop, "topologies", None)
+        cache = TopologyCache(ev.grid) if cache is None else cache
+        if "plan batch" not in memo:
+            memo["plan batch"] = PlanBatch.of(ev.grid, [e.plan for e in evs])
+        memo[name] = compute(evs, memo["plan batch"], cache)
+    i = 0 if pop is None else next(k for k, e in enumerate(evs) if e is ev)
+    return {k: v[i] for k, v in memo[name].items()}
+
+
+def _reliability_arrays(evs: list[Evaluated], batch, cache) -> dict:
+    grid = evs[0].grid
+    base, _ = bus_demand(grid.net, tables=(("load", 1.0),))
+    share = base / base.sum() if base.sum() > 0 else base
+    mean = np.stack([e.mean_demand_mw for e in evs])  # (plans, stages)
+    return reliability_arrays(grid, batch, mean[:, :, None] * share, cache=cache)
+
+
+def _structure_terms(evs: list[Evaluated], batch, cache) -> dict:
+    terms = structure_terms(evs[0].grid, batch, cache)
+    return {"tcd": terms.tcd, "ncd": terms.ncd}
+
+
+def _pv_uneven_degrees(evs: list[Evaluated], batch, cache) -> dict:
+    return {"pv_uneven_degree": pv_uneven_degrees(evs[0].grid, batch, cache)}
 
 
 @dataclass(frozen=True)
@@ -279,17 +321,14 @@ def operational_adaptability(ev: Evaluated, w3: float = 0.5, w4: float = 0.5,
 @objective("structural_adaptability", unit="-", sense="max")
 def structural_adaptability(ev: Evaluated, w1: float = 0.5, w2: float = 0.5) -> float:
     """w1 * tie connection degree + w2 * network cohesion degree, mean over stages (SPEC)."""
-    from .metrics.adaptability import structural_adaptability as sa
-
-    return float(sa(ev.grid, ev.plan, w1=w1, w2=w2))
+    terms = population_row(ev, "structure terms", _structure_terms)
+    return float(np.mean(w1 * terms["tcd"] + w2 * terms["ncd"]))
 
 
 @objective("pv_uneven_degree", unit="MW", sense="min")
 def pv_uneven_degree(ev: Evaluated) -> float:
     """Spread of PV capacity over substation areas weighted by electrical distance (SPEC)."""
-    from .metrics.adaptability import pv_uneven_degree as uneven
-
-    return float(uneven(ev.grid, ev.plan))
+    return float(population_row(ev, "pv uneven degree", _pv_uneven_degrees)["pv_uneven_degree"])
 
 
 @objective("pv_hosting_mw", unit="MW", sense="max")

@@ -40,6 +40,7 @@ from ..objectives import CONSTRAINTS, OBJECTIVES, Evaluated, Objective
 from ..parameters import ParameterError, UnknownEntryError, check_params, did_you_mean, entry
 from ..planning import planning_grid
 from ..plugins import PluginError, import_origin, import_plugins, module_origin
+from ..topology_cache import TopologyCache
 from .encodings import BLOCKS
 from .encodings.base import with_candidate_tables
 from .genome import Genome
@@ -352,6 +353,7 @@ class PlanningProblem(Problem):
             c for c in constraints if c.name != "power_flow_converged"]
         self.evaluator = evaluator
         self._engine = None
+        self._topologies = None
         self.constraint_penalty = config.constraint_penalty
         n_constr = 0 if self.constraint_penalty is not None else len(self.constraints)
         super().__init__(n_var=genome.n_var, n_obj=len(self.objectives),
@@ -399,6 +401,14 @@ class PlanningProblem(Problem):
 
             self._engine = BatchPowerFlow(self.grid.net)
         return self._engine
+
+    @property
+    def topologies(self):
+        """Per-topology arrays of the planning grid, kept across generations; shares the
+        engine's branch table (:class:`~fdnmoo.topology_cache.TopologyCache`)."""
+        if self._topologies is None:
+            self._topologies = TopologyCache(self.grid, engine=self.engine)
+        return self._topologies
 
     def _evaluate(self, X, out, *args, **kwargs):
         X = np.asarray(X)
