@@ -235,20 +235,27 @@ class Preorder:
     @classmethod
     def of(cls, topo: StageTopology) -> "Preorder":
         br, st = topo.branches, topo.structure
-        n = br.n_bus
+        n, order = br.n_bus, st.order
         position = np.full(n, -1, dtype=np.int64)
-        position[st.order] = np.arange(st.order.size)
+        position[order] = np.arange(order.size)
         size = np.zeros(n, dtype=np.int64)
-        size[st.order] = 1
+        size[order] = 1
+        for buses in reversed(topo.levels):  # children first
+            size += np.bincount(st.parent[buses], size[buses], minlength=n).astype(np.int64)
         station = np.zeros(n, dtype=bool)
         station[br.root_pos] = True
+        for buses in topo.levels:  # station buses sit at the top: stop below the last one
+            station[buses] = br.is_trafo[st.parent_branch[buses]] & station[st.parent[buses]]
+            if not station[buses].any():
+                break
+        # every feeder is the pre-order run of its head's subtree
+        heads = order[station[st.parent[order]] & ~station[order]]
+        start = position[heads]
+        run = np.searchsorted(start, np.arange(order.size), side="right") - 1
+        inside = (run >= 0) & (np.arange(order.size) < start[np.maximum(run, 0)]
+                               + size[heads[np.maximum(run, 0)]])
         head = np.full(n, -1, dtype=np.int64)
-        for buses in topo.levels:  # parents first
-            up = st.parent[buses]
-            station[buses] = br.is_trafo[st.parent_branch[buses]] & station[up]
-            head[buses] = np.where(station[up] & ~station[buses], buses, head[up])
-        for buses in reversed(topo.levels):  # children first
-            np.add.at(size, st.parent[buses], size[buses])
+        head[order[inside]] = heads[run[inside]]
         return cls(position=position, size=size, head=head)
 
 

@@ -102,13 +102,14 @@ def reliability_arrays(grid: PlanningGrid, batch: PlanBatch, demand_mw: np.ndarr
     bounds = np.searchsorted(link_topo[by_topo], np.arange(len(topos) + 1))
     local = np.full(index.shape, -1, dtype=np.int64)  # row of a (plan, stage) in its group
     out = {k: np.zeros(index.shape) for k in INDICES}
+    line_data = _line_data(grid.net.line)
     for t, topo in enumerate(topos):
         plans, stages = np.nonzero(index == t)
         local[plans, stages] = np.arange(plans.size)
         mine = links.take(by_topo[bounds[t]:bounds[t + 1]])
         supplied = topo.structure.supplied
         mine = mine.take(supplied[mine.a] & supplied[mine.b])
-        values = _indices(grid, topo, demand[plans, stages], cust[plans, stages],
+        values = _indices(line_data, topo, demand[plans, stages], cust[plans, stages],
                           (local[mine.plan, mine.stage], mine.a, mine.b),
                           float(switching_time_h))
         for k, v in values.items():
@@ -179,15 +180,14 @@ class _Sections:
     feeder: tuple  # (lo, hi) of its feeder
 
     @classmethod
-    def of(cls, grid: PlanningGrid, topo: StageTopology) -> "_Sections":
+    def of(cls, topo: StageTopology, line_data: tuple[np.ndarray, np.ndarray]) -> "_Sections":
+        """``line_data``: failure rate and repair time of every ``net.line`` row (NaN if none)."""
         br, st, pre = topo.branches, topo.structure, topo.preorder
         child = st.order[~br.is_trafo[st.parent_branch[st.order]]]
-        labels = br.element[st.parent_branch[child]]
-        line = grid.net.line
-        rate = line.failure_rate_per_year.reindex(labels).to_numpy(float)
-        repair = line.repair_time_h.reindex(labels).to_numpy(float)
+        k = st.parent_branch[child]  # lines come first: branch position = net.line row
+        rate, repair = line_data[0][k], line_data[1][k]
         if not (np.isfinite(rate).all() and np.isfinite(repair).all()):
-            bad = labels[~(np.isfinite(rate) & np.isfinite(repair))][0]
+            bad = br.element[k][~(np.isfinite(rate) & np.isfinite(repair))][0]
             raise ValueError(f"line {bad} has no failure_rate_per_year/repair_time_h")
         head = pre.head[child]
         lo_d, lo_f = pre.position[child], pre.position[head]
@@ -195,10 +195,16 @@ class _Sections:
                    feeder=(lo_f, lo_f + pre.size[head]))
 
 
-def _indices(grid, topo: StageTopology, demand: np.ndarray, cust: np.ndarray, links,
+def _line_data(line) -> tuple[np.ndarray, np.ndarray]:
+    """Failure rate (1/yr) and repair time (h) of every ``net.line`` row, NaN where missing."""
+    return tuple(line[c].to_numpy(float) if c in line else np.full(len(line), np.nan)
+                 for c in ("failure_rate_per_year", "repair_time_h"))
+
+
+def _indices(line_data, topo: StageTopology, demand: np.ndarray, cust: np.ndarray, links,
              t_switch_h: float) -> dict[str, np.ndarray]:
     """The indices of rows (plans x stages) sharing ``topo``: demand, customers (G, n_bus)."""
-    sec = topo.derived("reliability sections", lambda t: _Sections.of(grid, t))
+    sec = topo.derived("reliability sections", lambda t: _Sections.of(t, line_data))
     st = topo.structure
     supplied = st.supplied
     demand = np.where(supplied, demand, 0.0)
