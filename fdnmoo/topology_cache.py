@@ -37,7 +37,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .branches import BranchTable
+from .branches import BranchTable, merge_parallel
 from .planning.batch import PlanBatch
 from .planning.grid import PlanningGrid
 from .powerflow.batch import BatchPowerFlow
@@ -266,9 +266,10 @@ class TopologyCache:
     ----------
     grid : PlanningGrid
     engine : BatchPowerFlow, optional
-        Engine on ``grid.net`` whose branch table the cache shares, and from which
-        :meth:`engine` reconfigures. Default: a new one (its branch table is built at
-        the first need).
+        The power-flow engine on ``grid.net``: the cache shares its branch table, and a
+        topology's radial order is computed once for the engine of the topology
+        (:meth:`engine`) and the metrics. Default: a private engine, built at the first
+        need (the metrics then compute their radial orders without sweep arrays).
     max_topologies : int
         Topologies kept; the least recently used are dropped beyond it.
 
@@ -284,6 +285,7 @@ class TopologyCache:
         self.hits = 0
         self.misses = 0
         self._entries: OrderedDict[bytes, StageTopology] = OrderedDict()
+        self._own_engine = None
 
     @property
     def branches(self) -> BranchTable:
@@ -325,10 +327,18 @@ class TopologyCache:
         closed[:n_line] = closed_lines
         closed[n_line:n_line + n_trafo] = closed_trafos
         net = self.grid.net
+        lines = net.line.index.to_numpy(np.int64)[closed_lines]
+        trafos = net.trafo.index.to_numpy(np.int64)[closed_trafos]
+        engine = None if self.base_engine is None else \
+            self.base_engine.reconfigure(closed_lines=lines, closed_trafos=trafos)
+        if engine is not None and np.array_equal(engine.closed, closed) \
+                and merge_parallel(br, closed).parallel.size == 0:
+            # the power flow's radial order is this one: compute it once for both
+            structure = engine.structure
+        else:
+            structure = br.radial_structure(closed)
         entry = StageTopology(key=key, branches=br, labels=self.labels, closed=closed,
-                              structure=br.radial_structure(closed),
-                              closed_lines=net.line.index.to_numpy(np.int64)[closed_lines],
-                              closed_trafos=net.trafo.index.to_numpy(np.int64)[closed_trafos])
+                              structure=structure, closed_lines=lines, closed_trafos=trafos)
         self._entries[key] = entry
         while len(self._entries) > self.max_topologies:
             self._entries.popitem(last=False)
@@ -357,12 +367,16 @@ class TopologyCache:
                 index[i, s] = j
         return index, topologies
 
-    def engine(self, topo: StageTopology):
-        """Power-flow engine of ``topo`` (reconfigured from the base engine, kept with it)."""
+    def engine(self, topo: StageTopology) -> BatchPowerFlow:
+        """Power-flow engine of ``topo``: the base engine reconfigured to its closed lines and
+        transformers (the one ``base.reconfigure`` returns for them), whose radial order is
+        ``topo.structure`` when the grid has no parallel or switch branches."""
         return topo.derived("engine", lambda t: self._base().reconfigure(
             closed_lines=t.closed_lines, closed_trafos=t.closed_trafos))
 
     def _base(self) -> BatchPowerFlow:
-        if self.base_engine is None:
-            self.base_engine = BatchPowerFlow(self.grid.net)  # builds nothing until used
-        return self.base_engine
+        if self.base_engine is not None:
+            return self.base_engine
+        if self._own_engine is None:
+            self._own_engine = BatchPowerFlow(self.grid.net)  # builds nothing until used
+        return self._own_engine
