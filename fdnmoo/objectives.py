@@ -37,12 +37,16 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from .demand import bus_demand
+from .metrics.adaptability import pv_uneven_degrees, structure_terms
 from .metrics.operation import OperationMetrics
+from .metrics.reliability import reliability_arrays
 from .parameters import UnknownEntryError, check_params, did_you_mean, signature_params
 from .planning import Plan, PlanBatch, PlanningGrid
+from .topology_cache import TopologyCache
 
 __all__ = ["Evaluated", "Objective", "Population", "Registry", "OBJECTIVES", "CONSTRAINTS",
-           "objective", "constraint"]
+           "objective", "constraint", "population_row"]
 
 
 @dataclass
@@ -61,13 +65,24 @@ class Population:
     ops : OperationMetrics
         A batch (plan axis first, :meth:`OperationMetrics.stack`).
     options : dict
+    topologies : TopologyCache, optional
+        The problem's per-topology cache, kept across generations (default: a new
+        one for this population, :attr:`topology_cache`).
     """
 
     grid: PlanningGrid
     plans: PlanBatch
     ops: OperationMetrics
     options: dict = field(default_factory=dict)
+    topologies: TopologyCache | None = None
     _results: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def topology_cache(self) -> TopologyCache:
+        """:attr:`topologies`, or a cache of this population's own."""
+        if self.topologies is None:
+            self.topologies = TopologyCache(self.grid)
+        return self.topologies
 
     @classmethod
     def of_one(cls, grid: PlanningGrid, plan: Plan, ops: OperationMetrics,
@@ -151,14 +166,39 @@ class Evaluated:
     def reliability(self) -> list[dict]:
         """Reliability indices per stage (:func:`fdnmoo.metrics.reliability_indices`), with
         every load bus at its share of the base load (:func:`fdnmoo.demand.bus_demand`,
-        loads only) times the stage's mean demand."""
-        from .demand import bus_demand
-        from .metrics.reliability import reliability_indices
+        loads only) times the stage's mean demand; computed for the whole population at
+        once (:func:`population_row`)."""
+        row = population_row(self, "reliability", _reliability_arrays)
+        return [{k: float(v[s]) for k, v in row.items()} for s in range(self.plan.n_stages)]
 
-        base, _ = bus_demand(self.grid.net, tables=(("load", 1.0),))
-        share = base / base.sum() if base.sum() > 0 else base
-        return [reliability_indices(self.grid, self.plan, stage, share * self.mean_demand_mw[stage - 1])
-                for stage in range(1, self.plan.n_stages + 1)]
+
+def population_row(ev: Evaluated, name: str, compute: Callable[[Population], dict]) -> dict:
+    """Row of ``ev`` in a population-level metric, computed once per population.
+
+    ``compute(population)`` returns a dict of arrays with the plan axis first
+    (:meth:`Population.computed` keeps it under ``name``); the row is ``ev.index``.
+    """
+    table = ev.population.computed(name, compute)
+    return {k: v[ev.index] for k, v in table.items()}
+
+
+def _reliability_arrays(population: Population) -> dict:
+    grid = population.grid
+    base, _ = bus_demand(grid.net, tables=(("load", 1.0),))
+    share = base / base.sum() if base.sum() > 0 else base
+    mean = np.asarray(population.ops.demand_mwh) / 8760.0  # (plans, stages)
+    return reliability_arrays(grid, population.plans, mean[:, :, None] * share,
+                              cache=population.topology_cache)
+
+
+def _structure_terms(population: Population) -> dict:
+    terms = structure_terms(population.grid, population.plans, population.topology_cache)
+    return {"tcd": terms.tcd, "ncd": terms.ncd}
+
+
+def _pv_uneven_degrees(population: Population) -> dict:
+    return {"pv_uneven_degree": pv_uneven_degrees(population.grid, population.plans,
+                                                  population.topology_cache)}
 
 
 @dataclass(frozen=True)
@@ -348,17 +388,14 @@ def operational_adaptability(ev: Evaluated, w3: float = 0.5, w4: float = 0.5,
 @objective("structural_adaptability", unit="-", sense="max")
 def structural_adaptability(ev: Evaluated, w1: float = 0.5, w2: float = 0.5) -> float:
     """w1 * tie connection degree + w2 * network cohesion degree, mean over stages (SPEC)."""
-    from .metrics.adaptability import structural_adaptability as sa
-
-    return float(sa(ev.grid, ev.plan, w1=w1, w2=w2))
+    terms = population_row(ev, "structure terms", _structure_terms)
+    return float(np.mean(w1 * terms["tcd"] + w2 * terms["ncd"]))
 
 
 @objective("pv_uneven_degree", unit="MW", sense="min")
 def pv_uneven_degree(ev: Evaluated) -> float:
     """Spread of PV capacity over substation areas weighted by electrical distance (SPEC)."""
-    from .metrics.adaptability import pv_uneven_degree as uneven
-
-    return float(uneven(ev.grid, ev.plan))
+    return float(population_row(ev, "pv uneven degree", _pv_uneven_degrees)["pv_uneven_degree"])
 
 
 @objective("pv_hosting_mw", unit="MW", sense="max")

@@ -42,6 +42,7 @@ from ..pipeline import StageTimes, decode_population, operate
 from ..planning import planning_grid
 from ..plugins import PluginError, import_origin, import_plugins, module_origin
 from ..uncertainty.settings import UncertaintySettings
+from ..topology_cache import TopologyCache
 from .encodings import BLOCKS
 from .encodings.base import with_candidate_tables
 from .genome import Genome
@@ -390,6 +391,7 @@ class PlanningProblem(Problem):
             c for c in constraints if c.name != "power_flow_converged"]
         self.evaluator = evaluator
         self._engine = None
+        self._topologies = None
         self.constraint_penalty = config.constraint_penalty
         n_constr = 0 if self.constraint_penalty is not None else len(self.constraints)
         super().__init__(n_var=genome.n_var, n_obj=len(self.objectives),
@@ -438,6 +440,14 @@ class PlanningProblem(Problem):
             self._engine = BatchPowerFlow(self.grid.net)
         return self._engine
 
+    @property
+    def topologies(self):
+        """Per-topology arrays of the planning grid, kept across generations; shares the
+        engine's branch table (:class:`~fdnmoo.topology_cache.TopologyCache`)."""
+        if self._topologies is None:
+            self._topologies = TopologyCache(self.grid, engine=self.engine)
+        return self._topologies
+
     def _evaluate(self, X, out, *args, **kwargs):
         X = np.asarray(X)
         if self.evaluator is not None:
@@ -459,7 +469,8 @@ class PlanningProblem(Problem):
         row, all sharing one :class:`~fdnmoo.objectives.Population`."""
         plans = decode_population(self.genome, np.asarray(X).astype(np.int64), timings)
         ops = operate(self.grid, plans, self.batch, engine=self.engine, timings=timings)
-        return Population(self.grid, plans, ops, dict(self.config.options)).members()
+        return Population(self.grid, plans, ops, dict(self.config.options),
+                          topologies=self.topologies).members()
 
     def evaluate_genomes(self, X, timings: StageTimes | None = None
                          ) -> tuple[np.ndarray, np.ndarray]:

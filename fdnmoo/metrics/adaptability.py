@@ -64,6 +64,14 @@ substation (the electrical distance); ``std``: population standard deviation.
 ``U = 0`` when every candidate of an area carries the same distance-weighted
 capacity (more PV near the substation, less at the end) or no PV; the extreme
 configuration (all PV at the most distant bus) maximises it.
+
+**Populations.** :func:`structure_terms` (TCD and NCD per plan and stage) and
+:func:`pv_uneven_degrees` take a :class:`~fdnmoo.planning.PlanBatch` and a
+:class:`~fdnmoo.topology_cache.TopologyCache`: the areas, lines per area, regions
+and path resistances are computed once per distinct topology (and kept across
+calls), the links of all plans at once. The functions of one plan
+(:func:`structural_adaptability`, :func:`pv_uneven_degree`, ...) are the
+population functions on a batch of one.
 """
 
 from __future__ import annotations
@@ -73,46 +81,122 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..planning import Plan, PlanningGrid
-from ..branches import BranchTable, branch_table
-from ..topology import RadialStructure
+from ..planning import Plan, PlanBatch, PlanningGrid, label_positions
+from ..topology_cache import StageTopology, TopologyCache
 
 __all__ = [
+    "Links",
+    "StructureTerms",
+    "built_line_mask",
     "built_lines",
     "interconnections",
     "network_cohesion_degree",
+    "plan_links",
     "pv_uneven_degree",
-    "stage_structure",
+    "pv_uneven_degrees",
     "structural_adaptability",
-    "supply_areas",
+    "structure_terms",
     "tie_connection_degree",
 ]
 
 
-# --- shared stage topology -----------------------------------------------------------------
-def stage_structure(grid: PlanningGrid, plan: Plan, stage: int,
-                    branches: BranchTable | None = None) -> tuple[BranchTable, RadialStructure]:
-    """Branch table of the grid and the radial structure of ``stage``'s closed branches."""
-    br = branch_table(grid.net) if branches is None else branches
-    closed = np.zeros(len(br.from_pos), dtype=bool)
-    lines = np.asarray(plan.closed_lines[stage - 1], dtype=np.int64)
-    trafos = np.asarray(plan.closed_trafos[stage - 1], dtype=np.int64)
-    if len(lines):
-        closed[br.line_position(lines)] = True
-    if len(trafos):
-        closed[br.trafo_position(trafos)] = True
-    return br, br.radial_structure(closed)
+# --- links of a population -----------------------------------------------------------------
+def built_line_mask(grid: PlanningGrid, batch: PlanBatch) -> np.ndarray:
+    """Whether each ``grid.net.line`` row exists, per plan and stage, shape (P, S, n_line).
+
+    A case line exists unless a candidate built on its corridor by then replaces it;
+    a candidate line exists from its build stage on.
+    """
+    line = grid.net.line
+    n_p, n_s = len(batch), batch.n_stages
+    base = np.isin(line.index.to_numpy(np.int64), np.asarray(grid.base_lines, np.int64))
+    new = batch.new_lines[batch.new_lines["stage"] <= n_s]
+    if len(new) == 0:
+        return np.broadcast_to(base, (n_p, n_s, len(line))).copy()
+    labels = new["line"]
+    replaces = grid.candidate_lines.replaces.reindex(labels, fill_value=-1).to_numpy(np.int64)
+    added = np.zeros((n_p, n_s, len(line)), dtype=np.int64)
+    np.add.at(added, (new["plan"], new["stage"] - 1,
+                      label_positions(line.index, labels, "net.line")), 1)
+    removed = np.zeros_like(added)
+    old = replaces >= 0
+    np.add.at(removed, (new["plan"][old], new["stage"][old] - 1,
+                        label_positions(line.index, replaces[old], "net.line")), 1)
+    # built in stage t: there in every stage from t on
+    return (base & (removed.cumsum(axis=1) == 0)) | (added.cumsum(axis=1) > 0)
 
 
 def built_lines(grid: PlanningGrid, plan: Plan, stage: int) -> np.ndarray:
     """``net.line`` labels existing in ``stage``: case lines not replaced, built candidates."""
-    if len(plan.new_lines) == 0:
-        return np.asarray(grid.base_lines, dtype=np.int64)
-    new_lines = plan.new_lines
-    new = new_lines["line"][new_lines["stage"] <= stage]
-    replaced = grid.candidate_lines.replaces.reindex(new).dropna().astype(int).to_numpy()
-    base = np.setdiff1d(grid.base_lines, replaced[replaced >= 0])
-    return np.union1d(base, new)
+    mask = built_line_mask(grid, PlanBatch.of(grid, [plan]))[0, stage - 1]
+    return grid.net.line.index.to_numpy(np.int64)[mask]
+
+
+@dataclass(frozen=True)
+class Links:
+    """Normally-open lines and SOP terminal pairs of every plan and stage of a batch.
+
+    One row per link, ties first (by line) then SOP pairs (by device); the ends are
+    ordered by bus label (``bus_a < bus_b``). A bus pair may appear twice (a tie reused
+    by an SOP).
+
+    Attributes
+    ----------
+    plan, stage : ndarray of int
+        Position of the plan in the batch and 0-based stage.
+    a, b : ndarray of int
+        Bus positions (of the branch table) of the two ends.
+    is_sop : ndarray of bool
+    element : ndarray of int
+        Line label (tie) or SOP device.
+    """
+
+    plan: np.ndarray
+    stage: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    is_sop: np.ndarray
+    element: np.ndarray
+
+    def take(self, keep) -> "Links":
+        return Links(*(getattr(self, f)[keep] for f in self.__dataclass_fields__))
+
+
+def plan_links(grid: PlanningGrid, batch: PlanBatch, cache: TopologyCache) -> Links:
+    """The :class:`Links` of every plan and stage of ``batch``."""
+    line = grid.net.line
+    open_lines = built_line_mask(grid, batch) & ~batch.closed_lines
+    p, s, k = np.nonzero(open_lines)
+    f, t = line.from_bus.to_numpy(np.int64)[k], line.to_bus.to_numpy(np.int64)[k]
+    tie = (p, s, np.minimum(f, t), np.maximum(f, t), np.zeros(p.size, bool),
+           line.index.to_numpy(np.int64)[k])
+    parts = [tie, _sop_pairs(batch.sop, batch.n_stages)]
+    plan, stage, a, b, is_sop, element = (np.concatenate(x) for x in zip(*parts))
+    br = cache.branches
+    order = np.lexsort((~is_sop, stage, plan))  # per plan and stage: ties, then SOP pairs
+    return Links(plan[order], stage[order], br.bus_position(a[order]),
+                 br.bus_position(b[order]), is_sop[order], element[order])
+
+
+def _sop_pairs(sop: np.ndarray, n_stages: int):
+    """Every pair of distinct terminal buses of one SOP device in one plan and stage."""
+    sop = sop[(sop["stage"] >= 1) & (sop["stage"] <= n_stages)]
+    if len(sop) == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty, empty, np.zeros(0, bool), empty
+    # rows sorted by plan, stage, device, bus; a device's buses are one run
+    rows = np.unique(np.column_stack([sop["plan"], sop["stage"] - 1, sop["device"],
+                                      sop["bus"]]).astype(np.int64), axis=0)
+    group = rows[:, :3]
+    start = np.r_[True, np.any(group[1:] != group[:-1], axis=1)]
+    group_id = np.cumsum(start) - 1
+    end = np.flatnonzero(np.r_[start[1:], True]) + 1
+    partners = end[group_id] - np.arange(len(rows)) - 1  # later rows of the same device
+    first = np.repeat(np.arange(len(rows)), partners)
+    within = np.arange(first.size) - np.repeat(np.cumsum(partners) - partners, partners)
+    second = first + 1 + within
+    return (rows[first, 0], rows[first, 1], rows[first, 3], rows[second, 3],
+            np.ones(first.size, bool), rows[first, 2])
 
 
 def interconnections(grid: PlanningGrid, plan: Plan, stage: int) -> pd.DataFrame:
@@ -125,175 +209,146 @@ def interconnections(grid: PlanningGrid, plan: Plan, stage: int) -> pd.DataFrame
         (``"tie"`` or ``"sop"``) and ``element`` (line label or SOP device).
         A bus pair may appear twice (a tie reused by an SOP).
     """
-    a, b, is_sop, element = _link_arrays(grid, plan, stage)
-    return pd.DataFrame({"bus_a": a, "bus_b": b, "kind": np.where(is_sop, "sop", "tie"),
-                         "element": element})
-
-
-def _link_arrays(grid: PlanningGrid, plan: Plan, stage: int):
-    """Bus labels of both ends (sorted), SOP flag and element of every link (numpy)."""
-    line = grid.net.line
-    open_lines = np.setdiff1d(built_lines(grid, plan, stage),
-                              np.asarray(plan.closed_lines[stage - 1], dtype=np.int64))
-    pos = line.index.get_indexer(open_lines)
-    a = line.from_bus.to_numpy(np.int64)[pos]
-    b = line.to_bus.to_numpy(np.int64)[pos]
-    parts = [(np.minimum(a, b), np.maximum(a, b), np.zeros(len(a), bool),
-              open_lines.astype(object))]
-    sop = plan.sop
-    if len(sop):
-        now = sop["stage"] == stage
-        devices, buses = sop["device"][now], sop["bus"][now]
-        for device in np.unique(devices):
-            mine = np.unique(buses[devices == device])
-            i, j = np.triu_indices(len(mine), k=1)
-            parts.append((mine[i], mine[j], np.ones(len(i), bool), np.full(len(i), device, object)))
-    return tuple(np.concatenate(x) for x in zip(*parts))
-
-
-def _active(br: BranchTable, st: RadialStructure) -> np.ndarray:
-    """Supplied buses joined to at least one closed branch."""
-    active = st.parent >= 0
-    active[st.parent[st.parent >= 0]] = True
-    return active & st.supplied
-
-
-def supply_areas(grid: PlanningGrid, br: BranchTable, st: RadialStructure) -> np.ndarray:
-    """Supply-area label of every bus position ('' where unsupplied), see module docstring."""
-    label = _labels(grid.net.bus, "feeder", br)
-    for r in br.root_pos:
-        if label[r] == "":
-            label[r] = f"root {br.bus_labels[r]}"
-    for c in st.order:  # parents first
-        if label[c] == "":
-            label[c] = label[st.parent[c]]
-    label[~st.supplied] = ""
-    return label
-
-
-def _labels(bus: pd.DataFrame, column: str, br: BranchTable) -> np.ndarray:
-    """A text column of ``net.bus`` per bus position, '' where missing."""
-    if column not in bus:
-        return np.full(br.n_bus, "", dtype=object)
-    values = bus[column].reindex(br.bus_labels).to_numpy(dtype=object)
-    missing = pd.isna(values) | (values == "None")
-    return np.where(missing, "", values.astype(str)).astype(object)
-
-
-def _links(grid, plan, stage, br, st) -> np.ndarray:
-    """Distinct linked bus-position pairs between active buses, shape (n_link, 2)."""
-    a, b, _, _ = _link_arrays(grid, plan, stage)
-    if len(a) == 0:
-        return np.zeros((0, 2), dtype=np.int64)
-    pairs = np.unique(np.column_stack([a, b]), axis=0)
-    pos = np.column_stack([br.bus_position(pairs[:, 0]), br.bus_position(pairs[:, 1])])
-    active = _active(br, st)
-    return pos[active[pos[:, 0]] & active[pos[:, 1]]]
-
-
-@dataclass(frozen=True)
-class _StageView:
-    """What both degrees need of one stage."""
-
-    br: BranchTable
-    st: RadialStructure
-    area: np.ndarray  # supply-area label per bus position
-    active: np.ndarray
-    links: np.ndarray  # (n_link, 2) bus positions
-
-
-def _stage_view(grid, plan, stage, br=None) -> _StageView:
-    br, st = stage_structure(grid, plan, stage, br)
-    return _StageView(br, st, supply_areas(grid, br, st), _active(br, st),
-                      _links(grid, plan, stage, br, st))
+    cache = TopologyCache(grid)
+    links = plan_links(grid, PlanBatch.of(grid, [plan]), cache)
+    links = links.take(links.stage == stage - 1)
+    labels = cache.branches.bus_labels
+    return pd.DataFrame({"bus_a": labels[links.a], "bus_b": labels[links.b],
+                         "kind": np.where(links.is_sop, "sop", "tie"),
+                         "element": links.element})
 
 
 # --- structural adaptability ---------------------------------------------------------------
+@dataclass(frozen=True)
+class StructureTerms:
+    """Tie connection and network cohesion degrees per plan and stage, shape (P, S)."""
+
+    tcd: np.ndarray
+    ncd: np.ndarray
+
+    def structural_adaptability(self, w1: float = 0.5, w2: float = 0.5) -> np.ndarray:
+        """Mean over stages of ``w1 * TCD + w2 * NCD`` per plan, shape (P,)."""
+        return np.mean(w1 * self.tcd + w2 * self.ncd, axis=1)
+
+
+def structure_terms(grid: PlanningGrid, batch: PlanBatch,
+                    cache: TopologyCache | None = None) -> StructureTerms:
+    """TCD and NCD of every plan and stage (module docstring).
+
+    The per-topology work (areas, lines per area, regions) is done once per distinct
+    topology of the batch (and kept in ``cache`` for later calls).
+    """
+    cache = TopologyCache(grid) if cache is None else cache
+    index, topos = cache.of_batch(batch)
+    n_p, n_s = index.shape
+    n_row, n_area = n_p * n_s, cache.labels.n_area
+    topo = index.ravel()  # row r = plan * n_s + stage
+    links = _active_links(grid, batch, cache, index, topos)
+    row = links.plan * n_s + links.stage
+    area = np.stack([t.area for t in topos])
+    aa, ab = area[topo[row], links.a], area[topo[row], links.b]
+    between = aa != ab
+    ties = np.bincount(np.concatenate([row[between] * n_area + aa[between],
+                                       row[between] * n_area + ab[between]]),
+                       minlength=n_row * n_area).reshape(n_row, n_area).astype(float)
+    lines = np.stack([t.area_lines for t in topos])[topo]
+    counted = np.stack([t.area_counted for t in topos])[topo]
+    total = ties + lines
+    density = np.divide(ties, total, out=np.zeros_like(ties), where=total > 0)
+    n_counted = counted.sum(axis=1)
+    tcd = np.divide(np.where(counted, density, 0.0).sum(axis=1), n_counted,
+                    out=np.zeros(n_row), where=n_counted > 0)
+
+    regions = [t.region for t in topos]
+    region = np.stack([r for r, _ in regions])
+    n_region = np.array([n for _, n in regions])[topo]
+    ra, rb = region[topo[row], links.a], region[topo[row], links.b]
+    keep = (ra != rb) & (ra >= 0) & (rb >= 0)
+    width = max(n_area, cache.labels.n_zone)
+    pairs = np.unique((row[keep] * width + np.minimum(ra, rb)[keep]) * width
+                      + np.maximum(ra, rb)[keep])
+    joined = np.bincount(pairs // (width * width), minlength=n_row)
+    ncd = np.divide(joined, n_region * (n_region - 1) / 2, out=np.zeros(n_row),
+                    where=n_region >= 2)
+    return StructureTerms(tcd=tcd.reshape(n_p, n_s), ncd=ncd.reshape(n_p, n_s))
+
+
+def _active_links(grid, batch, cache, index, topos) -> Links:
+    """Distinct linked bus pairs between active buses, per plan and stage."""
+    links = plan_links(grid, batch, cache)
+    n_bus = cache.branches.n_bus
+    key = ((links.plan * batch.n_stages + links.stage) * n_bus + links.a) * n_bus + links.b
+    _, first = np.unique(key, return_index=True)
+    links = links.take(np.sort(first))
+    active = np.stack([t.active for t in topos])
+    topo = index[links.plan, links.stage]
+    return links.take(active[topo, links.a] & active[topo, links.b])
+
+
+def _of_one(grid: PlanningGrid, plan: Plan) -> StructureTerms:
+    return structure_terms(grid, PlanBatch.of(grid, [plan]))
+
+
 def tie_connection_degree(grid: PlanningGrid, plan: Plan, stage: int) -> float:
     """TCD of ``stage``: mean over supply areas of T_a / (T_a + N_a), in [0, 1).
 
     See the module docstring for areas, links and the formula.
     """
-    return _tcd(_stage_view(grid, plan, stage))
+    return float(_of_one(grid, plan).tcd[0, stage - 1])
 
 
 def network_cohesion_degree(grid: PlanningGrid, plan: Plan, stage: int) -> float:
     """NCD of ``stage``: share of region pairs joined by a tie or SOP link, in [0, 1]."""
-    return _ncd(grid, _stage_view(grid, plan, stage))
+    return float(_of_one(grid, plan).ncd[0, stage - 1])
 
 
 def structural_adaptability(grid: PlanningGrid, plan: Plan, w1: float = 0.5,
                             w2: float = 0.5) -> float:
     """Mean over stages of ``w1 * TCD + w2 * NCD`` (in [0, 1] when ``w1 + w2 = 1``)."""
-    br = branch_table(grid.net)
-    views = [_stage_view(grid, plan, s, br) for s in range(1, plan.n_stages + 1)]
-    return float(np.mean([w1 * _tcd(v) + w2 * _ncd(grid, v) for v in views]))
-
-
-def _tcd(v: _StageView) -> float:
-    br, st, area = v.br, v.st, v.area
-    names, area_id = np.unique(area, return_inverse=True)
-    counted = np.zeros(len(names), dtype=bool)  # areas with an active bus
-    counted[area_id[v.active]] = True
-    counted &= names != ""
-    if not counted.any():
-        return 0.0
-    ties = np.zeros(len(names))
-    between = area_id[v.links[:, 0]] != area_id[v.links[:, 1]]
-    for side in (0, 1):
-        np.add.at(ties, area_id[v.links[between, side]], 1.0)
-    # closed lines (not transformers) with at least one end in the area
-    child = np.flatnonzero((st.parent_branch >= 0)
-                           & ~br.is_trafo[np.maximum(st.parent_branch, 0)])
-    ends = np.column_stack([area_id[child], area_id[st.parent[child]]])
-    lines = np.zeros(len(names))
-    np.add.at(lines, ends[:, 0], 1.0)
-    other = ends[:, 1] != ends[:, 0]
-    np.add.at(lines, ends[other, 1], 1.0)
-    total = ties + lines
-    density = np.divide(ties, total, out=np.zeros_like(ties), where=total > 0)
-    return float(density[counted].mean())
-
-
-def _ncd(grid: PlanningGrid, v: _StageView) -> float:
-    zone = _labels(grid.net.bus, "zone", v.br)
-    use_zone = len(np.unique(zone[v.active & (zone != "")])) >= 2
-    region = zone if use_zone else v.area
-    n = len(np.unique(region[v.active & (region != "")]))
-    if n < 2:
-        return 0.0
-    ra, rb = region[v.links[:, 0]], region[v.links[:, 1]]
-    keep = (ra != rb) & (ra != "") & (rb != "")
-    pairs = {frozenset((x, y)) for x, y in zip(ra[keep], rb[keep])}
-    return len(pairs) / (n * (n - 1) / 2)
+    return float(_of_one(grid, plan).structural_adaptability(w1, w2)[0])
 
 
 # --- PV unevenness -------------------------------------------------------------------------
+def pv_uneven_degrees(grid: PlanningGrid, batch: PlanBatch,
+                      cache: TopologyCache | None = None) -> np.ndarray:
+    """PV uneven degree of every plan of ``batch`` (MW), shape (P,); see :func:`pv_uneven_degree`."""
+    table = grid.case.candidates.get("pv")
+    cap = batch.der.get("pv")
+    if table is None or cap is None or not np.any(cap > 0):
+        return np.zeros(len(batch))
+    cache = TopologyCache(grid) if cache is None else cache
+    index, topos = cache.of_batch(batch)
+    cand = cache.branches.bus_position(table.bus.to_numpy(np.int64))
+    n_p, n_s = index.shape
+    n_area = cache.labels.n_area
+    topo = index.ravel()
+    # per topology: area of every candidate (-1 if unsupplied) and its distance weight
+    area = np.stack([np.where(t.structure.supplied[cand], t.area[cand], -1) for t in topos])
+    delta = np.stack([_distance_weight(t, cand) for t in topos])
+    x = cap.reshape(n_p * n_s, -1) * delta[topo]
+    group = np.arange(n_p * n_s)[:, None] * n_area + area[topo]
+    on = area[topo] >= 0
+    g, x = group[on], x[on]
+    n_groups = n_p * n_s * n_area
+    count = np.bincount(g, minlength=n_groups)
+    mean = np.divide(np.bincount(g, x, minlength=n_groups), count, out=np.zeros(n_groups),
+                     where=count > 0)
+    var = np.divide(np.bincount(g, (x - mean[g]) ** 2, minlength=n_groups), count,
+                    out=np.zeros(n_groups), where=count > 0)
+    per_stage = np.sqrt(var).reshape(n_p, n_s, n_area).sum(axis=2)
+    return per_stage.sum(axis=1) / n_s
+
+
+def _distance_weight(topo: StageTopology, cand: np.ndarray) -> np.ndarray:
+    """R_i / max R over the active buses of i's area (0 where that maximum is 0)."""
+    r_max = topo.area_r_max_pu[np.maximum(topo.area[cand], 0)]
+    return np.divide(topo.r_path_pu[cand], r_max, out=np.zeros(cand.size), where=r_max > 0)
+
+
 def pv_uneven_degree(grid: PlanningGrid, plan: Plan) -> float:
     """Distance-weighted spread of PV capacity per supply area, mean over stages (MW).
 
     ``U = mean_h sum_a std_i(P_i,h * R_i,h / max_{j in a} R_j,h)`` over the PV
     candidate buses of every area (module docstring). 0 without PV.
     """
-    cap = plan.der.get("pv")
-    table = grid.case.candidates.get("pv")
-    if cap is None or table is None or not np.any(cap > 0):
-        return 0.0
-    br = branch_table(grid.net)
-    cand = br.bus_position(table.bus.to_numpy(np.int64))
-    r_branch = br.z_pu.real
-    total = 0.0
-    for stage in range(1, plan.n_stages + 1):
-        _, st = stage_structure(grid, plan, stage, br)
-        r_path = np.zeros(br.n_bus)
-        for c in st.order:  # parents first
-            r_path[c] = r_path[st.parent[c]] + r_branch[st.parent_branch[c]]
-        area = supply_areas(grid, br, st)
-        active = _active(br, st)
-        supplied = st.supplied[cand]
-        for name in np.unique(area[cand[supplied]]):
-            members = supplied & (area[cand] == name)
-            r_max = r_path[active & (area == name)].max(initial=0.0)
-            delta = r_path[cand[members]] / r_max if r_max > 0 else np.zeros(members.sum())
-            total += float(np.std(cap[stage - 1][members] * delta))
-    return total / plan.n_stages
+    return float(pv_uneven_degrees(grid, PlanBatch.of(grid, [plan]))[0])

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import time
-
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -126,11 +126,24 @@ class BatchPowerFlow:
     def reconfigure(self, closed_lines=None, closed_trafos=None) -> "BatchPowerFlow":
         """Engine for another set of closed lines (and transformers) sharing this one's caches.
 
-        ``None`` keeps the base state (in service) of that element type.
+        ``None`` keeps the base state (in service) of that element type. The engines
+        of the last 512 closed sets are kept in the shared cache: asking again for a
+        closed set returns the same engine, with its closed mask and sweep arrays
+        already computed.
         """
-        return BatchPowerFlow(self.net, closed_lines=closed_lines, closed_trafos=closed_trafos,
-                              tol=self.tol, max_iter=self.max_iter, block=self.block,
-                              _shared=self._shared)
+        key = (_labels_key(closed_lines), _labels_key(closed_trafos), self.tol, self.max_iter,
+               self.block)
+        engines = self._shared.setdefault("engines", OrderedDict())
+        engine = engines.get(key)
+        if engine is None:
+            engine = engines[key] = BatchPowerFlow(
+                self.net, closed_lines=closed_lines, closed_trafos=closed_trafos, tol=self.tol,
+                max_iter=self.max_iter, block=self.block, _shared=self._shared)
+            if len(engines) > _STRUCTURE_CACHE_SIZE:
+                engines.popitem(last=False)
+        else:
+            engines.move_to_end(key)
+        return engine
 
     @property
     def stats(self) -> dict:
@@ -361,6 +374,14 @@ def _half_open(br: BranchTable, closed: np.ndarray, supplied: np.ndarray):
     y_from_live = (y_f + y_t / (1 + z * y_t)) * inv_t2
     y_to_live = y_t + y_f / (1 + z * y_f)
     return k, bus, np.where(from_live, y_from_live, y_to_live)
+
+
+def _labels_key(labels) -> tuple | None:
+    """Hashable form of a set of element labels (None stays None): dtype and sorted values."""
+    if labels is None:
+        return None
+    values = np.sort(np.asarray(labels).ravel())
+    return values.dtype.str, values.tobytes()
 
 
 def _default_block(n_bus: int) -> int:

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from fdnmoo.cases import PlanningCase, load_case
-from fdnmoo.metrics.reliability import reliability_indices
-from fdnmoo.planning import Plan, planning_grid
+from fdnmoo.metrics.reliability import reliability_arrays, reliability_indices
+from fdnmoo.planning import Plan, PlanBatch, planning_grid
 from fdnmoo.branches import branch_table
 from fdnmoo.topology import spanning_forest
 
@@ -268,3 +268,31 @@ def test_adding_ties_or_sops_never_worsens(synthetic):
         assert with_sop["saifi"] == pytest.approx(without["saifi"])
         improved += with_sop["eens_mwh"] < without["eens_mwh"] - 1e-9
     assert improved >= 4  # the SOPs do help in most draws
+
+
+# --- a population at once ------------------------------------------------------------------
+def test_population_matches_brute_force_row_by_row(ieee33):
+    # plans sharing topologies (plan 3 = plan 0 with other SOPs), per-row demand and customers
+    rng = np.random.default_rng(11)
+    plans = [random_radial_plan(ieee33, rng, n_sop=k % 3, n_stages=2) for k in range(3)]
+    plans.append(Plan(n_stages=2, closed_lines=plans[0].closed_lines,
+                      closed_trafos=plans[0].closed_trafos, sop=plans[1].sop))
+    demand = np.stack([[bus_demand(ieee33, rng) for _ in range(2)] for _ in plans])
+    customers = rng.integers(0, 30, demand.shape).astype(float)
+    got = reliability_arrays(ieee33, PlanBatch.of(ieee33, plans), demand, customers,
+                             switching_time_h=0.5)
+    for i, plan in enumerate(plans):
+        for s in (1, 2):
+            # random_radial_plan's SOPs operate in stage 1 only
+            want = brute_force(ieee33, plan, s, demand[i, s - 1], customers[i, s - 1], 0.5)
+            for key in ("eens_mwh", "saifi", "saidi"):
+                assert got[key][i, s - 1] == pytest.approx(want[key], rel=1e-10), (i, s, key)
+
+
+def test_population_shapes_are_checked():
+    grid = planning_grid(tiny_case(with_tie=True))
+    batch = PlanBatch.of(grid, [base_plan(grid)])
+    with pytest.raises(ValueError, match=r"demand_mw must have shape \(1, 1, 5\)"):
+        reliability_arrays(grid, batch, np.ones((1, 5)))
+    with pytest.raises(ValueError, match="customers must have shape"):
+        reliability_arrays(grid, batch, np.ones((1, 1, 5)), customers=np.ones(3))

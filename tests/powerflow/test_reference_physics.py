@@ -135,6 +135,19 @@ def test_reconfigure_shares_per_unit_data_and_matches_fresh_engine():
     assert other.run(p, q).loss_mw[0] * 1e3 == pytest.approx(139.55, abs=0.05)
 
 
+def test_reconfigure_returns_the_engine_of_a_closed_set_again():
+    net = pn.case33bw()
+    pf = BatchPowerFlow(net)
+    closed = [k for k in net.line.index if k not in (6, 8, 13, 31, 36)]
+    other = pf.reconfigure(closed)
+    prepared = other._prepared
+    assert pf.reconfigure(closed[::-1]) is other  # the same set in another order
+    assert other.reconfigure(np.array(closed)) is other  # from any engine sharing the cache
+    assert other._prepared is prepared
+    assert pf.reconfigure(closed, closed_trafos=[]) is not other
+    assert pf.reconfigure(closed[1:]) is not other
+
+
 def test_switching_a_candidate_transformer_in_matches_pandapower():
     net = _mv_lv_net(dict(vk_percent=12, vkr_percent=0.4, pfe_kw=14, i0_percent=0.07))
     lv_trafo = net.trafo.index[-1]
