@@ -7,6 +7,21 @@ of the chosen operation (losses, extreme voltages). It was written by this
 module (``python -m tests.operation.test_sop_reference``) at commit 135a5ce,
 the per-plan implementation (one ``SopModel`` and one screening call per plan).
 
+The batched implementation reproduces these arrays bit for bit on the machine
+that recorded them (every product is the same BLAS/LAPACK call with the same
+shapes, sums follow numpy's order: :mod:`fdnmoo.operation.sop_kernels`). The
+test allows for another BLAS build or CPU, which changes the last digits of
+the old and the new code alike; two places amplify them and set the
+tolerances:
+
+* the reactive room next to a P set-point at the terminal's limit is
+  ``sqrt(room^2 - P^2)``, mathematically 0, numerically 0 or ``sqrt(ulp) * room``
+  (~3e-8 Mvar); so Q is compared to 1e-7 Mvar absolute and the power-flow
+  losses it moves to 1e-8 relative;
+* two screening candidates can be a near tie (the loss-optimal step ``f`` a
+  hair below 1 against the full transfer), decided by rounding; their
+  set-points differ by ``1 - f``, below ~1e-9 relative.
+
 The populations go through the real path: ``ProblemConfig(...).build()``,
 ``GenomeSampling``, ``Genome.decode``, the scenario batch and ``net_demand``,
 and every stage's plans that share a topology are dispatched in one call.
@@ -27,6 +42,9 @@ from fdnmoo.operators import GenomeSampling
 from fdnmoo.problems.planning import ProblemConfig
 
 DATA = Path(__file__).parent / "data" / "sop_reference.npz"
+
+#: (rtol, atol) where the module docstring explains why not (1e-9, 1e-12)
+TOLERANCE = {"q_mvar": (1e-9, 1e-7), "loss_mw": (1e-8, 1e-12)}
 
 #: name -> (ProblemConfig keywords, population size, sampling seed); small batches (1 day, 2 samples)
 CASES = {
@@ -90,11 +108,12 @@ def test_dispatch_reproduces_the_recorded_setpoints(name, reference):
     assert sorted(got) == sorted(expected)
     assert sum(expected[k].any() for k in expected if k.endswith("/active")) >= 2  # some SOPs dispatch
     for key, want in expected.items():
+        field = key.rsplit("/", 1)[1]
         if want.dtype == bool:
             np.testing.assert_array_equal(got[key], want, err_msg=key)
-        else:
-            # 1e-9 relative; 1e-12 MW / p.u. absolute for set-points that are zero up to rounding
-            np.testing.assert_allclose(got[key], want, rtol=1e-9, atol=1e-12, err_msg=key)
+        else:  # tolerances: module docstring; 1e-12 absolute for values that are zero up to rounding
+            rtol, atol = TOLERANCE.get(field, (1e-9, 1e-12))
+            np.testing.assert_allclose(got[key], want, rtol=rtol, atol=atol, err_msg=key)
 
 
 if __name__ == "__main__":  # regenerate the reference (only from an implementation known to be right)
