@@ -7,13 +7,15 @@ on which other plans share the call (the evaluation's bit-for-bit guarantee
 across groupings and workers).
 
 They also reproduce, bit for bit, the per-plan numpy implementation they
-replace (commit 135a5ce): every matrix product is one BLAS call with the
-plan's own shapes (numba's ``@`` reaches the same OpenBLAS kernels as
-numpy's), the model's inverses are numpy's stacked LAPACK calls over plans of
-equal size, and sums over terminals follow numpy's pairwise summation
-(:func:`_pairwise`). Padding a plan to a wider batch, or summing in a plain
-loop, would change the last digits, and the screening's choice between two
-nearly equal candidates with them.
+replace (commit 135a5ce; ``tests/operation/test_sop_reference.py``): every
+matrix product is one BLAS call with the plan's own shapes (numba's ``@``
+calls scipy's BLAS, the same OpenBLAS as numpy's in our wheels), the model's
+inverses are numpy's stacked LAPACK calls over plans of equal size, sums over
+terminals follow numpy's pairwise summation (:func:`_pairwise`), and the
+loops over the screening candidates (innermost, so that they vectorise) keep
+every candidate's own order of operations. Padding a plan to a wider batch,
+or summing in a plain loop, would change the last digits, and with them the
+screening's choice between two nearly equal candidates.
 """
 
 from __future__ import annotations
@@ -189,11 +191,14 @@ def screen(p, q, demand, vm, k_p, k_q, r_t, x_t, bus, device, n_t, room, reach,
     inv_sn = 1.0 / sn
     best_p = np.zeros((n_p, n_r, width))
     best_q = np.zeros((n_p, n_r, width))
-    cand_p = np.zeros((N_CANDIDATES, width))
-    cand_q = np.zeros((N_CANDIDATES, width))
+    cand_p = np.zeros((width, N_CANDIDATES))  # terminal x candidate
+    cand_q = np.zeros((width, N_CANDIDATES))
+    quad = np.empty(N_CANDIDATES)
+    lin = np.empty(N_CANDIDATES)
+    size_c = np.empty(N_CANDIDATES)
     score = np.empty(N_CANDIDATES)
+    v = np.empty(N_CANDIDATES)
     buf = np.empty(width)
-    droop = np.empty(width)
     for i in range(n_p):
         nt = n_t[i]
         g_p, g_q, p_opt, q_opt = _loss_optimal_plan(p, q, r_t, k_p, k_q, device, room, i, nt)
@@ -220,35 +225,40 @@ def screen(p, q, demand, vm, k_p, k_q, r_t, x_t, bus, device, n_t, room, reach,
                 buf[j] = math.hypot(p_opt[r, j], q_opt[r, j])
             size = _pairwise(buf, nt)
             f = min(max((gain - eta * size * sn / 2) / curv, 0.0), 1.0) if curv > 0 else 0.0
-            # candidates: the loss-optimal one at step f, then P shares x Q(V) support levels
+            # candidates (terminal-major, so that the loops over candidates vectorise): the
+            # loss-optimal one at step f, then P shares x Q(V) support levels
             for j in range(nt):
-                v = vm[i, r, bus[i, j]]
-                v = 1.0 if math.isnan(v) else v
-                droop[j] = (min(max((1.0 - v) / ((1.0 - v_min) / 2), 0.0), 1.0)
-                            - min(max((v - 1.0) / ((v_max - 1.0) / 2), 0.0), 1.0))
-                cand_p[0, j] = f * p_opt[r, j]
-                cand_q[0, j] = f * q_opt[r, j]
-            c = 1
-            for share in _SHARES:
-                for level in _LEVELS:
-                    for j in range(nt):
-                        pj = share * p_opt[r, j]
-                        cand_p[c, j] = pj
-                        cand_q[c, j] = level * (math.sqrt(max(room[i, j] ** 2 - pj ** 2, 0.0)) * droop[j])
-                    c += 1
-            # predicted score: loss change + converter loss (+ violating load)
+                v_j = vm[i, r, bus[i, j]]
+                v_j = 1.0 if math.isnan(v_j) else v_j
+                droop = (min(max((1.0 - v_j) / ((1.0 - v_min) / 2), 0.0), 1.0)
+                         - min(max((v_j - 1.0) / ((v_max - 1.0) / 2), 0.0), 1.0))
+                cand_p[j, 0] = f * p_opt[r, j]
+                cand_q[j, 0] = f * q_opt[r, j]
+                c = 1
+                for share in _SHARES:
+                    pj = share * p_opt[r, j]
+                    support = math.sqrt(max(room[i, j] ** 2 - pj ** 2, 0.0)) * droop
+                    for level in _LEVELS:
+                        cand_p[j, c] = pj
+                        cand_q[j, c] = level * support
+                        c += 1
+            # predicted score: loss change + converter loss (+ violating load); every candidate's
+            # sums run over the terminals in order
+            quad[:] = 0.0
+            lin[:] = 0.0
+            size_c[:] = 0.0
+            for j in range(nt):
+                for c in range(N_CANDIDATES):
+                    pj = cand_p[j, c]
+                    qj = cand_q[j, c]
+                    lin[c] += g_p[r, j] * pj + g_q[r, j] * qj
+                    size_c[c] += np.sqrt(pj * pj + qj * qj)
+                for k in range(nt):
+                    r_jk = r_tt[j, k]
+                    for c in range(N_CANDIDATES):
+                        quad[c] += r_jk * (cand_p[j, c] * cand_p[k, c] + cand_q[j, c] * cand_q[k, c])
             for c in range(N_CANDIDATES):
-                quad = 0.0
-                lin = 0.0
-                size = 0.0
-                for j in range(nt):
-                    pj = cand_p[c, j]
-                    qj = cand_q[c, j]
-                    lin += g_p[r, j] * pj + g_q[r, j] * qj
-                    size += np.sqrt(pj * pj + qj * qj)
-                    for k in range(nt):
-                        quad += r_tt[j, k] * (pj * cand_p[c, k] + qj * cand_q[c, k])
-                score[c] = (quad - 2.0 * lin) * inv_sn + eta * size
+                score[c] = (quad[c] - 2.0 * lin[c]) * inv_sn + eta * size_c[c]
             if weight > 0.0:
                 for b in range(n_b):
                     v0 = vm[i, r, b]
@@ -257,18 +267,22 @@ def screen(p, q, demand, vm, k_p, k_q, r_t, x_t, bus, device, n_t, room, reach,
                         continue  # NaN, or too far inside the band to leave it
                     if v0 < v_min - reach_b or v0 > v_max + reach_b:
                         continue  # violates whatever the SOP does
+                    # predicted voltage per candidate: v0 + sum_j (p_j r_bj + q_j x_bj) / sn
+                    v[:] = v0
+                    for j in range(nt):
+                        r_bj = r_t[i, b, j]
+                        x_bj = x_t[i, b, j]
+                        for c in range(N_CANDIDATES):
+                            v[c] += (cand_p[j, c] * r_bj + cand_q[j, c] * x_bj) * inv_sn
                     for c in range(N_CANDIDATES):
-                        v = v0
-                        for j in range(nt):
-                            v += (cand_p[c, j] * r_t[i, b, j] + cand_q[c, j] * x_t[i, b, j]) * inv_sn
-                        if v < v_min or v > v_max:
+                        if v[c] < v_min or v[c] > v_max:
                             score[c] += weight * demand[i, r, b]
             k = 0
             for c in range(1, N_CANDIDATES):
                 if score[c] < score[k]:
                     k = c
-            best_p[i, r, :nt] = cand_p[k, :nt]
-            best_q[i, r, :nt] = cand_q[k, :nt]
+            best_p[i, r, :nt] = cand_p[:nt, k]
+            best_q[i, r, :nt] = cand_q[:nt, k]
     return best_p, best_q
 
 
