@@ -42,10 +42,12 @@ Inner search (vectorised; no loop over scenarios)
        and costs two power flows per scenario (idle + kept set-point).
 
 Steps 1-3 run for all plans of one call at once (they share a topology): the
-terminals are padded to the largest plan (:class:`SopTerminalStack`) and the
-compiled loops of :mod:`fdnmoo.operation.sop_kernels` walk each plan's own
-terminals and rows, so a plan's set-points do not depend on the other plans
-of the call.
+terminals are padded to the largest plan
+(:class:`~fdnmoo.operation.sop_terminals.SopTerminalStack`) and the array
+kernels of :mod:`fdnmoo.operation.sop_kernels` compute each plan from its own
+terminals and rows, without a Python loop over plans or terminals; a plan's
+set-points do not depend on the other plans of the call, and are bit for bit
+those of the per-plan implementation this replaced.
 """
 
 from __future__ import annotations
@@ -54,108 +56,15 @@ from dataclasses import dataclass
 from typing import ClassVar, Sequence
 
 import numpy as np
-import pandas as pd
 
-from ..planning.plan import Plan
 from ..powerflow import BatchPowerFlow, PowerFlowResult
 from . import sop_kernels
 from .injections import FeederTree
+from .sop_terminals import SopTerminals, SopTerminalStack
 
 __all__ = ["SopTerminals", "SopTerminalStack", "OperatingLimits", "OperatingPoint", "SopDispatch",
            "SopModel", "loss_optimal_setpoints", "balance_converter_losses", "converter_loss_mw",
            "screen_setpoints", "operating_score", "violating_buses", "dispatch_sop"]
-
-
-@dataclass(frozen=True)
-class SopTerminals:
-    """The SOP terminals of one plan in one stage.
-
-    Attributes
-    ----------
-    bus : ndarray of int, shape (n_t,)
-        Bus positions (columns of the demand arrays).
-    device : ndarray of int, shape (n_t,)
-        Device number 0..n_devices-1 (terminals of one device share a DC link).
-    capacity_mva : ndarray, shape (n_t,)
-    """
-
-    bus: np.ndarray
-    device: np.ndarray
-    capacity_mva: np.ndarray
-
-    @classmethod
-    def of_plan(cls, plan: Plan, stage: int, bus_labels: np.ndarray) -> "SopTerminals":
-        """Terminals of ``plan.sop_terminals(stage)`` on the columns ``bus_labels``.
-
-        Reads the columns ``bus``, ``device`` and ``capacity_mva`` by key
-        (``t["device"]``), so a DataFrame and a numpy structured or record array
-        of the same fields both work (attribute access would not: a record
-        array's ``.device`` is numpy's array-API device, ``"cpu"``).
-        """
-        t = plan.sop_terminals(stage)
-        labels = np.asarray(t["bus"], dtype=np.int64)
-        pos = pd.Index(bus_labels).get_indexer(labels)
-        if (pos < 0).any():
-            raise KeyError(f"SOP terminal of stage {stage} at bus {labels[pos < 0][0]}, "
-                           "which is not a bus of the grid")
-        device = pd.factorize(np.asarray(t["device"]))[0].astype(np.int64)
-        return cls(bus=pos.astype(np.int64), device=device,
-                   capacity_mva=np.asarray(t["capacity_mva"], dtype=float))
-
-    @property
-    def n_devices(self) -> int:
-        return int(self.device.max()) + 1 if self.device.size else 0
-
-    def incidence(self) -> np.ndarray:
-        """(n_t, n_devices) one-hot device membership."""
-        d = np.zeros((self.bus.size, self.n_devices))
-        d[np.arange(self.bus.size), self.device] = 1.0
-        return d
-
-
-@dataclass(frozen=True)
-class SopTerminalStack:
-    """The SOP terminals of several plans, padded to the plan with the most terminals.
-
-    Attributes
-    ----------
-    bus, device : ndarray of int, shape (n_plans, T)
-        As :class:`SopTerminals`; 0 in the padding.
-    capacity_mva : ndarray, shape (n_plans, T)
-        0 in the padding.
-    n_terminals : ndarray of int, shape (n_plans,)
-        Valid entries at the start of every row.
-    """
-
-    bus: np.ndarray
-    device: np.ndarray
-    capacity_mva: np.ndarray
-    n_terminals: np.ndarray
-
-    @classmethod
-    def of(cls, terminals: "Sequence[SopTerminals] | SopTerminalStack | SopTerminals") -> "SopTerminalStack":
-        """Stack plans' terminals (a stack is returned as is, one plan's terminals as one row)."""
-        if isinstance(terminals, SopTerminalStack):
-            return terminals
-        if isinstance(terminals, SopTerminals):
-            terminals = [terminals]
-        n_t = np.array([t.bus.size for t in terminals], dtype=np.int64)
-        width = int(n_t.max(initial=0))
-        valid = np.arange(width) < n_t[:, None]
-
-        def padded(field: str, dtype) -> np.ndarray:
-            out = np.zeros(valid.shape, dtype=dtype)
-            out[valid] = np.concatenate([np.asarray(getattr(t, field), dtype=dtype) for t in terminals]
-                                        + [np.zeros(0, dtype)])
-            return out
-
-        return cls(bus=padded("bus", np.int64), device=padded("device", np.int64),
-                   capacity_mva=padded("capacity_mva", float), n_terminals=n_t)
-
-    @property
-    def valid(self) -> np.ndarray:
-        """(n_plans, T) True for the entries that are terminals (not padding)."""
-        return np.arange(self.bus.shape[1]) < self.n_terminals[:, None]
 
 
 @dataclass(frozen=True)

@@ -225,6 +225,24 @@ def test_terminal_stack_pads_and_keeps_the_plans_apart():
     assert SopTerminalStack.of([]).bus.shape == (0, 0)
 
 
+def test_terminal_stack_from_rows_numbers_devices_per_plan_like_of_plan():
+    # rows of plans 2, 0, 2, 0, 2 (plan 1 has none); device labels shared across plans
+    rows = SopTerminalStack.from_rows(plan=[2, 0, 2, 0, 2], bus=[5, 3, 9, 7, 2], device=[8, 4, 6, 4, 8],
+                                      capacity_mva=[1.0, 0.5, 2.0, 0.5, 3.0], n_plans=3)
+    assert rows.n_terminals.tolist() == [2, 0, 3]
+    assert rows.bus.tolist() == [[3, 7, 0], [0, 0, 0], [5, 9, 2]]
+    assert rows.device.tolist() == [[0, 0, 0], [0, 0, 0], [0, 1, 0]]
+    assert rows.capacity_mva.tolist() == [[0.5, 0.5, 0.0], [0.0, 0.0, 0.0], [1.0, 2.0, 3.0]]
+    listed = SopTerminalStack.of([
+        SopTerminals(bus=np.array([3, 7]), device=np.array([0, 0]), capacity_mva=np.array([0.5, 0.5])),
+        SopTerminals(bus=np.zeros(0, int), device=np.zeros(0, int), capacity_mva=np.zeros(0)),
+        SopTerminals(bus=np.array([5, 9, 2]), device=np.array([0, 1, 0]), capacity_mva=np.array([1.0, 2.0, 3.0]))])
+    for field in ("bus", "device", "capacity_mva", "n_terminals"):
+        np.testing.assert_array_equal(getattr(rows, field), getattr(listed, field))
+    with pytest.raises(ValueError, match="plan indices must be in 0..2"):
+        SopTerminalStack.from_rows([3], [1], [0], [1.0], n_plans=3)
+
+
 def test_terminals_of_a_plan_read_columns_of_a_table_or_a_record_array():
     rows = [(1, 4, 18, 0.8), (1, 4, 33, 0.8), (2, 7, 25, 0.5), (1, 9, 29, 0.3), (1, 9, 25, 0.3)]
     labels = np.arange(1, 34)
