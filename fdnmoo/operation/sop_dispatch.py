@@ -40,6 +40,14 @@ Inner search (vectorised; no loop over scenarios)
        above its limit; a power flow that does not converge scores +inf) is
        below the idle SOP's. So the dispatch never does worse than an idle SOP
        and costs two power flows per scenario (idle + kept set-point).
+
+Steps 1-3 run for all plans of one call at once (they share a topology): the
+terminals are padded to the largest plan
+(:class:`~fdnmoo.operation.sop_terminals.SopTerminalStack`) and the array
+kernels of :mod:`fdnmoo.operation.sop_kernels` compute each plan from its own
+terminals and rows, without a Python loop over plans or terminals; a plan's
+set-points do not depend on the other plans of the call, and are bit for bit
+those of the per-plan implementation this replaced.
 """
 
 from __future__ import annotations
@@ -48,56 +56,15 @@ from dataclasses import dataclass
 from typing import ClassVar, Sequence
 
 import numpy as np
-import pandas as pd
-from numba import njit
 
-from ..planning.plan import Plan
 from ..powerflow import BatchPowerFlow, PowerFlowResult
+from . import sop_kernels
 from .injections import FeederTree
+from .sop_terminals import SopTerminals, SopTerminalStack
 
-__all__ = ["SopTerminals", "OperatingLimits", "OperatingPoint", "SopDispatch", "SopModel",
-           "loss_optimal_setpoints", "balance_converter_losses", "converter_loss_mw", "screen_setpoints",
-           "operating_score", "violating_buses", "dispatch_sop"]
-
-
-@dataclass(frozen=True)
-class SopTerminals:
-    """The SOP terminals of one plan in one stage.
-
-    Attributes
-    ----------
-    bus : ndarray of int, shape (n_t,)
-        Bus positions (columns of the demand arrays).
-    device : ndarray of int, shape (n_t,)
-        Device number 0..n_devices-1 (terminals of one device share a DC link).
-    capacity_mva : ndarray, shape (n_t,)
-    """
-
-    bus: np.ndarray
-    device: np.ndarray
-    capacity_mva: np.ndarray
-
-    @classmethod
-    def of_plan(cls, plan: Plan, stage: int, bus_labels: np.ndarray) -> "SopTerminals":
-        """Terminals of ``plan.sop_terminals(stage)`` on the columns ``bus_labels``."""
-        t = plan.sop_terminals(stage)
-        bus = np.asarray(t["bus"], dtype=np.int64)
-        pos = pd.Index(bus_labels).get_indexer(bus)
-        if (pos < 0).any():
-            raise KeyError(f"SOP terminal at unknown bus {bus[pos < 0][0]}")
-        device = pd.factorize(np.asarray(t["device"]))[0].astype(np.int64)
-        return cls(bus=pos.astype(np.int64), device=device,
-                   capacity_mva=np.asarray(t["capacity_mva"], dtype=float))
-
-    @property
-    def n_devices(self) -> int:
-        return int(self.device.max()) + 1 if self.device.size else 0
-
-    def incidence(self) -> np.ndarray:
-        """(n_t, n_devices) one-hot device membership."""
-        d = np.zeros((self.bus.size, self.n_devices))
-        d[np.arange(self.bus.size), self.device] = 1.0
-        return d
+__all__ = ["SopTerminals", "SopTerminalStack", "OperatingLimits", "OperatingPoint", "SopDispatch",
+           "SopModel", "loss_optimal_setpoints", "balance_converter_losses", "converter_loss_mw",
+           "screen_setpoints", "operating_score", "violating_buses", "dispatch_sop"]
 
 
 @dataclass(frozen=True)
@@ -160,105 +127,78 @@ class SopDispatch:
     converter_loss_mw : ndarray, shape (rows,)
     active : ndarray of bool, shape (rows,)
         False where the SOP stays idle (the dispatched set-point did not beat idle).
-    p_mw, q_mvar : list of ndarray, shape (scenarios per plan, n_t) each
-        Chosen terminal injections per plan (zeros where idle).
+    p_mw, q_mvar : ndarray, shape (n_plans, scenarios per plan, T)
+        Chosen terminal injections per plan, in the order of its terminals, zero
+        where idle and in the padding beyond a plan's own terminals
+        (``terminals.n_terminals``).
+    terminals : SopTerminalStack
     """
 
     point: OperatingPoint
     converter_loss_mw: np.ndarray
     active: np.ndarray
-    p_mw: list
-    q_mvar: list
+    p_mw: np.ndarray
+    q_mvar: np.ndarray
+    terminals: SopTerminalStack
 
 
 # --- linear model of the terminals ------------------------------------------------------
 
 @dataclass(frozen=True)
 class SopModel:
-    """LinDistFlow model of one plan's SOP terminals on one topology.
+    """LinDistFlow model of the SOP terminals of plans sharing one topology.
 
     Attributes
     ----------
-    terminals : SopTerminals
-    active : ndarray of bool, shape (n_t,)
+    terminals : SopTerminalStack
+    active : ndarray of bool, shape (n_plans, T)
         Terminals at supplied, non-substation buses (the others stay idle).
-    r_t, x_t : ndarray, shape (n_bus, n_t)
+    r_t, x_t : ndarray, shape (n_plans, n_bus, T)
         Common-path resistance/reactance between every bus and every terminal
         (zero columns for inactive terminals), per unit on ``sn_mva``.
-    k_p, k_q : ndarray, shape (n_bus, n_t)
-        Loss-optimal lossless set-points are ``p @ k_p`` and ``q @ k_q``.
-    room_mva : ndarray, shape (n_t,)
+    k_p, k_q : ndarray, shape (n_plans, n_bus, T)
+        Unconstrained loss-optimal lossless set-points are ``p @ k_p`` and ``q @ k_q``.
+    room_mva : ndarray, shape (n_plans, T)
         ``(1 - eta) * capacity`` of active terminals, 0 otherwise.
+    reach_pu : ndarray, shape (n_plans, n_bus)
+        Largest |voltage change| any set-point within capacity can cause, per bus.
     sn_mva, eta : float
     """
 
-    terminals: SopTerminals
+    terminals: SopTerminalStack
     active: np.ndarray
     r_t: np.ndarray
     x_t: np.ndarray
     k_p: np.ndarray
     k_q: np.ndarray
     room_mva: np.ndarray
+    reach_pu: np.ndarray
     sn_mva: float
     eta: float
 
     @classmethod
-    def build(cls, tree: FeederTree, terminals: SopTerminals, eta: float) -> "SopModel":
-        n_b, n_t = tree.supplied.size, terminals.bus.size
-        active = tree.supplied[terminals.bus] & (tree.z_pu[terminals.bus] != 0)
-        act = np.flatnonzero(active)
-        z_t = np.zeros((n_b, n_t), dtype=complex)
-        k_p = np.zeros((n_b, n_t))
-        k_q = np.zeros((n_b, n_t))
-        if act.size:
-            z_t[:, act] = tree.impedance_to(terminals.bus[act])
-            r_a = z_t[:, act].real
-            r_tt = r_a[terminals.bus[act]]
-            r_inv = np.linalg.inv(r_tt + np.eye(act.size) * 1e-12 * np.trace(r_tt))
-            e = terminals.incidence()[act].T
-            e = e[e.any(axis=1)]
-            m = r_inv - r_inv @ e.T @ np.linalg.solve(e @ r_inv @ e.T, e @ r_inv)
-            k_p[:, act] = r_a @ m
-            k_q[:, act] = r_a @ r_inv
-        return cls(terminals=terminals, active=active, r_t=np.ascontiguousarray(z_t.real),
-                   x_t=np.ascontiguousarray(z_t.imag), k_p=k_p, k_q=k_q,
-                   room_mva=(1.0 - eta) * terminals.capacity_mva * active,
-                   sn_mva=tree.sn_mva, eta=float(eta))
-
-    def loss_optimal(self, p_mw: np.ndarray, q_mvar: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Step 1: lossless loss-optimal set-points within ``room_mva`` (rows, n_t) each."""
-        p0 = p_mw @ self.k_p
-        q0 = q_mvar @ self.k_q
-        t = self.terminals
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(np.abs(p0) > 0, self.room_mva / np.abs(p0), np.inf)
-        alpha = np.ones((p0.shape[0], t.n_devices))
-        np.minimum.at(alpha.T, t.device, ratio.T)  # per device: min over its terminals
-        p0 *= alpha[:, t.device]
-        return p0, np.clip(q0, -self.q_room(p0), self.q_room(p0))
-
-    def q_room(self, p: np.ndarray) -> np.ndarray:
-        """Reactive power left within ``room_mva`` next to active set-points ``p``."""
-        return np.sqrt(np.maximum(self.room_mva ** 2 - p ** 2, 0.0))
-
-    def loss_change_mw(self, g_p: np.ndarray, g_q: np.ndarray, p: np.ndarray, q: np.ndarray) -> np.ndarray:
-        """LinDistFlow change of line losses by injections (p, q), with ``g = demand @ r_t``."""
-        r_tt = self.r_t[self.terminals.bus]
-        quad = ((p @ r_tt) * p).sum(axis=-1) + ((q @ r_tt) * q).sum(axis=-1)
-        return (quad - 2.0 * ((g_p * p).sum(axis=-1) + (g_q * q).sum(axis=-1))) / self.sn_mva
-
-    def voltage_change_pu(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
-        """LinDistFlow voltage rise (rows, n_bus) by injections (p, q)."""
-        return (p @ self.r_t.T + q @ self.x_t.T) / self.sn_mva
-
-    def max_voltage_change_pu(self) -> np.ndarray:
-        """Largest |voltage change| any set-point within capacity can cause, per bus."""
-        return np.hypot(self.r_t, self.x_t) @ self.room_mva / self.sn_mva * (1.0 + self.eta)
+    def build(cls, tree: FeederTree, terminals: "Sequence[SopTerminals] | SopTerminalStack | SopTerminals",
+              eta: float) -> "SopModel":
+        t = SopTerminalStack.of(terminals)
+        active = t.valid & tree.supplied[t.bus] & (tree.z_pu[t.bus] != 0)
+        # one sparse product for the distinct terminal buses of all plans; a zero column for the rest
+        buses, col = np.unique(t.bus[active], return_inverse=True)
+        z = np.zeros((tree.supplied.size, buses.size + 1), dtype=complex)
+        z[:, :-1] = tree.impedance_to(buses)
+        index = np.full(t.bus.shape, buses.size)
+        index[active] = col
+        z_t = np.ascontiguousarray(z[:, index].transpose(1, 0, 2))  # (n_plans, n_bus, T)
+        r_t, x_t = np.ascontiguousarray(z_t.real), np.ascontiguousarray(z_t.imag)
+        k_p, k_q = sop_kernels.loss_optimal_gains(z_t, t.bus, t.device, active)
+        room = (1.0 - eta) * t.capacity_mva * active
+        reach = sop_kernels.voltage_reach(r_t, x_t, room, t.n_terminals, tree.sn_mva, float(eta))
+        return cls(terminals=t, active=active, r_t=r_t, x_t=x_t, k_p=k_p, k_q=k_q, room_mva=room,
+                   reach_pu=reach, sn_mva=tree.sn_mva, eta=float(eta))
 
 
 def loss_optimal_setpoints(tree: FeederTree, terminals: SopTerminals, p_mw: np.ndarray,
                            q_mvar: np.ndarray, eta: float) -> tuple[np.ndarray, np.ndarray]:
-    """Lossless, balanced set-points minimising LinDistFlow line losses (step 1).
+    """Lossless, balanced set-points minimising LinDistFlow line losses (step 1) of one plan.
 
     Parameters
     ----------
@@ -270,48 +210,67 @@ def loss_optimal_setpoints(tree: FeederTree, terminals: SopTerminals, p_mw: np.n
     p0, q0 : ndarray, shape (rows, n_t)
         ``sum_{i in device} p0_i = 0`` and ``|S0_i| <= (1 - eta) cap_i``.
     """
-    return SopModel.build(tree, terminals, eta).loss_optimal(p_mw, q_mvar)
+    m = SopModel.build(tree, terminals, eta)
+    t = m.terminals
+    p0, q0 = sop_kernels.loss_optimal(np.ascontiguousarray(p_mw, dtype=float)[None],
+                                      np.ascontiguousarray(q_mvar, dtype=float)[None],
+                                      m.r_t, m.k_p, m.k_q, t.device, t.n_terminals, m.room_mva)
+    return p0[0], q0[0]
 
 
-def balance_converter_losses(p0: np.ndarray, q: np.ndarray, terminals: SopTerminals, eta: float,
+def balance_converter_losses(p0: np.ndarray, q: np.ndarray,
+                             terminals: "SopTerminals | SopTerminalStack", eta: float,
                              active: np.ndarray | None = None) -> np.ndarray:
     """Active injections with the converter losses drawn at the terminals (step 3).
 
     Parameters
     ----------
-    p0, q : ndarray, shape (rows, n_t)
+    p0, q : ndarray, shape (rows, n_t), or (n_plans, rows, T) with a stack
         Lossless set-points (``sum_{i in device} p0_i = 0``).
-    active : ndarray of bool, shape (n_t,), optional
+    terminals : SopTerminals or SopTerminalStack
+    active : ndarray of bool, shape (n_t,) or (n_plans, T), optional
         Terminals that share the losses (default: those with a set-point in any row).
 
     Returns
     -------
-    ndarray, shape (rows, n_t)
+    ndarray, shape of ``p0``
         ``p`` with ``sum_{i in d} p_i + eta * sum_{i in d} |(p_i, q_i)| = 0`` per device.
     """
-    if eta == 0 or p0.size == 0:
-        return p0.copy()
+    one_plan = isinstance(terminals, SopTerminals)
+    t = SopTerminalStack.of(terminals)
+    p0 = np.asarray(p0, dtype=float)
+    q = np.asarray(q, dtype=float)
+    if one_plan:
+        p0, q = p0[None], q[None]
+        active = None if active is None else np.asarray(active, dtype=bool)[None]
     if active is None:
-        active = (p0 != 0).any(axis=0) | (q != 0).any(axis=0)
-    inc = terminals.incidence() * active[:, None]  # (n_t, n_dev)
-    cap = terminals.capacity_mva * active
-    total = cap @ inc
-    w = np.divide(cap, total[terminals.device], out=np.zeros_like(cap),
-                  where=total[terminals.device] > 0)  # share of its device's loss
-    loss = eta * (np.hypot(p0, q) @ inc)  # (rows, n_dev)
-    for _ in range(200):
-        p = p0 - w * loss[:, terminals.device]
-        new = eta * (np.hypot(p, q) @ inc)
-        done = np.max(np.abs(new - loss), initial=0.0) <= 1e-15 * max(1.0, float(np.max(new, initial=0.0)))
-        loss = new
-        if done:
-            break
-    return p0 - w * loss[:, terminals.device]
+        active = (p0 != 0).any(axis=1) | (q != 0).any(axis=1)
+    p = sop_kernels.balance(np.ascontiguousarray(p0), np.ascontiguousarray(q), t.device, t.n_terminals,
+                            active & t.valid, t.capacity_mva, float(eta))
+    return p[0] if one_plan else p
 
 
-def converter_loss_mw(p: np.ndarray, q: np.ndarray, eta: float) -> np.ndarray:
-    """``eta * sum_i |S_i|`` per row."""
-    return eta * np.hypot(p, q).sum(axis=1)
+def converter_loss_mw(p: np.ndarray, q: np.ndarray, eta: float,
+                      n_terminals: np.ndarray | None = None) -> np.ndarray:
+    """``eta * sum_i |S_i|`` per row.
+
+    Parameters
+    ----------
+    p, q : ndarray, shape (rows, n_t), or (n_plans, rows, T) with ``n_terminals``
+        Terminal injections of one plan, or of a stack (``SopTerminalStack.n_terminals``).
+
+    Returns
+    -------
+    ndarray, shape (rows,) or (n_plans, rows)
+    """
+    p = np.asarray(p, dtype=float)
+    q = np.asarray(q, dtype=float)
+    one_plan = n_terminals is None
+    if one_plan:
+        p, q, n_terminals = p[None], q[None], np.array([p.shape[-1]])
+    sums = sop_kernels.hypot_sums(np.ascontiguousarray(p), np.ascontiguousarray(q),
+                                  np.asarray(n_terminals, dtype=np.int64))
+    return eta * (sums[0] if one_plan else sums)
 
 
 # --- scoring and the search --------------------------------------------------------------
@@ -342,7 +301,7 @@ def violating_buses(point: OperatingPoint, tree: FeederTree, limits: OperatingLi
 def screen_setpoints(model: SopModel, p_mw: np.ndarray, q_mvar: np.ndarray, demand_mw: np.ndarray,
                      vm_idle: np.ndarray, limits: OperatingLimits, violation_weight: float = 1.0
                      ) -> tuple[np.ndarray, np.ndarray]:
-    """Step 2: the most promising lossless set-point per row by the linear model.
+    """Step 2: the most promising lossless set-point per (plan, row) by the linear model.
 
     Candidates: the loss-optimal set-point scaled by ``f* = clip((A - eta S sn / 2) / B, 0, 1)``
     (the minimiser of the quadratic loss change ``(-2 f A + f^2 B) / sn`` plus the
@@ -355,89 +314,25 @@ def screen_setpoints(model: SopModel, p_mw: np.ndarray, q_mvar: np.ndarray, dema
     demand at buses whose predicted voltage (idle power flow + linear voltage
     change) leaves the band; buses farther from the band limits than the
     largest change the SOP can cause are skipped (their status cannot change).
-    The scoring runs in one compiled loop over rows.
+    One compiled loop over plans and rows.
+
+    Parameters
+    ----------
+    p_mw, q_mvar, demand_mw, vm_idle : ndarray, shape (n_plans, rows, n_bus)
 
     Returns
     -------
-    p, q : ndarray, shape (rows, n_t)
+    p, q : ndarray, shape (n_plans, rows, T)
     """
-    sn, eta = model.sn_mva, model.eta
-    g_p, g_q = p_mw @ model.r_t, q_mvar @ model.r_t
-    p_opt, q_opt = model.loss_optimal(p_mw, q_mvar)
-    r_tt = model.r_t[model.terminals.bus]
-    gain = (g_p * p_opt).sum(axis=1) + (g_q * q_opt).sum(axis=1)
-    curv = ((p_opt @ r_tt) * p_opt).sum(axis=1) + ((q_opt @ r_tt) * q_opt).sum(axis=1)
-    size = np.hypot(p_opt, q_opt).sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        f = np.where(curv > 0, np.clip((gain - eta * size * sn / 2) / curv, 0.0, 1.0), 0.0)[:, None]
-    v_t = np.nan_to_num(vm_idle[:, model.terminals.bus], nan=1.0)
-    droop = (np.clip((1.0 - v_t) / ((1.0 - limits.v_min_pu) / 2), 0.0, 1.0)
-             - np.clip((v_t - 1.0) / ((limits.v_max_pu - 1.0) / 2), 0.0, 1.0))
-    cand_p, cand_q = [f * p_opt], [f * q_opt]
-    for share in (0.0, 0.5, 1.0):
-        p = share * p_opt
-        support = model.q_room(p) * droop
-        for level in (0.25, 0.5, 1.0):
-            cand_p.append(p)
-            cand_q.append(level * support)
-    cand_p, cand_q = np.stack(cand_p), np.stack(cand_q)
-    reach = model.max_voltage_change_pu()
-    best = _best_candidate(cand_p, cand_q, g_p, g_q, model.r_t[model.terminals.bus], model.r_t, model.x_t,
-                           vm_idle, demand_mw, reach, limits.v_min_pu, limits.v_max_pu, 1.0 / sn, eta,
-                           float(violation_weight))
-    rows = np.arange(best.size)
-    return cand_p[best, rows], cand_q[best, rows]
+    t = model.terminals
+    arrays = [np.ascontiguousarray(a, dtype=float) for a in (p_mw, q_mvar, demand_mw, vm_idle)]
+    return sop_kernels.screen(*arrays, model.k_p, model.k_q, model.r_t, model.x_t, t.bus, t.device,
+                              t.n_terminals, model.room_mva, model.reach_pu, float(limits.v_min_pu),
+                              float(limits.v_max_pu), model.sn_mva, model.eta, float(violation_weight))
 
 
-@njit(cache=True, nogil=True)
-def _best_candidate(cand_p, cand_q, g_p, g_q, r_tt, r_t, x_t, vm, demand, reach, v_min, v_max,
-                    inv_sn, eta, weight):
-    """Index of the candidate with the smallest predicted score, per row.
-
-    cand_p, cand_q: (n_cand, rows, n_t); g_p, g_q: (rows, n_t); vm, demand: (rows, n_bus).
-    Score = (c' R_tt c - 2 g' c) / sn (P and Q parts) + eta sum |S| + weight * demand at buses
-    whose predicted voltage leaves the band. Buses farther from both band limits than
-    ``reach`` (or NaN) keep their status under every candidate and are skipped.
-    """
-    n_c, n_r, n_t = cand_p.shape
-    n_b = vm.shape[1]
-    score = np.empty(n_c)
-    best = np.zeros(n_r, dtype=np.int64)
-    for r in range(n_r):
-        for c in range(n_c):
-            quad = 0.0
-            lin = 0.0
-            size = 0.0
-            for i in range(n_t):
-                pi = cand_p[c, r, i]
-                qi = cand_q[c, r, i]
-                lin += g_p[r, i] * pi + g_q[r, i] * qi
-                size += np.sqrt(pi * pi + qi * qi)
-                for j in range(n_t):
-                    quad += r_tt[i, j] * (pi * cand_p[c, r, j] + qi * cand_q[c, r, j])
-            score[c] = (quad - 2.0 * lin) * inv_sn + eta * size
-        if weight > 0.0:
-            for b in range(n_b):
-                v0 = vm[r, b]
-                if not (v0 < v_min + reach[b] or v0 > v_max - reach[b]):
-                    continue  # NaN, or too far inside the band to leave it
-                if v0 < v_min - reach[b] or v0 > v_max + reach[b]:
-                    continue  # violates whatever the SOP does
-                for c in range(n_c):
-                    v = v0
-                    for i in range(n_t):
-                        v += (cand_p[c, r, i] * r_t[b, i] + cand_q[c, r, i] * x_t[b, i]) * inv_sn
-                    if v < v_min or v > v_max:
-                        score[c] += weight * demand[r, b]
-        k = 0
-        for c in range(1, n_c):
-            if score[c] < score[k]:
-                k = c
-        best[r] = k
-    return best
-
-
-def dispatch_sop(engine: BatchPowerFlow, tree: FeederTree, terminals: Sequence[SopTerminals],
+def dispatch_sop(engine: BatchPowerFlow, tree: FeederTree,
+                 terminals: "Sequence[SopTerminals] | SopTerminalStack",
                  p_mw: np.ndarray, q_mvar: np.ndarray, demand_mw: np.ndarray, limits: OperatingLimits,
                  eta: float = 0.02, idle: OperatingPoint | None = None,
                  violation_weight: float = 1.0) -> SopDispatch:
@@ -449,7 +344,7 @@ def dispatch_sop(engine: BatchPowerFlow, tree: FeederTree, terminals: Sequence[S
         Engine of the topology.
     tree : FeederTree
         ``FeederTree.from_engine(engine)``.
-    terminals : sequence of SopTerminals
+    terminals : sequence of SopTerminals, or SopTerminalStack
         One per plan.
     p_mw, q_mvar, demand_mw : ndarray, shape (n_plans, n_rows, n_bus)
         Net demand without SOP, and the loads that count for violations.
@@ -469,20 +364,15 @@ def dispatch_sop(engine: BatchPowerFlow, tree: FeederTree, terminals: Sequence[S
     flat = (n_p * n_r, n_b)
     if idle is None:
         idle = OperatingPoint.from_result(engine.run(p_mw.reshape(flat), q_mvar.reshape(flat)))
-    vm_idle = idle.vm_pu.reshape(n_p, n_r, n_b)
-    run_p = p_mw.copy()
-    run_q = q_mvar.copy()
-    setpoints = []
-    for i, term in enumerate(terminals):
-        model = SopModel.build(tree, term, eta)
-        p0, q = screen_setpoints(model, p_mw[i], q_mvar[i], demand_mw[i], vm_idle[i], limits,
-                                 violation_weight)
-        p = balance_converter_losses(p0, q, term, eta, model.active)
-        np.subtract.at(run_p[i], (slice(None), term.bus), p)
-        np.subtract.at(run_q[i], (slice(None), term.bus), q)
-        setpoints.append((p, q))
+    model = SopModel.build(tree, terminals, eta)
+    t = model.terminals
+    p0, q = screen_setpoints(model, p_mw, q_mvar, demand_mw, idle.vm_pu.reshape(n_p, n_r, n_b), limits,
+                             violation_weight)
+    p = balance_converter_losses(p0, q, t, eta, model.active)
+    run_p, run_q = sop_kernels.inject(np.ascontiguousarray(p_mw, dtype=float),
+                                      np.ascontiguousarray(q_mvar, dtype=float), p, q, t.bus, t.n_terminals)
     point = OperatingPoint.from_result(engine.run(run_p.reshape(flat), run_q.reshape(flat)))
-    conv = np.concatenate([converter_loss_mw(p, q, eta) for p, q in setpoints])
+    conv = converter_loss_mw(p, q, eta, t.n_terminals).reshape(-1)
     demand = demand_mw.reshape(flat)
     use = (operating_score(point, demand, tree, limits, conv, violation_weight)
            < operating_score(idle, demand, tree, limits, 0.0, violation_weight))
@@ -490,5 +380,4 @@ def dispatch_sop(engine: BatchPowerFlow, tree: FeederTree, terminals: Sequence[S
     point.put(idle_rows, idle.take(idle_rows))
     use_p = use.reshape(n_p, n_r, 1)
     return SopDispatch(point=point, converter_loss_mw=np.where(use, conv, 0.0), active=use,
-                       p_mw=[np.where(use_p[i], p, 0.0) for i, (p, _) in enumerate(setpoints)],
-                       q_mvar=[np.where(use_p[i], q, 0.0) for i, (_, q) in enumerate(setpoints)])
+                       p_mw=np.where(use_p, p, 0.0), q_mvar=np.where(use_p, q, 0.0), terminals=t)

@@ -11,7 +11,7 @@ from fdnmoo.metrics.reductions import line_limits_ka
 from fdnmoo.operation import (FeederTree, OperatingLimits, OperatingPoint, SopTerminals,
                               balance_converter_losses, dispatch_sop, loss_optimal_setpoints)
 from fdnmoo.operation.injections import DerLayout, net_demand
-from fdnmoo.operation.sop_dispatch import SopModel, operating_score
+from fdnmoo.operation.sop_dispatch import SopModel, SopTerminalStack, operating_score
 from fdnmoo.scenarios import ScenarioBatch
 
 from .conftest import engine_for, ieee33_grid, line_between, pandapower_run, plan_on, sop_table
@@ -110,17 +110,24 @@ def test_loss_optimal_setpoint_is_the_linear_model_minimum():
     p0, q0 = loss_optimal_setpoints(tree, term, p, q, ETA)
     assert p0.sum() == pytest.approx(0.0, abs=1e-12)
     model = SopModel.build(tree, term, ETA)
-    g_p, g_q = p @ model.r_t, q @ model.r_t
-    best = model.loss_change_mw(g_p, g_q, p0, q0)[0]
+    r_t, x_t, sn = model.r_t[0], model.x_t[0], model.sn_mva
+    r_tt = r_t[term.bus]
+
+    def loss_change_mw(dp, dq):  # LinDistFlow: (c' R_tt c - 2 (p @ R_t) c) / sn for P and Q
+        return sum(((c @ r_tt) * c).sum() - 2.0 * ((d @ r_t) * c).sum() for c, d in ((dp, p), (dq, q))) / sn
+
+    best = loss_change_mw(p0, q0)
+    assert best < 0
     for dp, dq1, dq2 in [(0.01, 0, 0), (-0.01, 0, 0), (0, 0.01, 0), (0, 0, -0.01)]:
-        other = model.loss_change_mw(g_p, g_q, p0 + [[-dp, dp]], q0 + [[dq1, dq2]])[0]
-        assert other > best
+        assert loss_change_mw(p0 + [[-dp, dp]], q0 + [[dq1, dq2]]) > best
     # the linear voltage change predicts the power flow's within a few per cent
     pi = balance_converter_losses(p0 * 0.05, q0 * 0.05, term, 0.0)
     exact = eng.run(p - np.bincount(term.bus, pi[0], p.shape[1]),
                     q - np.bincount(term.bus, q0[0] * 0.05, p.shape[1])).vm_pu - eng.run(p, q).vm_pu
-    pred = model.voltage_change_pu(pi, q0 * 0.05)
+    pred = (pi @ r_t.T + (q0 * 0.05) @ x_t.T) / sn
     np.testing.assert_allclose(pred, exact, rtol=0.1, atol=2e-4)
+    # the model's voltage reach bounds the change of any set-point within capacity
+    assert (np.abs(pred) <= model.reach_pu[0] + 1e-15).all()
 
 
 def test_terminals_at_unsupplied_or_substation_buses_stay_idle():
@@ -173,3 +180,83 @@ def test_joint_plan_agrees_with_pandapower():
         sop_p = d.p_mw[0][r].sum()
         assert supplied == pytest.approx(p[r].sum() - sop_p + loss, abs=1e-6)
         assert -sop_p == pytest.approx(d.converter_loss_mw[r], abs=1e-9)
+
+
+def test_plans_dispatched_together_get_what_they_get_alone():
+    """Batching plans (different terminal counts, padded) changes no bit of any plan's result."""
+    g = ieee33_grid()
+    open_17_18 = line_between(g, 17, 18)
+    eng = engine_for(g, np.setdiff1d(g.base_closed_lines, [open_17_18]))
+    tree = FeederTree.from_engine(eng)
+    p0, q0 = eng.base_demand()
+    rng = np.random.default_rng(4)
+    plans = [terminals(eng, [8, 22, 12, 25, 29], [0, 0, 0, 1, 1], [0.4, 0.3, 0.5, 0.2, 0.6]),
+             terminals(eng, [18, 33], [0, 0], [1.0, 1.0]),  # 18 is unsupplied: that terminal idles
+             terminals(eng, [1, 25, 29], [0, 1, 1], [0.5, 0.3, 0.3]),  # 1 is the substation
+             terminals(eng, [], [], [])]
+    scale = rng.uniform(0.3, 1.6, size=(len(plans), 6, 1))
+    p, q = p0[None] * scale, q0[None] * scale
+    p[:, :, 17] -= rng.uniform(0, 2, size=(len(plans), 6))
+    together = dispatch_sop(eng, tree, plans, p, q, p0 * scale, limits(g))
+    assert together.p_mw.shape == (4, 6, 5)
+    assert together.active[:18].any()
+    for i, term in enumerate(plans):
+        alone = dispatch_sop(eng, tree, [term], p[i:i + 1], q[i:i + 1], (p0 * scale)[i:i + 1], limits(g))
+        n = term.bus.size
+        rows = slice(6 * i, 6 * (i + 1))
+        np.testing.assert_array_equal(together.p_mw[i, :, :n], alone.p_mw[0])
+        np.testing.assert_array_equal(together.q_mvar[i, :, :n], alone.q_mvar[0])
+        assert not together.p_mw[i, :, n:].any() and not together.q_mvar[i, :, n:].any()
+        np.testing.assert_array_equal(together.converter_loss_mw[rows], alone.converter_loss_mw)
+        np.testing.assert_array_equal(together.point.vm_pu[rows], alone.point.vm_pu)
+        if n:
+            check_capacity_and_balance(term, alone.p_mw[0], alone.q_mvar[0], ETA)
+    assert not together.active[18:].any()  # no terminals: idle
+
+
+def test_terminal_stack_pads_and_keeps_the_plans_apart():
+    a = SopTerminals(bus=np.array([3, 7]), device=np.array([0, 0]), capacity_mva=np.array([0.5, 0.5]))
+    b = SopTerminals(bus=np.array([2, 5, 9]), device=np.array([0, 1, 1]), capacity_mva=np.array([1.0, 2.0, 3.0]))
+    s = SopTerminalStack.of([a, b])
+    assert s.bus.tolist() == [[3, 7, 0], [2, 5, 9]]
+    assert s.capacity_mva.tolist() == [[0.5, 0.5, 0.0], [1.0, 2.0, 3.0]]
+    assert s.n_terminals.tolist() == [2, 3] and s.valid.tolist() == [[True, True, False], [True] * 3]
+    assert SopTerminalStack.of(s) is s
+    assert SopTerminalStack.of([]).bus.shape == (0, 0)
+
+
+def test_terminal_stack_from_rows_numbers_devices_per_plan_like_of_plan():
+    # rows of plans 2, 0, 2, 0, 2 (plan 1 has none); device labels shared across plans
+    rows = SopTerminalStack.from_rows(plan=[2, 0, 2, 0, 2], bus=[5, 3, 9, 7, 2], device=[8, 4, 6, 4, 8],
+                                      capacity_mva=[1.0, 0.5, 2.0, 0.5, 3.0], n_plans=3)
+    assert rows.n_terminals.tolist() == [2, 0, 3]
+    assert rows.bus.tolist() == [[3, 7, 0], [0, 0, 0], [5, 9, 2]]
+    assert rows.device.tolist() == [[0, 0, 0], [0, 0, 0], [0, 1, 0]]
+    assert rows.capacity_mva.tolist() == [[0.5, 0.5, 0.0], [0.0, 0.0, 0.0], [1.0, 2.0, 3.0]]
+    listed = SopTerminalStack.of([
+        SopTerminals(bus=np.array([3, 7]), device=np.array([0, 0]), capacity_mva=np.array([0.5, 0.5])),
+        SopTerminals(bus=np.zeros(0, int), device=np.zeros(0, int), capacity_mva=np.zeros(0)),
+        SopTerminals(bus=np.array([5, 9, 2]), device=np.array([0, 1, 0]), capacity_mva=np.array([1.0, 2.0, 3.0]))])
+    for field in ("bus", "device", "capacity_mva", "n_terminals"):
+        np.testing.assert_array_equal(getattr(rows, field), getattr(listed, field))
+    with pytest.raises(ValueError, match="plan indices must be in 0..2"):
+        SopTerminalStack.from_rows([3], [1], [0], [1.0], n_plans=3)
+
+
+def test_terminals_of_a_plan_read_columns_of_a_table_or_a_record_array():
+    rows = [(1, 4, 18, 0.8), (1, 4, 33, 0.8), (2, 7, 25, 0.5), (1, 9, 29, 0.3), (1, 9, 25, 0.3)]
+    labels = np.arange(1, 34)
+
+    class RecordPlan:  # Plan.sop as a numpy record array (its .device is numpy's "cpu", not the field)
+        sop = np.rec.fromrecords(rows, names="stage,device,bus,capacity_mva")
+
+        def sop_terminals(self, stage):
+            return self.sop[self.sop["stage"] == stage]
+
+    for plan in (plan_on(ieee33_grid(), 2, sop=sop_table(rows)), RecordPlan()):
+        t = SopTerminals.of_plan(plan, 1, labels)
+        assert t.bus.tolist() == [17, 32, 28, 24]
+        assert t.device.tolist() == [0, 0, 1, 1]  # numbered 0.. in order of appearance
+        assert t.capacity_mva.tolist() == [0.8, 0.8, 0.3, 0.3]
+    with pytest.raises(KeyError, match="bus 99"):
+        SopTerminals.of_plan(plan_on(ieee33_grid(), 1, sop=sop_table([(1, 0, 99, 1.0)])), 1, labels)
