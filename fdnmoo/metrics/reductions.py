@@ -87,17 +87,21 @@ class OperationReducer:
         """Reduce the rows of the plans ``index`` in ``stage`` (see the module docstring)."""
         n_p, n_t, n_s, n_b = nd.p_mw.shape
         conv = point.converged.reshape(n_p, n_t, n_s)
+        with np.errstate(invalid="ignore"):  # NaN (unsupplied, failed) compares False
+            out_of_band = (point.vm_pu < limits.v_min_pu) | (point.vm_pu > limits.v_max_pu)
+            over = point.i_ka > limits.i_limit_ka
         loss = self._energies(stage - 1, index, nd, point, conv, conv_loss.reshape(n_p, n_t, n_s), tree,
-                              limits, batch.slot_hours)
+                              out_of_band, over, batch.slot_hours)
         t, k = batch.peak_slot, batch.forecast_sample
         self.arrays["peak_loss_kw"][index, stage - 1] = np.where(conv[:, t, k], loss[:, t, k] * 1e3, np.nan)
         self._snapshots(stage - 1, index, point, conv, (n_p, n_t, n_s, n_b), batch)
-        self._probabilities(stage - 1, index, point, conv, (n_p, n_t, n_s, n_b), tree, limits,
-                            batch.slot_hours)
+        self._probabilities(stage - 1, index, point, conv, (n_p, n_t, n_s, n_b), tree,
+                            out_of_band, over, batch.slot_hours)
         self.n_rows[index] += n_t * n_s
         self.n_converged[index] += conv.sum(axis=(1, 2))
 
-    def _energies(self, s, index, nd, point, conv, conv_loss, tree, limits, h) -> np.ndarray:
+    def _energies(self, s, index, nd, point, conv, conv_loss, tree, out_of_band, over, h
+                  ) -> np.ndarray:
         """Yearly energies; returns the losses (line + converter, 0 if failed) per row."""
         a = self.arrays
         shape = conv.shape
@@ -123,11 +127,8 @@ class OperationReducer:
             a["dg_energy_mwh"][index, s] = ((dg * share_ok[..., None]) * h[None, :, None]).sum(axis=1)
         else:
             a["dg_energy_mwh"][index, s] = 0.0
-        bad = violating_buses(point, tree, limits)
+        bad = violating_buses(point, tree, None, out_of_band, over)
         a["violation_energy_mwh"][index, s] = yearly((demand * bad).sum(axis=1).reshape(shape) * conv)
-        with np.errstate(invalid="ignore"):
-            out_of_band = (point.vm_pu < limits.v_min_pu) | (point.vm_pu > limits.v_max_pu)
-            over = point.i_ka > limits.i_limit_ka
         a["voltage_violation_energy_mwh"][index, s] = yearly(
             (demand * out_of_band).sum(axis=1).reshape(shape) * conv)
         a["overload_energy_mwh"][index, s] = yearly(
@@ -150,7 +151,7 @@ class OperationReducer:
         ext_s = np.hypot(point.ext_grid_p_mw, point.ext_grid_q_mvar).reshape(n_p, n_t * n_s, -1)
         a["substation_peak_mva"][index, s] = np.fmax.reduce(ext_s, axis=1)
 
-    def _probabilities(self, s, index, point, conv, shape, tree, limits, h) -> None:
+    def _probabilities(self, s, index, point, conv, shape, tree, out_of_band, over, h) -> None:
         """Voltage deviation and violation probabilities (slot-weighted, samples equal)."""
         a = self.arrays
         n_p, n_t, n_s, _ = shape
@@ -162,10 +163,8 @@ class OperationReducer:
         with np.errstate(invalid="ignore", divide="ignore"):
             a["voltage_deviation_pu"][index, s] = (dev * w).sum(axis=(1, 2)) / w.sum(axis=(1, 2))
         failed = ~conv[..., None]
-        i_ka = point.i_ka.reshape(n_p, n_t, n_s, -1)
-        with np.errstate(invalid="ignore"):
-            v_bad = (vm < limits.v_min_pu) | (vm > limits.v_max_pu) | (failed & tree.supplied)
-            i_bad = (i_ka > limits.i_limit_ka) | (failed & (tree.line_child >= 0))
+        v_bad = out_of_band.reshape(shape) | (failed & tree.supplied)
+        i_bad = over.reshape(n_p, n_t, n_s, -1) | (failed & (tree.line_child >= 0))
         a["voltage_violation_probability"][index, s] = (v_bad.sum(axis=2) * share[:, None]).sum(axis=1)
         a["current_violation_probability"][index, s] = (i_bad.sum(axis=2) * share[:, None]).sum(axis=1)
 

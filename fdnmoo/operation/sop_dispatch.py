@@ -287,12 +287,18 @@ def operating_score(point: OperatingPoint, demand_mw: np.ndarray, tree: FeederTr
     return np.where(point.converged, score, np.inf)
 
 
-def violating_buses(point: OperatingPoint, tree: FeederTree, limits: OperatingLimits) -> np.ndarray:
-    """Buses outside the voltage band or downstream of a line above its limit, (rows, n_bus)."""
-    vm = point.vm_pu
+def violating_buses(point: OperatingPoint, tree: FeederTree, limits: OperatingLimits | None,
+                    out_of_band: np.ndarray | None = None, over: np.ndarray | None = None
+                    ) -> np.ndarray:
+    """Buses outside the voltage band or downstream of a line above its limit, (rows, n_bus).
+
+    ``out_of_band`` (rows, n_bus) and ``over`` (rows, n_line), when given, are those
+    comparisons already made (``limits`` is then not read).
+    """
     with np.errstate(invalid="ignore"):
-        bad = (vm < limits.v_min_pu) | (vm > limits.v_max_pu)
-        over = point.i_ka > limits.i_limit_ka
+        bad = (point.vm_pu < limits.v_min_pu) | (point.vm_pu > limits.v_max_pu) \
+            if out_of_band is None else out_of_band.copy()
+        over = point.i_ka > limits.i_limit_ka if over is None else over
     if over.any():
         bad |= tree.downstream_of_lines(over)
     return bad
