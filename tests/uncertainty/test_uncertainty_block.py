@@ -104,3 +104,12 @@ def test_data_is_resolved_against_the_spec_folder(tmp_path):
                                           "data": "days.csv"})
     assert s.with_data_base(tmp_path).data == str(tmp_path / "days.csv")
     assert s.with_data_base(tmp_path / "elsewhere").data == "days.csv"  # not there: kept
+
+
+def test_a_spec_reads_data_relative_to_its_folder(tmp_path):
+    from fdnmoo.experiment import load_spec
+
+    (tmp_path / "days.csv").write_text("load_pu,pv_pu\n")
+    spec = tmp_path / "s.yaml"
+    spec.write_text("case: ieee33\nuncertainty: {marginals: kde, dependence: frank, data: days.csv}\n")
+    assert load_spec(spec).uncertainty.data == str(tmp_path / "days.csv")
