@@ -176,3 +176,14 @@ def test_a_problem_with_each_option_evaluates(days_csv, block):
     F = problem.evaluate(X.astype(float), return_values_of=["F"])
     assert np.isfinite(F).all() and F.shape == (3, problem.n_obj)
     assert problem.batch.fitted["source"] == str(path)
+
+
+@pytest.mark.slow
+def test_a_simbench_year_with_a_copula_keeps_its_forecast():
+    grid = planning_grid(load_case("simbench-mv-rural"))
+    settings = UncertaintySettings.from_mapping({"marginals": "kde", "dependence": "frank"})
+    batch = ScenarioBatch.build(grid, 1, "year", n_samples=3, seed=0, uncertainty=settings)
+    plain = ScenarioBatch.build(grid, 1, "year", n_samples=3, seed=0)
+    assert batch.n_slots == 35_136 and "SimBench profile year" in batch.fitted["source"]
+    np.testing.assert_array_equal(batch.load_p_mw[:, :, 0], plain.load_p_mw[:, :, 0])
+    assert np.isfinite(batch.load_p_mw).all() and 0 <= batch.pv_pu.min() and batch.pv_pu.max() <= 1
