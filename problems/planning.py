@@ -121,7 +121,9 @@ class ProblemConfig:
         ``method: deterministic`` evaluates the forecast only; ``level`` replaces
         the case's deviations; ``samples`` and ``seed`` replace ``n_samples`` and
         ``seed``; ``gamma`` is the risk level of the chance constraints that do not
-        set their own.
+        set their own; ``marginals``/``dependence``/``reduction``/``data`` draw the
+        samples (and, reduced, the typical days) from a fitted model
+        (:mod:`fdnmoo.scenarios.fitted`).
     plugins : tuple of str
         Modules or ``.py`` files (absolute paths) registering objectives,
         constraints or gene blocks (:mod:`fdnmoo.plugins`). They are imported
@@ -292,11 +294,12 @@ class ProblemConfig:
         n_stages = self.n_stages or (preset.n_stages if preset else None) or case.horizon.n_stages
         grid = planning_grid(case)
         genome = self._bind(Genome(blocks), grid, n_stages)
-        profile = self.profile or (preset.profile_for(case) if preset else "daily")
+        profile = self.profile or ("daily" if unc.reduction != "none"  # the reduction's days
+                                   else preset.profile_for(case) if preset else "daily")
         n_samples = 1 if unc.method == "deterministic" else (unc.samples or self.n_samples)
         seed = self.seed if unc.seed is None else unc.seed
         batch = ScenarioBatch.build(grid, n_stages, profile=profile, n_samples=n_samples,
-                                    seed=seed, days=self.n_days)
+                                    seed=seed, days=self.n_days, uncertainty=unc)
         return PlanningProblem(self, grid=grid, genome=genome, batch=batch,
                                objectives=objectives, constraints=constraints,
                                evaluator=evaluator, profile=profile)
@@ -323,8 +326,7 @@ class ProblemConfig:
 
 #: Settings of the uncertainty block the problem builder does not act on yet, with the
 #: default each must keep (refused rather than ignored).
-_NOT_YET = {"method": ("deterministic", "montecarlo"), "marginals": ("normal",),
-            "dependence": ("none",), "reduction": ("none",)}
+_NOT_YET = {"method": ("deterministic", "montecarlo")}
 
 
 def _check_supported(unc: UncertaintySettings) -> None:

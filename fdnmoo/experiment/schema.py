@@ -69,9 +69,16 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
     SpecKey("uncertainty.marginals", "`normal`, `gmm` or `kde`", "`normal`",
             "marginal distribution of the sources (GMM by BIC, KDE: fitted to profile data)"),
     SpecKey("uncertainty.dependence", "`none`, `nataf`, `gaussian`, `t`, `frank`, `gumbel`, "
-            "`clayton` or `auto`", "`none`", "dependence between the sources"),
+            "`clayton` or `auto`", "`none`", "dependence of the fitted model: `nataf` / `gaussian` "
+            "over the 24 hourly load and 24 PV values of a day; a copula family (or the best, "
+            "`auto`) between the day's mean load and mean PV"),
     SpecKey("uncertainty.reduction", "`none`, `kmeans` or `backward`", "`none`",
             "reduction of generated daily scenarios to typical days"),
+    SpecKey("uncertainty.data", "path of a CSV file", "the SimBench case's year, else "
+            "fdnmoo's public year", "hourly `load_pu`, `pv_pu` rows the fitted marginals learn "
+            "from (relative to the spec)"),
+    SpecKey("uncertainty.generated_days", "integer >= 20", "3650",
+            "days drawn from the fitted model before the reduction"),
     SpecKey("uncertainty.seed", "integer >= 0", "`problem.scenario_seed`",
             "seed of the samples"),
     SpecKey("problem.preset", "preset name", "`joint` (none when `blocks` is given)",

@@ -365,7 +365,8 @@ def _parse(data: Any, source: str, base_dir: str | Path | None, settings: tuple[
     description = check.string(data.get("description", "") or "", "description")
     try:
         uncertainty = UncertaintySettings.from_mapping(
-            check.mapping(data.get("uncertainty", {}) or {}, "uncertainty", None))
+            check.mapping(data.get("uncertainty", {}) or {}, "uncertainty", None)
+        ).with_data_base(base_dir)  # uncertainty.data relative to the spec, like case
     except ParameterError as exc:
         raise SpecError(source, exc.key, exc.message) from None
     spec = ExperimentSpec(uncertainty=uncertainty, case=case, problem=problem, algorithm=algorithm, seed=seed,

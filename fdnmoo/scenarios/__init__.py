@@ -4,6 +4,8 @@
 ``ScenarioBatch.build(grid, n_stages, profile, n_samples, seed)`` gives the
 demand and PV arrays every plan is evaluated on; ``profile="year"`` takes every
 15-minute step of a SimBench case's profiles (:mod:`fdnmoo.scenarios.simbench_profiles`).
+With fitted marginals (``uncertainty``), samples and reduced typical days come from a model
+fitted to observed days (:mod:`fdnmoo.scenarios.fitted`, :mod:`fdnmoo.scenarios.observed`).
 """
 
 from .batch import PROFILE_NAMES, ScenarioBatch

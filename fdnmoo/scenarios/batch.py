@@ -26,6 +26,13 @@ Samples
     as 3 sigma, so every sample lies inside the interval the affine-arithmetic
     engine uses. The draws do not depend on the stage. PV per unit is clipped at 0.
 
+Fitted samples (``uncertainty`` with ``marginals: gmm | kde``)
+    The factors come from a model fitted to observed days instead
+    (:mod:`fdnmoo.scenarios.fitted`): one load factor per slot and sample for every
+    bus, one PV output per slot and sample for every PV candidate (clipped to [0, 1]);
+    sample 0 is still the forecast. With ``reduction: kmeans | backward`` the days
+    are the reduced typical days with their probabilities (``fitted`` says which).
+
 EV charging
     ``evcs_pu(slot)``: the profile's charging share, the same for every sample.
 
@@ -47,6 +54,8 @@ from scipy.stats import truncnorm
 from ..cases.model import PlanningCase, stage_growth_factor
 from ..demand import bus_demand
 from ..planning.grid import PlanningGrid
+from ..uncertainty.settings import UncertaintySettings
+from .fitted import fitted_samples
 from .profiles import TypicalDays, load_level_days, typical_days
 from .simbench_profiles import year_profile
 
@@ -88,6 +97,9 @@ class ScenarioBatch:
     peak_slot : int
         Slot of the largest forecast load.
     seed : int
+    fitted : dict, optional
+        What a fitted model did (:attr:`fdnmoo.scenarios.fitted.FittedSamples.info`);
+        None for truncated-normal factors.
     """
 
     days: TypicalDays
@@ -101,6 +113,7 @@ class ScenarioBatch:
     slot_hours: np.ndarray
     peak_slot: int
     seed: int
+    fitted: dict | None = None
 
     forecast_sample = 0  #: the sample with every factor 1
 
@@ -122,8 +135,8 @@ class ScenarioBatch:
 
     @classmethod
     def build(cls, grid: PlanningGrid, n_stages: int | None = None, profile: str = "daily",
-              n_samples: int = 1, seed: int = 0, days: TypicalDays | int | None = None
-              ) -> "ScenarioBatch":
+              n_samples: int = 1, seed: int = 0, days: TypicalDays | int | None = None,
+              uncertainty: UncertaintySettings | None = None) -> "ScenarioBatch":
         """Build the batch.
 
         Parameters
@@ -145,6 +158,11 @@ class ScenarioBatch:
             Typical days to use instead of the profile's (a TypicalDays), or
             the number of days to merge the daily profile into (an int; ``1``
             gives one average day of 24 slots).
+        uncertainty : UncertaintySettings, optional
+            With fitted marginals, the samples come from the fitted model (module
+            docstring); its ``samples`` and ``seed`` are not read here (the caller
+            passes ``n_samples`` and ``seed``), nor its ``level`` (the caller applies
+            it to the case's deviations).
 
         Returns
         -------
@@ -154,8 +172,16 @@ class ScenarioBatch:
         n_stages = case.horizon.n_stages if n_stages is None else int(n_stages)
         if n_stages < 1 or n_samples < 1:
             raise ValueError(f"n_stages and n_samples must be >= 1, got {n_stages}, {n_samples}")
+        fitted = uncertainty is not None and uncertainty.fitted
+        if fitted and uncertainty.reduction != "none" and (profile != "daily" or days is not None):
+            raise ValueError(f"uncertainty.reduction {uncertainty.reduction!r} gives the batch its "
+                             f"typical days: profile must be 'daily' (got {profile!r}) and days unset "
+                             f"(got {days!r})")
         year = _year(grid, profile, days)
         days = year.days if year is not None else _resolve_days(grid, profile, days)
+        if fitted:
+            samples = fitted_samples(grid, uncertainty, days, n_samples, seed)
+            days = samples.days
         net = grid.net
         labels = net.bus.index.to_numpy(np.int64)
         base_p, base_q, const_p, const_q = _stage_demand(grid, n_stages)
@@ -168,9 +194,14 @@ class ScenarioBatch:
         n_slots, n_bus = p_pu.shape[0], labels.size
         pv_table = case.candidates.get("pv")
         n_pv = 0 if pv_table is None else len(pv_table)
-        load_seq, pv_seq = np.random.SeedSequence(seed).spawn(2)
-        f_load = _factors(load_seq, (n_slots, n_samples, n_bus), case.uncertainty.load_deviation)
-        f_pv = _factors(pv_seq, (n_slots, n_samples, n_pv), case.uncertainty.pv_deviation)
+        if fitted:
+            f_load = samples.load_factor[:, :, None]
+            pv = np.broadcast_to(np.clip(samples.pv_pu, 0.0, 1.0)[:, :, None], (n_slots, n_samples, n_pv))
+        else:
+            load_seq, pv_seq = np.random.SeedSequence(seed).spawn(2)
+            f_load = _factors(load_seq, (n_slots, n_samples, n_bus), case.uncertainty.load_deviation)
+            f_pv = _factors(pv_seq, (n_slots, n_samples, n_pv), case.uncertainty.pv_deviation)
+            pv = np.clip(days.pv_pu.ravel()[:, None, None] * f_pv, 0.0, None)
 
         shape = (n_stages, n_slots, n_samples, n_bus)
         scaled_p = p_pu[:, None, :] * f_load  # (n_slots, n_samples, n_bus)
@@ -182,7 +213,6 @@ class ScenarioBatch:
             np.multiply(scaled_q, base_q[s], out=load_q[s])
         fixed_p = np.broadcast_to(const_p, (n_slots, n_bus)).copy()
         fixed_q = np.broadcast_to(const_q, (n_slots, n_bus)).copy()
-        pv = np.clip(days.pv_pu.ravel()[:, None, None] * f_pv, 0.0, None)
         pv = np.broadcast_to(pv, (n_stages,) + pv.shape)
         for a in (load_p, load_q, fixed_p, fixed_q):
             a.setflags(write=False)
@@ -190,7 +220,8 @@ class ScenarioBatch:
                    fixed_p_mw=fixed_p, fixed_q_mvar=fixed_q, pv_pu=pv,
                    evcs_pu=days.ev_pu.ravel().copy(),
                    slot_hours=days.slot_hours if year is None else year.slot_hours,
-                   peak_slot=days.peak_slot, seed=int(seed))
+                   peak_slot=days.peak_slot, seed=int(seed),
+                   fitted=samples.info if fitted else None)
 
 
 def _year(grid: PlanningGrid, profile: str, days):

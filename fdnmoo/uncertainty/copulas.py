@@ -208,9 +208,14 @@ class CopulaModel:
         self.marginals_ = [MARGINALS[self.marginal](random_state=self.random_state).fit(c) for c in X.T]
         return self
 
-    def sample(self, n: int, random_state=None) -> np.ndarray:
+    def sample_uniform(self, n: int, random_state=None) -> np.ndarray:
+        """``(n, d)`` draws of the fitted copula (uniform marginals on (0, 1))."""
         if not hasattr(self, "copula_"):
             raise RuntimeError("CopulaModel is not fitted yet: call fit(X) first")
         rng = np.random.default_rng(self.random_state if random_state is None else random_state)
-        u = _draw(self.copula_, int(n), rng)
+        return np.atleast_2d(_draw(self.copula_, int(n), rng))
+
+    def sample(self, n: int, random_state=None) -> np.ndarray:
+        """``(n, d)`` samples: copula draws through the fitted marginals' ``ppf``."""
+        u = self.sample_uniform(n, random_state)
         return np.column_stack([m.ppf(u[:, i]) for i, m in enumerate(self.marginals_)])

@@ -12,22 +12,36 @@
       marginals: gmm            # gmm | kde | normal
       dependence: nataf         # nataf | gaussian | t | frank | gumbel | clayton | auto | none
       reduction: kmeans         # kmeans | backward | none
+      data: my_profiles.csv     # hourly load_pu, pv_pu rows to fit (default: see below)
+      generated_days: 3650      # days drawn from the fitted model before the reduction
       seed: 7                   # seed of the samples (default: the problem's)
 
 Every key is optional; without the block a problem keeps the behaviour it has always
 had: Monte Carlo over the case's deviations with independent truncated-normal
 factors (``marginals: normal``, ``dependence: none``, ``reduction: none``).
+
+``marginals: gmm | kde`` with a ``dependence`` fits a model of daily load and PV to
+observed days (``data``, else the SimBench case's year, else fdnmoo's public year:
+:mod:`fdnmoo.scenarios.observed`) and the samples come from it
+(:mod:`fdnmoo.scenarios.fitted`). Combinations that would leave a key without effect
+are refused (:meth:`UncertaintySettings.from_mapping` names the key): a ``dependence``
+or ``reduction`` or ``data`` without fitted marginals, fitted marginals without a
+dependence, ``level`` with fitted marginals under ``montecarlo`` / ``deterministic``
+(the spread is then the data's, not a half-width), fitted marginals under
+``deterministic`` without a reduction (the forecast alone uses no model), and
+``generated_days`` without a reduction.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path, PurePath
 from typing import Any, Mapping
 
 from ..parameters import ParameterError, did_you_mean
 
-__all__ = ["DEPENDENCES", "MARGINAL_KINDS", "METHODS", "REDUCTIONS", "SOURCE_KINDS",
-           "UncertaintySettings"]
+__all__ = ["DEPENDENCES", "GENERATED_DAYS", "MARGINAL_KINDS", "METHODS", "REDUCTIONS",
+           "SOURCE_KINDS", "UncertaintySettings"]
 
 METHODS = ("deterministic", "interval", "affine", "montecarlo", "robust")
 MARGINAL_KINDS = ("normal", "gmm", "kde")
@@ -35,6 +49,9 @@ DEPENDENCES = ("none", "nataf", "gaussian", "t", "frank", "gumbel", "clayton", "
 REDUCTIONS = ("none", "kmeans", "backward")
 #: Kinds of uncertain sources ``level`` may name.
 SOURCE_KINDS = ("load", "pv")
+#: Default number of days drawn from a fitted model before a reduction (ten years).
+GENERATED_DAYS = 3650
+_MIN_GENERATED_DAYS = 20  # k-means tries k = 2..10 and needs more days than that
 
 
 @dataclass(frozen=True)
@@ -57,8 +74,13 @@ class UncertaintySettings:
         Uncertainty budget Gamma of the robust box (default: every source).
     marginals, dependence, reduction : str
         Of :data:`MARGINAL_KINDS`, :data:`DEPENDENCES`, :data:`REDUCTIONS`.
+    data : str, optional
+        CSV of hourly ``load_pu``, ``pv_pu`` rows the fitted marginals learn from
+        (:func:`fdnmoo.scenarios.observed.observed_days`).
+    generated_days : int, optional
+        Days drawn from the fitted model and reduced (default :data:`GENERATED_DAYS`).
     seed : int, optional
-        Seed of the samples (default: the problem's ``seed``).
+        Seed of the fit and the samples (default: the problem's ``seed``).
     """
 
     method: str = "montecarlo"
@@ -69,6 +91,8 @@ class UncertaintySettings:
     marginals: str = "normal"
     dependence: str = "none"
     reduction: str = "none"
+    data: str | None = None
+    generated_days: int | None = None
     seed: int | None = None
 
     @classmethod
@@ -107,6 +131,13 @@ class UncertaintySettings:
             values["level"] = _levels(values["level"], f"{key}.level")
         if values.get("samples") is not None:
             values["samples"] = _integer(values["samples"], f"{key}.samples", low=1)
+        if values.get("generated_days") is not None:
+            values["generated_days"] = _integer(values["generated_days"], f"{key}.generated_days",
+                                                low=_MIN_GENERATED_DAYS)
+        if values.get("data") is not None:
+            if not isinstance(values["data"], (str, PurePath)) or not str(values["data"]):
+                raise ParameterError(f"{key}.data", f"expected the path of a CSV file, got {values['data']!r}")
+            values["data"] = str(values["data"])
         if values.get("seed") is not None:
             values["seed"] = _integer(values["seed"], f"{key}.seed", low=0)
         if values.get("gamma") is not None:
@@ -119,7 +150,47 @@ class UncertaintySettings:
             if b < 0:
                 raise ParameterError(f"{key}.budget", f"must be >= 0, got {b}")
             values["budget"] = b
-        return cls(**values)
+        out = cls(**values)
+        out._check_combination(key)
+        return out
+
+    @property
+    def fitted(self) -> bool:
+        """True if the samples come from a model fitted to observed days."""
+        return self.marginals != "normal"
+
+    def _check_combination(self, key: str) -> None:
+        """Refuse keys that the other keys would leave without effect (module docstring)."""
+        fitted_kinds = ", ".join(k for k in MARGINAL_KINDS if k != "normal")
+        if not self.fitted:
+            for name, idle in (("dependence", "none"), ("reduction", "none"), ("data", None)):
+                if getattr(self, name) != idle:
+                    raise ParameterError(f"{key}.{name}", f"{name} {getattr(self, name)!r} acts on a "
+                                         f"model fitted to profile data: set marginals ({fitted_kinds}); "
+                                         "marginals 'normal' samples independent truncated-normal factors")
+            return
+        if self.dependence == "none":
+            raise ParameterError(f"{key}.dependence", f"fitted marginals {self.marginals!r} need a "
+                                 f"dependence model: one of {', '.join(DEPENDENCES[1:])}")
+        if self.level and self.method in ("montecarlo", "deterministic"):
+            raise ParameterError(f"{key}.level", f"with fitted marginals {self.marginals!r} the "
+                                 "spread of the samples is the data's, so a half-width would have no "
+                                 "effect: drop level, or use marginals 'normal'")
+        if self.method == "deterministic" and self.reduction == "none":
+            raise ParameterError(f"{key}.marginals", "method 'deterministic' evaluates the forecast "
+                                 "only, which uses no fitted model: add reduction (kmeans or "
+                                 "backward) to evaluate reduced typical days, or drop marginals")
+        if self.generated_days is not None and self.reduction == "none":
+            raise ParameterError(f"{key}.generated_days", "generated days are what a reduction "
+                                 "reduces: set reduction (kmeans or backward)")
+
+    def with_data_base(self, base_dir) -> "UncertaintySettings":
+        """A copy whose relative ``data`` path is resolved against ``base_dir`` (a spec's folder)
+        if the file is there."""
+        if self.data is None or base_dir is None or Path(self.data).is_absolute():
+            return self
+        there = Path(base_dir) / self.data
+        return replace(self, data=str(there)) if there.is_file() else self
 
     def level_of(self, kind: str, case) -> float:
         """The half-width of source kind ``kind`` (``"load"``/``"pv"``) for ``case``."""

@@ -61,8 +61,55 @@ def test_gamma_is_the_default_of_the_chance_constraints_only():
     assert [dict(c.params)["gamma"] for c in constraints] == [0.1, 0.2]
 
 
-@pytest.mark.parametrize("block", [{"marginals": "gmm"}, {"method": "robust"},
-                                   {"budget": 2}])
+@pytest.mark.parametrize("block", [{"method": "robust"}, {"budget": 2}])
 def test_settings_the_builder_does_not_act_on_are_refused(block):
     with pytest.raises(ParameterError, match="not support"):
         ProblemConfig(case="ieee33", preset="joint", uncertainty=block)
+
+
+@pytest.mark.parametrize("block", [
+    {"marginals": "gmm", "dependence": "nataf"}, {"marginals": "kde", "dependence": "auto"},
+    {"marginals": "gmm", "dependence": "frank", "reduction": "kmeans", "generated_days": 50},
+    {"marginals": "kde", "dependence": "gaussian", "reduction": "backward",
+     "method": "deterministic"},
+])
+def test_fitted_settings_are_accepted_by_the_builder(block):
+    cfg = ProblemConfig(case="ieee33", preset="joint", uncertainty=block)
+    assert cfg.uncertainty.fitted
+
+
+@pytest.mark.parametrize("block, key", [
+    ({"marginals": "gmm"}, "uncertainty.dependence"),                 # fitted, no dependence
+    ({"dependence": "nataf"}, "uncertainty.dependence"),              # dependence, no fit
+    ({"reduction": "kmeans"}, "uncertainty.reduction"),
+    ({"data": "days.csv"}, "uncertainty.data"),
+    ({"marginals": "kde", "dependence": "nataf", "level": 0.1}, "uncertainty.level"),
+    ({"marginals": "kde", "dependence": "nataf", "method": "deterministic"},
+     "uncertainty.marginals"),
+    ({"marginals": "kde", "dependence": "nataf", "generated_days": 100},
+     "uncertainty.generated_days"),
+    ({"marginals": "kde", "dependence": "nataf", "reduction": "kmeans", "generated_days": 5},
+     "uncertainty.generated_days"),
+    ({"marginals": "kde", "dependence": "nataf", "data": 3}, "uncertainty.data"),
+])
+def test_combinations_without_effect_are_refused(block, key):
+    with pytest.raises(ParameterError) as err:
+        UncertaintySettings.from_mapping(block)
+    assert err.value.key == key
+
+
+def test_data_is_resolved_against_the_spec_folder(tmp_path):
+    (tmp_path / "days.csv").write_text("load_pu,pv_pu\n")
+    s = UncertaintySettings.from_mapping({"marginals": "kde", "dependence": "nataf",
+                                          "data": "days.csv"})
+    assert s.with_data_base(tmp_path).data == str(tmp_path / "days.csv")
+    assert s.with_data_base(tmp_path / "elsewhere").data == "days.csv"  # not there: kept
+
+
+def test_a_spec_reads_data_relative_to_its_folder(tmp_path):
+    from fdnmoo.experiment import load_spec
+
+    (tmp_path / "days.csv").write_text("load_pu,pv_pu\n")
+    spec = tmp_path / "s.yaml"
+    spec.write_text("case: ieee33\nuncertainty: {marginals: kde, dependence: frank, data: days.csv}\n")
+    assert load_spec(spec).uncertainty.data == str(tmp_path / "days.csv")
