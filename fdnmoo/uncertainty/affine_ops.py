@@ -1,16 +1,20 @@
 """Compiled affine-arithmetic operations on one quantity: the rules :mod:`.affine` documents.
 
-A quantity is ``(c, a, e)``: its centre, the row of its shared-symbol
-coefficients and its private error (>= 0). Every operation writes the result's
-coefficients into ``out`` (which may be the row of an operand: the operands'
-radii are taken before ``out`` is written) and returns the result's centre and
-error. The error already holds the rounding slack of the operation
-(:func:`slacked`), so a chain of these calls encloses in floating point.
+A quantity is ``(c, a[i], e)``: its centre, row ``i`` of a 2-D array ``a`` of
+shared-symbol coefficients, and its private error (>= 0). Every operation
+writes the result's coefficients into row ``k`` of ``out`` (which may be an
+operand's row: the operands' radii are taken before it is written) and returns
+the result's centre and error. The error already holds the rounding slack of
+the operation (:func:`slacked`), so a chain of these calls encloses in
+floating point. Rows are passed as (array, index) rather than as 1-D views,
+and each operation sums ``|coeffs|`` in the loop that writes them: in the
+sweep a view or a second pass costs more than the arithmetic of a short row.
 
 :class:`~fdnmoo.uncertainty.affine.AffineForm` applies them elementwise (the
 ``*_many`` loops at the end); the compiled sweep
 (:mod:`fdnmoo.uncertainty.affine_sweep`) calls them per bus, so both do the
-same arithmetic.
+same arithmetic. numba's on-disk cache does not notice an edit here in the
+compiled sweep: touch ``affine_sweep.py`` (or clear ``__pycache__``) after one.
 """
 
 from __future__ import annotations
@@ -27,80 +31,98 @@ _JIT = dict(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
 
 
 @njit(**_JIT)
-def abs_sum(a) -> float:
+def abs_sum(a, i) -> float:
+    """``sum |a[i]|``."""
     s = 0.0
-    for i in range(a.shape[0]):
-        s += abs(a[i])
+    for m in range(a.shape[1]):
+        s += abs(a[i, m])
     return s
 
 
 @njit(**_JIT)
-def slacked(c, a, e) -> float:
-    """``e`` plus the rounding slack of a result ``(c, a, e)``: ``ROUNDING (|c| + sum |a| + e)``."""
-    return e + ROUNDING * (abs(c) + abs_sum(a) + e)
+def slack(c, size, e) -> float:
+    """``e`` plus the rounding slack of a result of centre ``c``, ``sum |coeffs| = size`` and
+    error ``e``: ``ROUNDING (|c| + size + e)``. The operations below sum ``|coeffs|`` while
+    they write them."""
+    return e + ROUNDING * (abs(c) + size + e)
+
+
+@njit(**_JIT)
+def slacked(c, a, i, e) -> float:
+    """:func:`slack` of a result ``(c, a[i], e)``."""
+    return slack(c, abs_sum(a, i), e)
 
 
 # --- affine operations (exact up to rounding) ----------------------------------------------------
 @njit(**_JIT)
-def add(cx, ax, ex, cy, ay, ey, out):
+def add(cx, ax, i, ex, cy, ay, j, ey, out, k):
     """``x + y`` (private terms add: they are independent)."""
-    for i in range(out.shape[0]):
-        out[i] = ax[i] + ay[i]
+    size = 0.0
+    for m in range(out.shape[1]):
+        v = ax[i, m] + ay[j, m]
+        out[k, m] = v
+        size += abs(v)
     c = cx + cy
-    return c, slacked(c, out, ex + ey)
+    e = ex + ey
+    return c, slack(c, size, e)
 
 
 @njit(**_JIT)
-def shift(cx, ax, ex, k, out):
-    """``x + k`` for a number ``k``."""
-    for i in range(out.shape[0]):
-        out[i] = ax[i]
-    c = cx + k
-    return c, slacked(c, out, ex)
+def shift(cx, ax, i, ex, number, out, k):
+    """``x + number``."""
+    size = 0.0
+    for m in range(out.shape[1]):
+        v = ax[i, m]
+        out[k, m] = v
+        size += abs(v)
+    c = cx + number
+    return c, slack(c, size, ex)
 
 
 @njit(**_JIT)
-def scale(cx, ax, ex, k, out):
-    """``k x`` for a number ``k``."""
-    for i in range(out.shape[0]):
-        out[i] = ax[i] * k
-    c = cx * k
-    return c, slacked(c, out, ex * abs(k))
+def scale(cx, ax, i, ex, number, out, k):
+    """``number * x``."""
+    size = 0.0
+    for m in range(out.shape[1]):
+        v = ax[i, m] * number
+        out[k, m] = v
+        size += abs(v)
+    c = cx * number
+    e = ex * abs(number)
+    return c, slack(c, size, e)
 
 
 @njit(**_JIT)
-def mul(cx, ax, ex, cy, ay, ey, out):
+def negate(cx, ax, i, out, k) -> float:
+    """``-x`` (exact: no slack; the error stays): writes the coefficients, returns the centre."""
+    for m in range(out.shape[1]):
+        out[k, m] = -ax[i, m]
+    return -cx
+
+
+@njit(**_JIT)
+def mul(cx, ax, i, ex, cy, ay, j, ey, out, k):
     """``x y``: the exact bilinear part; the product of the two deviations is bounded by the
     product of the radii and goes to the private term."""
-    rx = abs_sum(ax) + ex
-    ry = abs_sum(ay) + ey
-    for i in range(out.shape[0]):
-        out[i] = cx * ay[i] + cy * ax[i]
+    rx, ry = ex, ey
+    for m in range(out.shape[1]):
+        rx += abs(ax[i, m])
+        ry += abs(ay[j, m])
+    size = 0.0
+    for m in range(out.shape[1]):
+        v = cx * ay[j, m] + cy * ax[i, m]
+        out[k, m] = v
+        size += abs(v)
     c = cx * cy
-    return c, slacked(c, out, abs(cx) * ey + abs(cy) * ex + rx * ry)
+    e = abs(cx) * ey + abs(cy) * ex + rx * ry
+    return c, slack(c, size, e)
 
 
 # --- non-affine operations: Chebyshev (minimax) fits alpha x + zeta +- delta --------------------
 @njit(**_JIT)
-def approximated(cx, ax, ex, alpha, zeta, delta, out):
-    """``alpha x + zeta`` with the approximation error ``delta`` in the private term (AF1:
-    the new symbol is condensed into the private term at once)."""
-    for i in range(out.shape[0]):
-        out[i] = alpha * ax[i]
-    c = alpha * cx + zeta
-    return c, slacked(c, out, abs(alpha) * ex + delta)
-
-
-@njit(**_JIT)
-def padded_radius(ax, ex) -> float:
-    """The radius widened by the rounding slack: the range the fits are taken over."""
-    return (abs_sum(ax) + ex) * (1 + ROUNDING)
-
-
-@njit(**_JIT)
 def square_fit(c, r):
     """``x ** 2`` on ``[c - r, c + r]``: ``c**2 + r**2/2 + 2c (x - c) +- r**2/2``."""
-    return 2 * c, r ** 2 / 2 - c ** 2, r ** 2 / 2
+    return 2 * c, r * r / 2 - c * c, r * r / 2
 
 
 @njit(**_JIT)
@@ -148,30 +170,51 @@ def abs_fit(lo, hi):
 
 
 @njit(**_JIT)
-def square(cx, ax, ex, out):
-    alpha, zeta, delta = square_fit(cx, padded_radius(ax, ex))
-    return approximated(cx, ax, ex, alpha, zeta, delta, out)
+def fitted(cx, ax, i, ex, kind, out, k):
+    """``f(x)`` by the fit of ``kind`` (0: square, 1: sqrt, 2: reciprocal, 3: abs) over the
+    range ``c +- r`` (``r`` the radius widened by the rounding slack), then ``alpha x + zeta``
+    with the approximation error ``delta`` in the private term (AF1: the new symbol is
+    condensed into the private term at once)."""
+    r = ex
+    for m in range(ax.shape[1]):
+        r += abs(ax[i, m])
+    r *= 1 + ROUNDING
+    if kind == 0:
+        alpha, zeta, delta = square_fit(cx, r)
+    elif kind == 1:
+        alpha, zeta, delta = sqrt_fit(cx - r, cx + r)
+    elif kind == 2:
+        alpha, zeta, delta = reciprocal_fit(cx, cx - r, cx + r)
+    else:
+        alpha, zeta, delta = abs_fit(cx - r, cx + r)
+    size = 0.0
+    for m in range(out.shape[1]):
+        v = alpha * ax[i, m]
+        out[k, m] = v
+        size += abs(v)
+    c = alpha * cx + zeta
+    e = abs(alpha) * ex + delta
+    return c, slack(c, size, e)
 
 
 @njit(**_JIT)
-def sqrt(cx, ax, ex, out):
-    r = padded_radius(ax, ex)
-    alpha, zeta, delta = sqrt_fit(cx - r, cx + r)
-    return approximated(cx, ax, ex, alpha, zeta, delta, out)
+def square(cx, ax, i, ex, out, k):
+    return fitted(cx, ax, i, ex, 0, out, k)
 
 
 @njit(**_JIT)
-def reciprocal(cx, ax, ex, out):
-    r = padded_radius(ax, ex)
-    alpha, zeta, delta = reciprocal_fit(cx, cx - r, cx + r)
-    return approximated(cx, ax, ex, alpha, zeta, delta, out)
+def sqrt(cx, ax, i, ex, out, k):
+    return fitted(cx, ax, i, ex, 1, out, k)
 
 
 @njit(**_JIT)
-def absolute(cx, ax, ex, out):
-    r = padded_radius(ax, ex)
-    alpha, zeta, delta = abs_fit(cx - r, cx + r)
-    return approximated(cx, ax, ex, alpha, zeta, delta, out)
+def reciprocal(cx, ax, i, ex, out, k):
+    return fitted(cx, ax, i, ex, 2, out, k)
+
+
+@njit(**_JIT)
+def absolute(cx, ax, i, ex, out, k):
+    return fitted(cx, ax, i, ex, 3, out, k)
 
 
 # --- elementwise loops over flat arrays: c (N,), a (N, n_symbols), e (N,) ----------------------
@@ -182,9 +225,9 @@ def binary_many(op, cx, ax, ex, cy, ay, ey):
     c, a, e = np.empty(n), np.empty(ax.shape), np.empty(n)
     for k in range(n):
         if op == 0:
-            c[k], e[k] = add(cx[k], ax[k], ex[k], cy[k], ay[k], ey[k], a[k])
+            c[k], e[k] = add(cx[k], ax, k, ex[k], cy[k], ay, k, ey[k], a, k)
         else:
-            c[k], e[k] = mul(cx[k], ax[k], ex[k], cy[k], ay[k], ey[k], a[k])
+            c[k], e[k] = mul(cx[k], ax, k, ex[k], cy[k], ay, k, ey[k], a, k)
     return c, a, e
 
 
@@ -195,9 +238,9 @@ def with_number_many(op, cx, ax, ex, k):
     c, a, e = np.empty(n), np.empty(ax.shape), np.empty(n)
     for j in range(n):
         if op == 0:
-            c[j], e[j] = shift(cx[j], ax[j], ex[j], k[j], a[j])
+            c[j], e[j] = shift(cx[j], ax, j, ex[j], k[j], a, j)
         else:
-            c[j], e[j] = scale(cx[j], ax[j], ex[j], k[j], a[j])
+            c[j], e[j] = scale(cx[j], ax, j, ex[j], k[j], a, j)
     return c, a, e
 
 
@@ -208,13 +251,13 @@ def unary_many(op, cx, ax, ex):
     c, a, e = np.empty(n), np.empty(ax.shape), np.empty(n)
     for k in range(n):
         if op == 0:
-            c[k], e[k] = square(cx[k], ax[k], ex[k], a[k])
+            c[k], e[k] = square(cx[k], ax, k, ex[k], a, k)
         elif op == 1:
-            c[k], e[k] = sqrt(cx[k], ax[k], ex[k], a[k])
+            c[k], e[k] = sqrt(cx[k], ax, k, ex[k], a, k)
         elif op == 2:
-            c[k], e[k] = reciprocal(cx[k], ax[k], ex[k], a[k])
+            c[k], e[k] = reciprocal(cx[k], ax, k, ex[k], a, k)
         else:
-            c[k], e[k] = absolute(cx[k], ax[k], ex[k], a[k])
+            c[k], e[k] = absolute(cx[k], ax, k, ex[k], a, k)
     return c, a, e
 
 
@@ -223,5 +266,5 @@ def slacked_many(c, a, e):
     """The errors of results ``(c, a, e)`` made by one matrix operation, with its slack."""
     out = np.empty(c.shape[0])
     for k in range(c.shape[0]):
-        out[k] = slacked(c[k], a[k], e[k])
+        out[k] = slacked(c[k], a, k, e[k])
     return out

@@ -38,139 +38,135 @@ __all__ = ["solve"]
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
-
-@njit(**_JIT)
-def _negate(c, a) -> float:
-    for i in range(a.shape[0]):
-        a[i] = -a[i]
-    return -c
+# rows of the (5, n_symbols) scratch array
+_SE, _INV, _U, _W, _X = 0, 1, 2, 3, 4
 
 
 @njit(**_JIT)
-def _injection(pc, pa, pe, qc, qa, qe, ec, ea, ee, fc, fa, fe, gr, gi, out_r, out_i, t):
-    """``I = conj(S / V) + y V`` of one bus: returns the centres and errors of Re I and Im I and
-    writes their coefficients into ``out_r``/``out_i``; ``t`` is a (5, n_symbols) scratch."""
-    se, inv, u, w, x = t[0], t[1], t[2], t[3], t[4]
-    sc, s_e = ops.shift(ec, ea, ee, 0.0, se)  # the reference's "e + (1 - supplied)"
-    c1, e1 = ops.square(sc, se, s_e, inv)
-    c2, e2 = ops.square(fc, fa, fe, u)
-    c1, e1 = ops.add(c1, inv, e1, c2, u, e2, inv)
-    ic, i_e = ops.reciprocal(c1, inv, e1, inv)
+def _injection(pc, pa, pe, qc, qa, qe, ec, ea, ee, fc, fa, fe, i, gr, gi, jrc, jra, jre, jic, jia, jie,
+               b, t):
+    """``I = conj(S / V) + y V`` of row ``i`` of the forms ``p, q, e, f`` into row ``b`` of the
+    forms ``jr``, ``ji``, in the reference's order of operations; ``t`` is a (5, n_symbols) scratch."""
+    sc, s_e = ops.shift(ec[i], ea, i, ee[i], 0.0, t, _SE)  # the reference's "e + (1 - supplied)"
+    c1, e1 = ops.square(sc, t, _SE, s_e, t, _INV)
+    c2, e2 = ops.square(fc[i], fa, i, fe[i], t, _U)
+    c1, e1 = ops.add(c1, t, _INV, e1, c2, t, _U, e2, t, _INV)
+    ic, i_e = ops.reciprocal(c1, t, _INV, e1, t, _INV)
     # Re I = (p e + q f) / |V|^2 + (e g - f b)
-    c1, e1 = ops.mul(pc, pa, pe, sc, se, s_e, u)
-    c2, e2 = ops.mul(qc, qa, qe, fc, fa, fe, w)
-    c1, e1 = ops.add(c1, u, e1, c2, w, e2, u)
-    c1, e1 = ops.mul(c1, u, e1, ic, inv, i_e, u)
-    c2, e2 = ops.scale(sc, se, s_e, gr, w)
-    c3, e3 = ops.scale(fc, fa, fe, gi, x)
-    c3 = _negate(c3, x)
-    c2, e2 = ops.add(c2, w, e2, c3, x, e3, w)
-    c1, e1 = ops.add(c1, u, e1, c2, w, e2, u)
-    rc, r_e = ops.scale(c1, u, e1, 1.0, out_r)  # the reference's "* supplied"
+    c1, e1 = ops.mul(pc[i], pa, i, pe[i], sc, t, _SE, s_e, t, _U)
+    c2, e2 = ops.mul(qc[i], qa, i, qe[i], fc[i], fa, i, fe[i], t, _W)
+    c1, e1 = ops.add(c1, t, _U, e1, c2, t, _W, e2, t, _U)
+    c1, e1 = ops.mul(c1, t, _U, e1, ic, t, _INV, i_e, t, _U)
+    c2, e2 = ops.scale(sc, t, _SE, s_e, gr, t, _W)
+    c3, e3 = ops.scale(fc[i], fa, i, fe[i], gi, t, _X)
+    c3 = ops.negate(c3, t, _X, t, _X)
+    c2, e2 = ops.add(c2, t, _W, e2, c3, t, _X, e3, t, _W)
+    c1, e1 = ops.add(c1, t, _U, e1, c2, t, _W, e2, t, _U)
+    jrc[b], jre[b] = ops.scale(c1, t, _U, e1, 1.0, jra, b)  # the reference's "* supplied"
     # Im I = (p f - q e) / |V|^2 + (f g + e b)
-    c1, e1 = ops.mul(pc, pa, pe, fc, fa, fe, u)
-    c2, e2 = ops.mul(qc, qa, qe, sc, se, s_e, w)
-    c2 = _negate(c2, w)
-    c1, e1 = ops.add(c1, u, e1, c2, w, e2, u)
-    c1, e1 = ops.mul(c1, u, e1, ic, inv, i_e, u)
-    c2, e2 = ops.scale(fc, fa, fe, gr, w)
-    c3, e3 = ops.scale(sc, se, s_e, gi, x)
-    c2, e2 = ops.add(c2, w, e2, c3, x, e3, w)
-    c1, e1 = ops.add(c1, u, e1, c2, w, e2, u)
-    ic2, i_e2 = ops.scale(c1, u, e1, 1.0, out_i)
-    return rc, r_e, ic2, i_e2
+    c1, e1 = ops.mul(pc[i], pa, i, pe[i], fc[i], fa, i, fe[i], t, _U)
+    c2, e2 = ops.mul(qc[i], qa, i, qe[i], sc, t, _SE, s_e, t, _W)
+    c2 = ops.negate(c2, t, _W, t, _W)
+    c1, e1 = ops.add(c1, t, _U, e1, c2, t, _W, e2, t, _U)
+    c1, e1 = ops.mul(c1, t, _U, e1, ic, t, _INV, i_e, t, _U)
+    c2, e2 = ops.scale(fc[i], fa, i, fe[i], gr, t, _W)
+    c3, e3 = ops.scale(sc, t, _SE, s_e, gi, t, _X)
+    c2, e2 = ops.add(c2, t, _W, e2, c3, t, _X, e3, t, _W)
+    c1, e1 = ops.add(c1, t, _U, e1, c2, t, _W, e2, t, _U)
+    jic[b], jie[b] = ops.scale(c1, t, _U, e1, 1.0, jia, b)
 
 
 @njit(**_JIT)
-def _currents(net, has_ratio, P, Q, E, F, t, jr, ji, scratch):
-    """Series currents ``J = T I`` of slot ``t`` into the forms ``jr``, ``ji`` (shape (n, ...)):
-    injections of the non-root supplied rows, then the backward sweep; 0 at roots."""
-    order, parent, root_rows = net[0], net[1], net[2]
-    a_re, a_im, y_re, y_im = net[3], net[4], net[7], net[8]
-    jrc, jra, jre = jr
-    jic, jia, jie = ji
-    jrc[:] = 0.0
-    jra[:] = 0.0
-    jre[:] = 0.0
-    jic[:] = 0.0
-    jia[:] = 0.0
-    jie[:] = 0.0
-    for k in range(order.shape[0]):
-        b = order[k]
-        jrc[b], jre[b], jic[b], jie[b] = _injection(
-            P[0][t, b], P[1][t, b], P[2][t, b], Q[0][t, b], Q[1][t, b], Q[2][t, b],
-            E[0][t, b], E[1][t, b], E[2][t, b], F[0][t, b], F[1][t, b], F[2][t, b],
-            y_re[b], y_im[b], jra[b], jia[b], scratch)
-    u_r, u_i = scratch[0], scratch[1]
-    for k in range(order.shape[0] - 1, -1, -1):
-        c = order[k]
-        u = parent[c]
+def _currents(net, has_ratio, P, Q, E, F, t, JR, JI, row0, scratch):
+    """Series currents ``J = T I`` of slot ``t`` into rows ``row0 + bus row`` of the forms
+    ``JR``, ``JI``: injections of the non-root supplied rows, then the backward sweep; 0 at
+    roots and unsupplied rows."""
+    order, parent, root_rows, a_re, a_im, y_re, y_im = net[0], net[1], net[2], net[3], net[4], net[7], net[8]
+    pc, pa, pe = P
+    qc, qa, qe = Q
+    ec, ea, ee = E
+    fc, fa, fe = F
+    jrc, jra, jre = JR
+    jic, jia, jie = JI
+    n = y_re.shape[0]
+    off = t * n
+    for b in range(row0, row0 + n):
+        jrc[b], jre[b], jic[b], jie[b] = 0.0, 0.0, 0.0, 0.0
+        jra[b, :] = 0.0
+        jia[b, :] = 0.0
+    for m in range(order.shape[0]):
+        b = order[m]
+        _injection(pc, pa, pe, qc, qa, qe, ec, ea, ee, fc, fa, fe, off + b, y_re[b], y_im[b],
+                   jrc, jra, jre, jic, jia, jie, row0 + b, scratch)
+    for m in range(order.shape[0] - 1, -1, -1):
+        c = row0 + order[m]
+        u = row0 + parent[order[m]]
         if has_ratio:  # J / conj(t) = J conj(a)
-            ar, ai = a_re[c], a_im[c]
-            c1, e1 = ops.scale(jrc[c], jra[c], jre[c], ar, u_r)
-            c2, e2 = ops.scale(jic[c], jia[c], jie[c], ai, u_i)
-            c1, e1 = ops.add(c1, u_r, e1, c2, u_i, e2, u_r)
-            jrc[u], jre[u] = ops.add(jrc[u], jra[u], jre[u], c1, u_r, e1, jra[u])
-            c1, e1 = ops.scale(jic[c], jia[c], jie[c], ar, u_r)
-            c2, e2 = ops.scale(jrc[c], jra[c], jre[c], -ai, u_i)
-            c1, e1 = ops.add(c1, u_r, e1, c2, u_i, e2, u_r)
-            jic[u], jie[u] = ops.add(jic[u], jia[u], jie[u], c1, u_r, e1, jia[u])
+            ar, ai = a_re[order[m]], a_im[order[m]]
+            c1, e1 = ops.scale(jrc[c], jra, c, jre[c], ar, scratch, _U)
+            c2, e2 = ops.scale(jic[c], jia, c, jie[c], ai, scratch, _W)
+            c1, e1 = ops.add(c1, scratch, _U, e1, c2, scratch, _W, e2, scratch, _U)
+            c3, e3 = ops.scale(jic[c], jia, c, jie[c], ar, scratch, _W)
+            c2, e2 = ops.scale(jrc[c], jra, c, jre[c], -ai, scratch, _X)
+            c3, e3 = ops.add(c3, scratch, _W, e3, c2, scratch, _X, e2, scratch, _W)
+            jrc[u], jre[u] = ops.add(jrc[u], jra, u, jre[u], c1, scratch, _U, e1, jra, u)
+            jic[u], jie[u] = ops.add(jic[u], jia, u, jie[u], c3, scratch, _W, e3, jia, u)
         else:
-            jrc[u], jre[u] = ops.add(jrc[u], jra[u], jre[u], jrc[c], jra[c], jre[c], jra[u])
-            jic[u], jie[u] = ops.add(jic[u], jia[u], jie[u], jic[c], jia[c], jie[c], jia[u])
+            jrc[u], jre[u] = ops.add(jrc[u], jra, u, jre[u], jrc[c], jra, c, jre[c], jra, u)
+            jic[u], jie[u] = ops.add(jic[u], jia, u, jie[u], jic[c], jia, c, jie[c], jia, u)
     for r in range(root_rows.shape[0]):  # a root's current is the grid's, not a branch's
-        b = root_rows[r]
+        b = row0 + root_rows[r]
         jrc[b], jre[b], jic[b], jie[b] = 0.0, 0.0, 0.0, 0.0
         jra[b, :] = 0.0
         jia[b, :] = 0.0
 
 
 @njit(**_JIT)
-def _step(net, has_ratio, P, Q, E, F, E2, F2, jr, ji, scratch):
+def _step(net, has_ratio, P, Q, E, F, E2, F2, JR, JI, scratch):
     """One sweep of every slot: ``(E2, F2) = V0 + M I(E, F)``."""
     order, parent, root_rows = net[0], net[1], net[2]
     a_re, a_im, z_re, z_im, v0_re, v0_im = net[3], net[4], net[5], net[6], net[9], net[10]
-    jrc, jra, jre = jr
-    jic, jia, jie = ji
-    u_r, u_i, d_r, d_i = scratch[0], scratch[1], scratch[2], scratch[3]
-    for t in range(E[0].shape[0]):
-        _currents(net, has_ratio, P, Q, E, F, t, jr, ji, scratch)
-        ec, ea, ee = E2[0][t], E2[1][t], E2[2][t]
-        fc, fa, fe = F2[0][t], F2[1][t], F2[2][t]
-        ec[:] = 0.0  # unsupplied rows stay 0
-        ea[:] = 0.0
-        ee[:] = 0.0
-        fc[:] = 0.0
-        fa[:] = 0.0
-        fe[:] = 0.0
+    jrc, jra, jre = JR
+    jic, jia, jie = JI
+    ec, ea, ee = E2
+    fc, fa, fe = F2
+    n = z_re.shape[0]
+    row0 = 0  # a variable, not a literal: one compiled _currents for both callers
+    for t in range(E[0].shape[0] // n):
+        _currents(net, has_ratio, P, Q, E, F, t, JR, JI, row0, scratch)
+        off = t * n
+        for b in range(off, off + n):  # unsupplied rows stay 0
+            ec[b], ee[b], fc[b], fe[b] = 0.0, 0.0, 0.0, 0.0
+            ea[b, :] = 0.0
+            fa[b, :] = 0.0
         for r in range(root_rows.shape[0]):
-            b = root_rows[r]
-            ec[b], ee[b] = ops.shift(0.0, ea[b], 0.0, v0_re[b], ea[b])
-            fc[b], fe[b] = ops.shift(0.0, fa[b], 0.0, v0_im[b], fa[b])
-        for k in range(order.shape[0]):
-            c = order[k]
-            u = parent[c]
-            zr, zi = z_re[c], z_im[c]
+            b = off + root_rows[r]
+            ec[b], ee[b] = ops.shift(0.0, ea, b, 0.0, v0_re[root_rows[r]], ea, b)
+            fc[b], fe[b] = ops.shift(0.0, fa, b, 0.0, v0_im[root_rows[r]], fa, b)
+        for m in range(order.shape[0]):
+            k = order[m]
+            c, u = off + k, off + parent[k]
+            zr, zi = z_re[k], z_im[k]
             # - z J = (-zr Jr + zi Ji) + j (-zr Ji - zi Jr)
-            c1, e1 = ops.scale(jrc[c], jra[c], jre[c], -zr, d_r)
-            c2, e2 = ops.scale(jic[c], jia[c], jie[c], zi, d_i)
-            dr_c, dr_e = ops.add(c1, d_r, e1, c2, d_i, e2, d_r)
-            c1, e1 = ops.scale(jic[c], jia[c], jie[c], -zr, d_i)
-            c2, e2 = ops.scale(jrc[c], jra[c], jre[c], -zi, u_r)
-            di_c, di_e = ops.add(c1, d_i, e1, c2, u_r, e2, d_i)
+            c1, e1 = ops.scale(jrc[k], jra, k, jre[k], -zr, scratch, _U)
+            c2, e2 = ops.scale(jic[k], jia, k, jie[k], zi, scratch, _W)
+            dr_c, dr_e = ops.add(c1, scratch, _U, e1, c2, scratch, _W, e2, scratch, _SE)
+            c1, e1 = ops.scale(jic[k], jia, k, jie[k], -zr, scratch, _U)
+            c2, e2 = ops.scale(jrc[k], jra, k, jre[k], -zi, scratch, _W)
+            di_c, di_e = ops.add(c1, scratch, _U, e1, c2, scratch, _W, e2, scratch, _INV)
             if has_ratio:  # a V_parent
-                ar, ai = a_re[c], a_im[c]
-                c1, e1 = ops.scale(ec[u], ea[u], ee[u], ar, u_r)
-                c2, e2 = ops.scale(fc[u], fa[u], fe[u], -ai, u_i)
-                c1, e1 = ops.add(c1, u_r, e1, c2, u_i, e2, u_r)
-                ec[c], ee[c] = ops.add(c1, u_r, e1, dr_c, d_r, dr_e, ea[c])
-                c1, e1 = ops.scale(ec[u], ea[u], ee[u], ai, u_r)
-                c2, e2 = ops.scale(fc[u], fa[u], fe[u], ar, u_i)
-                c1, e1 = ops.add(c1, u_r, e1, c2, u_i, e2, u_r)
-                fc[c], fe[c] = ops.add(c1, u_r, e1, di_c, d_i, di_e, fa[c])
+                ar, ai = a_re[k], a_im[k]
+                c1, e1 = ops.scale(ec[u], ea, u, ee[u], ar, scratch, _U)
+                c2, e2 = ops.scale(fc[u], fa, u, fe[u], -ai, scratch, _W)
+                c1, e1 = ops.add(c1, scratch, _U, e1, c2, scratch, _W, e2, scratch, _U)
+                c3, e3 = ops.scale(ec[u], ea, u, ee[u], ai, scratch, _W)
+                c2, e2 = ops.scale(fc[u], fa, u, fe[u], ar, scratch, _X)
+                c3, e3 = ops.add(c3, scratch, _W, e3, c2, scratch, _X, e2, scratch, _W)
+                ec[c], ee[c] = ops.add(c1, scratch, _U, e1, dr_c, scratch, _SE, dr_e, ea, c)
+                fc[c], fe[c] = ops.add(c3, scratch, _W, e3, di_c, scratch, _INV, di_e, fa, c)
             else:
-                ec[c], ee[c] = ops.add(ec[u], ea[u], ee[u], dr_c, d_r, dr_e, ea[c])
-                fc[c], fe[c] = ops.add(fc[u], fa[u], fe[u], di_c, d_i, di_e, fa[c])
+                ec[c], ee[c] = ops.add(ec[u], ea, u, ee[u], dr_c, scratch, _SE, dr_e, ea, c)
+                fc[c], fe[c] = ops.add(fc[u], fa, u, fe[u], di_c, scratch, _INV, di_e, fa, c)
 
 
 @njit(**_JIT)
@@ -179,13 +175,12 @@ def _bound_change(X, Y) -> float:
     xc, xa, xe = X
     yc, ya, ye = Y
     worst = 0.0
-    for t in range(xc.shape[0]):
-        for b in range(xc.shape[1]):
-            rx = ops.abs_sum(xa[t, b]) + xe[t, b]
-            ry = ops.abs_sum(ya[t, b]) + ye[t, b]
-            d_lo = abs(np.nextafter(xc[t, b] - rx, -np.inf) - np.nextafter(yc[t, b] - ry, -np.inf))
-            d_hi = abs(np.nextafter(xc[t, b] + rx, np.inf) - np.nextafter(yc[t, b] + ry, np.inf))
-            worst = max(worst, d_lo, d_hi)
+    for b in range(xc.shape[0]):
+        rx = ops.abs_sum(xa, b) + xe[b]
+        ry = ops.abs_sum(ya, b) + ye[b]
+        d_lo = abs(np.nextafter(xc[b] - rx, -np.inf) - np.nextafter(yc[b] - ry, -np.inf))
+        d_hi = abs(np.nextafter(xc[b] + rx, np.inf) - np.nextafter(yc[b] + ry, np.inf))
+        worst = max(worst, d_lo, d_hi)
     return worst
 
 
@@ -193,9 +188,8 @@ def _bound_change(X, Y) -> float:
 def _inflate(X, amount: float) -> None:
     """Epsilon-inflation in place: the private term grows by ``amount`` radius + 1e-12."""
     xc, xa, xe = X
-    for t in range(xc.shape[0]):
-        for b in range(xc.shape[1]):
-            xe[t, b] += amount * (ops.abs_sum(xa[t, b]) + xe[t, b]) + 1e-12
+    for b in range(xc.shape[0]):
+        xe[b] += amount * (ops.abs_sum(xa, b) + xe[b]) + 1e-12
 
 
 @njit(**_JIT)
@@ -203,13 +197,12 @@ def _inside(X, Y) -> bool:
     """``X ⊆ Y`` jointly over the shared symbols: ``|dc| + sum |da| + e_X <= e_Y`` everywhere."""
     xc, xa, xe = X
     yc, ya, ye = Y
-    for t in range(xc.shape[0]):
-        for b in range(xc.shape[1]):
-            gap = abs(xc[t, b] - yc[t, b])
-            for i in range(xa.shape[2]):
-                gap += abs(xa[t, b, i] - ya[t, b, i])
-            if not gap + xe[t, b] <= ye[t, b]:
-                return False
+    for b in range(xc.shape[0]):
+        gap = abs(xc[b] - yc[b])
+        for m in range(xa.shape[1]):
+            gap += abs(xa[b, m] - ya[b, m])
+        if not gap + xe[b] <= ye[b]:
+            return False
     return True
 
 
@@ -219,14 +212,19 @@ def _copy(X):
 
 
 @njit(**_JIT)
+def _forms(rows: int, n_sym: int):
+    return np.zeros(rows), np.zeros((rows, n_sym)), np.zeros(rows)
+
+
+@njit(**_JIT)
 def _solve(net, has_ratio, P, Q, vc_re, vc_im, tol, max_iter, rounds, amount):
-    n_t, n = vc_re.shape
-    n_sym = P[1].shape[2]
-    E = (vc_re.copy(), np.zeros((n_t, n, n_sym)), np.zeros((n_t, n)))
-    F = (vc_im.copy(), np.zeros((n_t, n, n_sym)), np.zeros((n_t, n)))
+    n_rows, n_sym = P[1].shape
+    n = net[5].shape[0]
+    E, F = _forms(n_rows, n_sym), _forms(n_rows, n_sym)
+    E[0][:] = vc_re
+    F[0][:] = vc_im
     E2, F2 = _copy(E), _copy(F)
-    jr = (np.empty(n), np.empty((n, n_sym)), np.empty(n))
-    ji = (np.empty(n), np.empty((n, n_sym)), np.empty(n))
+    jr, ji = _forms(n, n_sym), _forms(n, n_sym)
     scratch = np.empty((5, n_sym))
     converged, iterations = False, 0
     for it in range(1, max_iter + 1):
@@ -253,11 +251,9 @@ def _solve(net, has_ratio, P, Q, vc_re, vc_im, tol, max_iter, rounds, amount):
             break
     if not verified:
         E, F = kept_e, kept_f
-    JR = (np.empty((n_t, n)), np.empty((n_t, n, n_sym)), np.empty((n_t, n)))
-    JI = (np.empty((n_t, n)), np.empty((n_t, n, n_sym)), np.empty((n_t, n)))
-    for t in range(n_t):
-        _currents(net, has_ratio, P, Q, E, F, t, (JR[0][t], JR[1][t], JR[2][t]),
-                  (JI[0][t], JI[1][t], JI[2][t]), scratch)
+    JR, JI = _forms(n_rows, n_sym), _forms(n_rows, n_sym)
+    for t in range(n_rows // n):
+        _currents(net, has_ratio, P, Q, E, F, t, JR, JI, t * n, scratch)
     return E, F, JR, JI, iterations, converged, verified
 
 
@@ -295,17 +291,22 @@ def solve(prep, root_v, p, q, v_center, tol: float, max_iter: int, rounds: int =
     net = (prep.order_rows, prep.parent_rows, prep.root_rows, c(prep.a.real), c(prep.a.imag),
            c(prep.z.real), c(prep.z.imag), c(prep.y.real), c(prep.y.imag), c(v0.real), c(v0.imag))
 
-    def rows(x):
-        return (c(np.asarray(x.center, float)[:, prep.perm]),
-                c(np.asarray(x.coeffs, float)[:, prep.perm]),
-                c(np.asarray(x.error, float)[:, prep.perm]))
+    n_t, k = v_center.shape[0], p.n_symbols
+
+    def rows(x):  # (slots, buses) -> flat rows slot * n + row
+        return (c(np.asarray(x.center, float)[:, prep.perm]).reshape(-1),
+                c(np.asarray(x.coeffs, float)[:, prep.perm]).reshape(-1, k),
+                c(np.asarray(x.error, float)[:, prep.perm]).reshape(-1))
 
     has_ratio = bool(np.any(prep.a != 1))
     E, F, JR, JI, it, conv, ver = _solve(net, has_ratio, rows(p), rows(q),
-                                         c(v_center.real[:, prep.perm]), c(v_center.imag[:, prep.perm]),
+                                         c(v_center.real[:, prep.perm]).reshape(-1),
+                                         c(v_center.imag[:, prep.perm]).reshape(-1),
                                          float(tol), int(max_iter), int(rounds), float(amount))
 
     def buses(x):
-        return tuple(a[:, row_of] for a in x)
+        cen, co, err = x
+        return (cen.reshape(n_t, n)[:, row_of], co.reshape(n_t, n, k)[:, row_of],
+                err.reshape(n_t, n)[:, row_of])
 
     return buses(E), buses(F), buses(JR), buses(JI), int(it), bool(conv), bool(ver)
