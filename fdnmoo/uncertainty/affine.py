@@ -85,6 +85,20 @@ class AffineForm:
 
     __array_ufunc__ = None  # numpy arrays on the left defer to the reflected operators
 
+    @classmethod
+    def _made(cls, center, coeffs, error) -> "AffineForm":
+        """A form made by this module from valid forms (arrays of matching shapes). Only the
+        centre and error are checked: every operation's error holds ``sum |coeffs|`` in its
+        rounding slack, so a non-finite coefficient shows there."""
+        if not (np.isfinite(center).all() and np.isfinite(error).all()):
+            raise ValueError("an affine form needs finite values and a non-negative error "
+                             "(an operation overflowed)")
+        form = object.__new__(cls)
+        object.__setattr__(form, "center", center)
+        object.__setattr__(form, "coeffs", coeffs)
+        object.__setattr__(form, "error", error)
+        return form
+
     # --- construction ---------------------------------------------------------------------
     @classmethod
     def constant(cls, x, n_symbols: int) -> "AffineForm":
@@ -127,7 +141,8 @@ class AffineForm:
 
     @property
     def radius(self) -> np.ndarray:
-        return np.abs(self.coeffs).sum(axis=-1) + self.error
+        n = self.n_symbols
+        return ops.radius_many(_flat(self.coeffs, n), _flat(self.error)).reshape(self.shape)
 
     def to_interval(self) -> Interval:
         """The interval each quantity spans."""
@@ -140,7 +155,7 @@ class AffineForm:
     def __getitem__(self, index) -> "AffineForm":
         index = index if isinstance(index, tuple) else (index,)
         lead = index + (slice(None),) if any(i is Ellipsis for i in index) else index
-        return AffineForm(self.center[index], self.coeffs[lead], self.error[index])
+        return AffineForm._made(self.center[index], self.coeffs[lead], self.error[index])
 
     def condense(self, keep) -> "AffineForm":
         """Keep only the shared symbols ``keep`` (in that order); fold the others into the
@@ -148,8 +163,8 @@ class AffineForm:
         keep = np.asarray(keep, dtype=np.int64)
         dropped = np.ones(self.n_symbols, bool)
         dropped[keep] = False
-        return AffineForm(self.center, self.coeffs[..., keep],
-                          self.error + np.abs(self.coeffs[..., dropped]).sum(axis=-1))
+        return AffineForm._made(self.center, self.coeffs[..., keep],
+                                self.error + np.abs(self.coeffs[..., dropped]).sum(axis=-1))
 
     def largest_symbols(self, k: int) -> np.ndarray:
         """The ``k`` shared symbols of largest total coefficient magnitude, in index order."""
@@ -171,7 +186,7 @@ class AffineForm:
 
     # --- affine operations ---------------------------------------------------------------------
     def __neg__(self) -> "AffineForm":
-        return AffineForm(-self.center, -self.coeffs, self.error)
+        return AffineForm._made(-self.center, -self.coeffs, self.error)
 
     def __add__(self, other) -> "AffineForm":
         if isinstance(other, AffineForm):
@@ -231,17 +246,18 @@ def _slacked(center, coeffs, error) -> AffineForm:
     """A form made by one matrix operation, whose private term also covers its rounding."""
     n = coeffs.shape[-1]
     e = ops.slacked_many(_flat(center), _flat(coeffs, n), _flat(error))
-    return AffineForm(center, coeffs, e.reshape(np.shape(error)))
+    return AffineForm._made(np.asarray(center), np.asarray(coeffs), e.reshape(np.shape(error)))
 
 
 def _flat(x, n: int | None = None) -> np.ndarray:
-    """A fresh C-contiguous float copy, flat (or ``(-1, n)`` for coefficients), for the loops."""
-    x = np.array(x, dtype=float, order="C")
+    """``x`` as a C-contiguous writable float array (copied only if it is not one: the
+    compiled loops take one array type), flat or ``(-1, n)`` for coefficients."""
+    x = np.require(x, dtype=float, requirements=["C", "W"])
     return x.reshape(-1) if n is None else x.reshape(-1, n)
 
 
 def _result(shape, c, a, e) -> AffineForm:
-    return AffineForm(c.reshape(shape), a.reshape(shape + a.shape[-1:]), e.reshape(shape))
+    return AffineForm._made(c.reshape(shape), a.reshape(shape + a.shape[-1:]), e.reshape(shape))
 
 
 def _binary(op: int, x: AffineForm, y: AffineForm) -> AffineForm:

@@ -268,3 +268,12 @@ def slacked_many(c, a, e):
     for k in range(c.shape[0]):
         out[k] = slacked(c[k], a, k, e[k])
     return out
+
+
+@njit(**_JIT)
+def radius_many(a, e):
+    """``sum |a[k]| + e[k]`` of every quantity."""
+    out = np.empty(e.shape[0])
+    for k in range(e.shape[0]):
+        out[k] = abs_sum(a, k) + e[k]
+    return out
