@@ -39,10 +39,53 @@ import numpy as np
 
 from .metrics.operation import OperationMetrics
 from .parameters import UnknownEntryError, check_params, did_you_mean, signature_params
-from .planning import Plan, PlanningGrid
+from .planning import Plan, PlanBatch, PlanningGrid
 
-__all__ = ["Evaluated", "Objective", "Registry", "OBJECTIVES", "CONSTRAINTS", "objective",
-           "constraint"]
+__all__ = ["Evaluated", "Objective", "Population", "Registry", "OBJECTIVES", "CONSTRAINTS",
+           "objective", "constraint"]
+
+
+@dataclass
+class Population:
+    """Plans evaluated together: the batch an objective's population-level work runs on.
+
+    An objective stays a function of one :class:`Evaluated` plan; work that is
+    cheaper for the whole batch at once (a cost table, per-topology structures)
+    goes through :meth:`computed`, which runs it once per population and keeps
+    the result, indexed by plan position (``ev.index``).
+
+    Attributes
+    ----------
+    grid : PlanningGrid
+    plans : PlanBatch
+    ops : OperationMetrics
+        A batch (plan axis first, :meth:`OperationMetrics.stack`).
+    options : dict
+    """
+
+    grid: PlanningGrid
+    plans: PlanBatch
+    ops: OperationMetrics
+    options: dict = field(default_factory=dict)
+    _results: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of_one(cls, grid: PlanningGrid, plan: Plan, ops: OperationMetrics,
+               options: dict | None = None) -> "Population":
+        """The population of a single plan."""
+        return cls(grid, PlanBatch.of(grid, [plan]), OperationMetrics.stack([ops]),
+                   dict(options or {}))
+
+    def computed(self, key, compute: Callable[["Population"], Any]) -> Any:
+        """``compute(self)``, run on the first call for ``key`` only."""
+        if key not in self._results:
+            self._results[key] = compute(self)
+        return self._results[key]
+
+    def members(self) -> list["Evaluated"]:
+        """One :class:`Evaluated` per plan, sharing this population."""
+        return [Evaluated(self.grid, plan, self.ops.take(i), self.options, _population=self,
+                          index=i) for i, plan in enumerate(self.plans.plans)]
 
 
 @dataclass
@@ -57,16 +100,38 @@ class Evaluated:
     options : dict
         The problem's shared options (``ProblemConfig.options``); the built-in entries
         take theirs as keyword parameters, a user's function may also read these.
+    index : int
+        Position of the plan in :attr:`population`.
     """
 
     grid: PlanningGrid
     plan: Plan
     ops: OperationMetrics
     options: dict = field(default_factory=dict)
+    _population: "Population | None" = field(default=None, repr=False)
+    index: int = 0
+
+    @property
+    def population(self) -> Population:
+        """The plans evaluated with this one (a population of one if it was evaluated alone)."""
+        if self._population is None:
+            self._population = Population.of_one(self.grid, self.plan, self.ops, self.options)
+            self.index = 0
+        return self._population
 
     @property
     def case(self):
         return self.grid.case
+
+    @property
+    def closed_lines(self) -> np.ndarray:
+        """(n_stages, n_line) whether each ``grid.net.line`` row conducts in each stage."""
+        return self.population.plans.closed_lines[self.index]
+
+    @property
+    def closed_trafos(self) -> np.ndarray:
+        """(n_stages, n_trafo) whether each ``grid.net.trafo`` row conducts in each stage."""
+        return self.population.plans.closed_trafos[self.index]
 
     @cached_property
     def costs(self):
@@ -268,7 +333,7 @@ def operational_adaptability(ev: Evaluated, w3: float = 0.5, w4: float = 0.5,
     # v_min (under-voltage side), whichever is nearer, normalised by the half band
     margin = np.minimum(v_max - ev.ops.vmax_pu, ev.ops.vmin_pu - v_min) / half_band
     vvm = float(np.nanmean(margin))
-    closed = ev.plan.closed_line_mask(ev.grid.net.line.index)[:, None, :]
+    closed = ev.closed_lines[:, None, :]
     limit = ev.ops.i_limit_ka[None, None, :]
     cvm_all = (limit - ev.ops.i_max_ka) / limit
     cvm = float(np.nanmean(np.where(closed, cvm_all, np.nan)))
@@ -303,7 +368,7 @@ def pv_hosting_mw(ev: Evaluated) -> float:
 def sop_capacity_mva(ev: Evaluated) -> float:
     """Total SOP converter capacity installed by the last stage."""
     last = ev.plan.sop_terminals(ev.plan.n_stages)
-    return float(last.capacity_mva.sum()) if len(last) else 0.0
+    return float(last["capacity_mva"].sum())
 
 
 # --- reliability ---------------------------------------------------------------------------
@@ -355,7 +420,7 @@ def line_current(ev: Evaluated, max_loading_percent: float = 100.0) -> float:
     closed lines, stages, slots and samples (I_max: the line's ``max_i_ka``)."""
     if not max_loading_percent > 0:
         raise ValueError(f"max_loading_percent must be > 0, got {max_loading_percent}")
-    closed = ev.plan.closed_line_mask(ev.grid.net.line.index)[:, None, :]
+    closed = ev.closed_lines[:, None, :]
     loading = np.where(closed, ev.ops.i_max_ka / ev.ops.i_limit_ka[None, None, :], 0.0)
     return float(np.nanmax(loading, initial=0.0) * 100.0 / max_loading_percent - 1.0)
 
@@ -367,17 +432,22 @@ def substation_capacity(ev: Evaluated, max_loading_percent: float = 100.0) -> fl
     through transformers (others are not limited)."""
     if not max_loading_percent > 0:
         raise ValueError(f"max_loading_percent must be > 0, got {max_loading_percent}")
-    net = ev.grid.net
+    rating = ev.population.computed("substation_rating_mva", _substation_rating_mva)[ev.index]
+    peak = ev.ops.substation_peak_mva
+    fed = (rating > 0) & np.isfinite(peak)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(fed, peak / rating * 100.0 / max_loading_percent - 1.0, -np.inf)
+    return float(max(share.max(initial=-np.inf), -1.0))
+
+
+def _substation_rating_mva(population: Population) -> np.ndarray:
+    """(n_plans, n_stages, n_ext_grid) rating of the closed transformers whose HV bus is each
+    in-service external grid's bus (0 where none feeds through transformers)."""
+    net = population.grid.net
     eg_bus = net.ext_grid.bus[net.ext_grid.in_service.astype(bool)].to_numpy()
-    worst = -1.0
-    for s in range(ev.plan.n_stages):
-        closed = net.trafo.loc[net.trafo.index.isin(ev.plan.closed_trafos[s])]
-        rating = closed.groupby("hv_bus").sn_mva.sum()
-        for i, b in enumerate(eg_bus):
-            if b in rating.index and np.isfinite(ev.ops.substation_peak_mva[s, i]):
-                share = ev.ops.substation_peak_mva[s, i] / rating[b] * 100.0 / max_loading_percent
-                worst = max(worst, share - 1.0)
-    return float(worst)
+    at_root = net.trafo.hv_bus.to_numpy()[:, None] == eg_bus[None, :]  # (n_trafo, n_eg)
+    sn = net.trafo.sn_mva.to_numpy(float)[:, None] * at_root
+    return population.plans.closed_trafos.astype(float) @ sn
 
 
 @constraint("budget", unit="-")

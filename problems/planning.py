@@ -36,10 +36,12 @@ from pymoo.core.problem import Problem
 from ..cases import load_case
 from ..cases.overrides import apply_overrides, check_overrides, overrides_as_dict
 from ..metrics.economics import MissingPriceError, cost_breakdown
-from ..objectives import CONSTRAINTS, OBJECTIVES, Evaluated, Objective
+from ..objectives import CONSTRAINTS, OBJECTIVES, Evaluated, Objective, Population
 from ..parameters import ParameterError, UnknownEntryError, check_params, did_you_mean, entry
+from ..pipeline import StageTimes, decode_population, operate
 from ..planning import planning_grid
 from ..plugins import PluginError, import_origin, import_plugins, module_origin
+from ..uncertainty.settings import UncertaintySettings
 from .encodings import BLOCKS
 from .encodings.base import with_candidate_tables
 from .genome import Genome
@@ -112,6 +114,13 @@ class ProblemConfig:
         0.06}, "limits": {"v_min_pu": 0.93}}``; stored frozen (hashable,
         picklable), checked for names and types here and for values, like the
         case file, when the problem is built.
+    uncertainty : UncertaintySettings or mapping, optional
+        How source and load uncertainty is treated (the spec's ``uncertainty:``
+        block, :class:`~fdnmoo.uncertainty.settings.UncertaintySettings`):
+        ``method: deterministic`` evaluates the forecast only; ``level`` replaces
+        the case's deviations; ``samples`` and ``seed`` replace ``n_samples`` and
+        ``seed``; ``gamma`` is the risk level of the chance constraints that do not
+        set their own.
     plugins : tuple of str
         Modules or ``.py`` files (absolute paths) registering objectives,
         constraints or gene blocks (:mod:`fdnmoo.plugins`). They are imported
@@ -149,6 +158,7 @@ class ProblemConfig:
     plugins: tuple = ()
     horizon: tuple = ()
     case_overrides: tuple = ()
+    uncertainty: Any = None
     modules: tuple = field(init=False, default=())
 
     def __post_init__(self) -> None:
@@ -191,6 +201,8 @@ class ProblemConfig:
         horizon = dict(check_overrides({"horizon": dict(self.horizon)}, "", ("horizon",)))
         set_(self, "horizon", horizon["horizon"])
         set_(self, "case_overrides", check_overrides(self.case_overrides))
+        set_(self, "uncertainty", UncertaintySettings.from_mapping(self.uncertainty))
+        _check_supported(self.uncertainty)
         objectives, constraints = self._registry_entries()
         entries = objectives + constraints
         for i, (name, params) in enumerate(_entries(self.blocks)):
@@ -213,6 +225,9 @@ class ProblemConfig:
             given = getattr(self, kind)
             items = _entries(given) if given is not None else \
                 [(n, ()) for n in getattr(preset, kind, ())]
+            shared_options = dict(self.options)
+            if self.uncertainty.gamma is not None:  # the block's gamma, unless options give one
+                shared_options.setdefault("gamma", self.uncertainty.gamma)
             for i, (name, params) in enumerate(items):
                 key = f"{kind}[{i}]" if given is not None else "preset"
                 try:
@@ -222,7 +237,7 @@ class ProblemConfig:
                             "module: name the module or file in plugins, not code typed into "
                             "an interactive session)") if missing_hint else ""
                     raise UnknownEntryError(key, exc.message + hint) from None
-                shared = {k: v for k, v in self.options if k in found.parameters}
+                shared = {k: v for k, v in shared_options.items() if k in found.parameters}
                 into.append(found.with_params({**shared, **dict(params)}, key=f"{key}.{name}"))
         return out
 
@@ -267,14 +282,20 @@ class ProblemConfig:
         horizon = {**dict(preset.horizon if preset else ()), **dict(self.horizon)}
         case = apply_overrides(case, {"horizon": horizon}, "", ("horizon",))
         case = apply_overrides(case, self.case_overrides)
+        unc = self.uncertainty
+        if unc.level:
+            case = apply_overrides(case, {"uncertainty": {
+                f"{kind}_deviation": level for kind, level in unc.level}}, "uncertainty.level")
         blocks = self.gene_blocks(case)
         case = with_candidate_tables(case, blocks, self._block_keys(blocks))
         n_stages = self.n_stages or (preset.n_stages if preset else None) or case.horizon.n_stages
         grid = planning_grid(case)
         genome = self._bind(Genome(blocks), grid, n_stages)
         profile = self.profile or (preset.profile_for(case) if preset else "daily")
-        batch = ScenarioBatch.build(grid, n_stages, profile=profile, n_samples=self.n_samples,
-                                    seed=self.seed, days=self.n_days)
+        n_samples = 1 if unc.method == "deterministic" else (unc.samples or self.n_samples)
+        seed = self.seed if unc.seed is None else unc.seed
+        batch = ScenarioBatch.build(grid, n_stages, profile=profile, n_samples=n_samples,
+                                    seed=seed, days=self.n_days)
         return PlanningProblem(self, grid=grid, genome=genome, batch=batch,
                                objectives=objectives, constraints=constraints,
                                evaluator=evaluator, profile=profile)
@@ -297,6 +318,23 @@ class ProblemConfig:
                     raise ParameterError(key, str(own)) from None
             raise ParameterError("blocks", f"{exc} (blocks: {[b.name for b in genome.blocks]})"
                                  ) from None
+
+
+#: Settings of the uncertainty block the problem builder does not act on yet, with the
+#: default each must keep (refused rather than ignored).
+_NOT_YET = {"method": ("deterministic", "montecarlo"), "marginals": ("normal",),
+            "dependence": ("none",), "reduction": ("none",)}
+
+
+def _check_supported(unc: UncertaintySettings) -> None:
+    for name, allowed in _NOT_YET.items():
+        value = getattr(unc, name)
+        if value not in allowed:
+            raise ParameterError(f"uncertainty.{name}", f"{name} {value!r} is not supported by "
+                                 f"planning problems yet (supported: {', '.join(allowed)})")
+    if unc.budget is not None:
+        raise ParameterError("uncertainty.budget", "the robust budget needs method 'robust', "
+                                                   "which planning problems do not support yet")
 
 
 def _compact(item: tuple[str, tuple]):
@@ -416,26 +454,28 @@ class PlanningProblem(Problem):
         """The plan of one genome."""
         return self.genome.decode(np.asarray(x).astype(int))
 
-    def evaluated(self, X) -> list[Evaluated]:
-        """Decode and evaluate genomes; one :class:`Evaluated` per row."""
-        from ..metrics.evaluate import evaluate_plans
+    def evaluated(self, X, timings: StageTimes | None = None) -> list[Evaluated]:
+        """Decode and evaluate genomes (:mod:`fdnmoo.pipeline`); one :class:`Evaluated` per
+        row, all sharing one :class:`~fdnmoo.objectives.Population`."""
+        plans = decode_population(self.genome, np.asarray(X).astype(np.int64), timings)
+        ops = operate(self.grid, plans, self.batch, engine=self.engine, timings=timings)
+        return Population(self.grid, plans, ops, dict(self.config.options)).members()
 
-        plans = [self.decode(x) for x in np.atleast_2d(X)]
-        ops = evaluate_plans(self.grid, plans, self.batch, engine=self.engine)
-        options = dict(self.config.options)
-        return [Evaluated(self.grid, plan, op, dict(options)) for plan, op in zip(plans, ops)]
-
-    def evaluate_genomes(self, X) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate_genomes(self, X, timings: StageTimes | None = None
+                         ) -> tuple[np.ndarray, np.ndarray]:
         """Objectives (as minimised) and constraints of genomes; deterministic for the config.
 
         Values that are undefined because power flows diverged (NaN) become
         :data:`UNDEFINED` in F (and G); such plans already violate the
         ``power_flow_converged`` constraint, so pymoo ranks them as infeasible.
         """
-        evs = self.evaluated(X)
-        F = np.array([[o.to_minimise(self._value(o, ev)) for o in self.objectives] for ev in evs],
-                     dtype=float)
-        G = np.array([[self._value(c, ev) for c in self.constraints] for ev in evs], dtype=float)
+        timings = StageTimes() if timings is None else timings
+        evs = self.evaluated(X, timings)
+        with timings.stage("objectives"):
+            F = np.array([[o.to_minimise(self._value(o, ev)) for o in self.objectives]
+                          for ev in evs], dtype=float)
+            G = np.array([[self._value(c, ev) for c in self.constraints] for ev in evs],
+                         dtype=float)
         F = np.where(np.isfinite(F), F, UNDEFINED)
         G = np.where(np.isfinite(G), G, UNDEFINED)
         return F.reshape(len(evs), self.n_obj), G.reshape(len(evs), len(self.constraints))

@@ -4,7 +4,9 @@ Usage::
 
     python experiments/bench/evaluation.py                 # 100 x 3 x 24 x 100 (720,000 PFs)
     python experiments/bench/evaluation.py --quick         # 20 candidates, 10 samples
+    python experiments/bench/evaluation.py --json                  # + one JSON object on stdout
     python experiments/bench/evaluation.py --json results/bench_evaluation.json
+    python experiments/bench/evaluation.py --main-job              # + fdnmoo run vs runpp
 
 The default profile is one averaged typical day (``--days 1``: 24 hourly
 slots); ``--days 4`` gives the full daily profile of four seasonal days (96
@@ -35,6 +37,16 @@ What one run measures, in this order:
 The ratio is pandapower's seconds per power flow over ours (wall time of the
 generation / power flows): the speed-up of a whole evaluation, objectives and
 SOP dispatch included, over bare pandapower power flows.
+
+5. the breakdown per stage of the evaluation pipeline (:mod:`fdnmoo.pipeline`:
+   decode, operation/dispatch, power flow, metrics, objectives), serial in the
+   main process, for the generation above and for the main job's problem
+   (``experiments/quickstart.yaml``: ieee33 ``joint``, 3 stages, 4 typical days x
+   24 h, 10 samples, 40 candidates); ``all_in_over_pf`` is the total divided by
+   the power-flow seconds (SOP dispatch sweeps included). Best of ``--repeat``.
+6. with ``--main-job``: ``fdnmoo run`` of the quickstart spec (into a temporary
+   folder), its wall time divided by the median ``runpp`` on the ieee33 base case
+   measured in the same run (``main_job_over_runpp``).
 """
 
 from __future__ import annotations
@@ -66,7 +78,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--repeat", type=int, default=3, help="generations timed (default 3)")
     p.add_argument("--quick", action="store_true", help="20 candidates, 10 samples")
-    p.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    p.add_argument("--main-job", action="store_true",
+                   help="also time `fdnmoo run` of the quickstart spec against runpp")
+    p.add_argument("--json", metavar="PATH", nargs="?", const="-",
+                   help="also the figures as one JSON object: to stdout, or written to PATH")
     args = p.parse_args(argv)
     if args.quick:
         args.candidates, args.samples, args.pp_subsample = 20, 10, 20
@@ -107,7 +122,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     generation_s = min(times)
     ours_s_per_pf = generation_s / n_pf
     pp = pandapower_subsample(problem, populations[0][0], args.pp_subsample, rng)
+    generation_stages = stage_breakdown(problem, populations)
+    main_config = ProblemConfig(case="ieee33", preset="joint", n_stages=3, profile="daily",
+                                n_samples=10, seed=args.seed)
+    main_problem = main_config.build()
+    main_X = [GenomeSampling()._do(main_problem, 40, random_state=rng) for _ in range(args.repeat)]
+    main_stages = stage_breakdown(main_problem, main_X)
+    extra = main_job_ratio() if args.main_job else {}
     return {
+        "pipeline": {"generation": generation_stages, "main_problem": main_stages},
+        "all_in_over_pf": {"generation": generation_stages["all_in_over_pf"],
+                           "main_problem": main_stages["all_in_over_pf"]},
+        **extra,
         "case": args.case, "preset": "joint", "candidates": args.candidates,
         "stages": args.stages, "slots": int(batch.n_slots), "samples": int(batch.n_samples),
         "power_flows": n_pf, "backend": args.backend, "workers": args.workers,
@@ -122,6 +148,51 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "speedup_vs_pandapower": pp["s_per_pf"] / ours_s_per_pf,
         "python": platform.python_version(), "machine": platform.machine(),
     }
+
+
+def stage_breakdown(problem, populations) -> dict[str, float]:
+    """Seconds per pipeline stage of ``problem.evaluate_genomes`` (serial), best total of the
+    populations, with ``all_in_over_pf`` = total / power-flow seconds."""
+    from fdnmoo.pipeline import StageTimes
+
+    problem.evaluate_genomes(populations[0][:2])  # kernels compiled, caches warm
+    best = None
+    for X in populations:
+        times = StageTimes()
+        problem.evaluate_genomes(X, times)
+        if best is None or times.total < best.total:
+            best = times
+    out = best.as_dict()
+    out["all_in_over_pf"] = out["total"] / out["power_flow"]
+    out["candidates"] = len(populations[0])
+    return out
+
+
+def main_job_ratio(repeat: int = 20) -> dict[str, float]:
+    """Wall time of ``fdnmoo run`` (quickstart spec) over the median ``runpp`` on ieee33."""
+    import subprocess
+    import tempfile
+
+    import pandapower as pp
+
+    from fdnmoo.cases import load_case
+
+    net = copy.deepcopy(load_case("ieee33").net)
+    pp.runpp(net)
+    runpp = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        pp.runpp(net)
+        runpp.append(time.perf_counter() - t0)
+    spec = Path(__file__).resolve().parents[1] / "quickstart.yaml"
+    with tempfile.TemporaryDirectory() as out:
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import sys; from fdnmoo.cli import main; "
+                        "sys.exit(main(sys.argv[1:]))", "run", "-q", str(spec), "--out", out],
+                       check=True)
+        wall = time.perf_counter() - t0
+    ms = 1e3 * float(np.median(runpp))
+    return {"main_job_s": wall, "main_job_runpp_ms": ms, "main_job_over_runpp": wall / ms * 1e3}
 
 
 def pandapower_subsample(problem, x: np.ndarray, n: int, rng: np.random.Generator
@@ -183,14 +254,30 @@ def format_report(r: dict[str, Any]) -> str:
         f"({r['pandapower_subsample']} scenarios; max |dV| vs ours "
         f"{r['pandapower_max_dv_pu']:.1e} p.u.)",
         f"  ratio pandapower / ours          {r['speedup_vs_pandapower']:8.0f} x",
+        *[line for name, title in (("generation", "this generation"),
+                                   ("main_problem", "main job's problem (40 candidates)"))
+          for line in _stage_lines(r["pipeline"][name], title)],
+        *([f"  main job (fdnmoo run quickstart) {r['main_job_s']:8.2f} s = "
+           f"{r['main_job_over_runpp']:,.0f} x runpp on ieee33 ({r['main_job_runpp_ms']:.2f} ms)"]
+          if "main_job_s" in r else []),
     ])
+
+
+def _stage_lines(st: dict, title: str) -> list[str]:
+    from fdnmoo.pipeline import STAGES
+
+    parts = ", ".join(f"{k} {st[k]:.3f}" for k in STAGES)
+    return [f"  pipeline, serial, {title}: {st['total']:.3f} s = {parts} s; "
+            f"all_in_over_pf {st['all_in_over_pf']:.2f}"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     report = run(args)
     print(format_report(report))
-    if args.json:
+    if args.json == "-":
+        print(json.dumps(report))
+    elif args.json:
         path = Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(report, indent=1) + "\n")

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     import pandapower as pp
 
     from fdnmoo.cases import load_case
-    from fdnmoo.metrics.evaluate import evaluate_plans
+    from fdnmoo.pipeline import evaluate_plans
     from fdnmoo.planning import Plan, planning_grid
     from fdnmoo.powerflow import BatchPowerFlow
     from fdnmoo.scenarios import ScenarioBatch

@@ -267,7 +267,7 @@ def _draw_substations(ax, net, plan, stage: int, xy) -> set[str]:
     existing = [int(b) for b in eg.bus if int(b) in xy and int(b) not in set(net.trafo.hv_bus)]
     closed = net.trafo.loc[net.trafo.index.isin(np.asarray(plan.closed_trafos[stage - 1]))]
     fed = [int(b) for b in closed.lv_bus if int(b) in xy]
-    new = set(plan.substations.bus.astype(int)) if len(plan.substations) else set()
+    new = set(plan.substations["bus"].tolist())
     shown = set()
     for buses, color, gid in ((existing + [b for b in fed if b not in new], "black", "substation"),
                               ([b for b in fed if b in new], "tab:red", "new_substation")):
@@ -280,8 +280,10 @@ def _draw_substations(ax, net, plan, stage: int, xy) -> set[str]:
 
 def _draw_sop(ax, plan, stage: int, xy) -> set[str]:
     shown = set()
-    for _, device in plan.sop_terminals(stage).groupby("device"):
-        pts = np.array([xy[int(b)] for b in device.bus if int(b) in xy])
+    terminals = plan.sop_terminals(stage)
+    for device in np.unique(terminals["device"]):
+        pts = np.array([xy[int(b)] for b in terminals["bus"][terminals["device"] == device]
+                        if int(b) in xy])
         if len(pts) == 0:
             continue
         hub = pts.mean(axis=0)

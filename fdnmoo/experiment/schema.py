@@ -50,6 +50,30 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
             "modules on `sys.path` or `.py` files (relative to the spec) that register "
             "objectives, constraints, gene blocks"),
     SpecKey("problem", "mapping", "`{}`", "the planning problem (`problem.*` keys)"),
+    SpecKey("uncertainty", "mapping", "`{}`",
+            "how source and load uncertainty is treated (`uncertainty.*` keys; the case's "
+            "own deviations are `case_overrides.uncertainty`)"),
+    SpecKey("uncertainty.method", "`deterministic`, `interval`, `affine`, `montecarlo` or "
+            "`robust`", "`montecarlo`",
+            "`deterministic`: the forecast only; `montecarlo`: sampled scenarios; `interval` / "
+            "`affine`: interval objectives from the IA / AA power flow; `robust`: the budgeted "
+            "box's worst case"),
+    SpecKey("uncertainty.level", "number in [0, 1), or `{{load: x, pv: y}}`",
+            "the case's deviations", "relative half-width +-delta of the uncertain sources"),
+    SpecKey("uncertainty.samples", "integer >= 1", "`problem.samples`",
+            "Monte Carlo samples per time slot"),
+    SpecKey("uncertainty.gamma", "number in [0, 1)", "the constraints' own (0.05)",
+            "risk level of `chance_voltage` / `chance_current`"),
+    SpecKey("uncertainty.budget", "number >= 0", "every source",
+            "robust box: at most this many sources at their bounds"),
+    SpecKey("uncertainty.marginals", "`normal`, `gmm` or `kde`", "`normal`",
+            "marginal distribution of the sources (GMM by BIC, KDE: fitted to profile data)"),
+    SpecKey("uncertainty.dependence", "`none`, `nataf`, `gaussian`, `t`, `frank`, `gumbel`, "
+            "`clayton` or `auto`", "`none`", "dependence between the sources"),
+    SpecKey("uncertainty.reduction", "`none`, `kmeans` or `backward`", "`none`",
+            "reduction of generated daily scenarios to typical days"),
+    SpecKey("uncertainty.seed", "integer >= 0", "`problem.scenario_seed`",
+            "seed of the samples"),
     SpecKey("problem.preset", "preset name", "`joint` (none when `blocks` is given)",
             "named composition (`fdnmoo.problems.planning.PRESETS`) whose blocks, objectives, "
             "constraints, profile and stages are the defaults"),

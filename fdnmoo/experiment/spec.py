@@ -58,9 +58,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..parameters import ParameterError
 from ..parameters import did_you_mean as _did_you_mean
 from ..parameters import freeze
 from ..parameters import kind_of as _kind
+from ..uncertainty.settings import UncertaintySettings
 from .checking import BlockNames, Checker, SpecError, apply_settings, blame_setting
 from .schema import SPEC_KEYS, section_keys
 
@@ -112,7 +114,7 @@ _PROBLEM_KEYS = section_keys("problem")
 _CONFIG_KEYS = {"n_stages": "problem.stages", "n_days": "problem.days",
                 "n_samples": "problem.samples", "seed": "problem.scenario_seed",
                 "plugins": "plugins", "case_params": "case_params",
-                "case_overrides": "case_overrides"}
+                "case_overrides": "case_overrides", "uncertainty": "uncertainty"}
 _EVALUATION_KEYS = section_keys("evaluation")
 
 
@@ -182,6 +184,7 @@ class ExperimentSpec:
     plugins: tuple[str, ...] = ()
     case_overrides: tuple = ()
     settings: tuple[str, ...] = ()
+    uncertainty: UncertaintySettings = field(default_factory=UncertaintySettings)
 
     def problem_config(self):
         """The :class:`~fdnmoo.problems.planning.ProblemConfig` of this spec.
@@ -202,7 +205,8 @@ class ExperimentSpec:
                                  seed=p.scenario_seed, case_params=self.case_params,
                                  options=p.options, constraint_penalty=penalty,
                                  blocks=p.blocks, plugins=self.plugins, horizon=p.horizon,
-                                 case_overrides=self.case_overrides)
+                                 case_overrides=self.case_overrides,
+                                 uncertainty=self.uncertainty)
 
     def build_problem(self, config=None):
         """Build the problem of ``config`` (default: :meth:`problem_config`).
@@ -254,7 +258,8 @@ class ExperimentSpec:
                 "seed": self.seed,
                 "evaluation": {"backend": e.backend, "workers": e.workers,
                                "chunk_size": e.chunk_size},
-                "output": self.output, "description": self.description}
+                "output": self.output, "description": self.description,
+                "uncertainty": self.uncertainty.as_dict()}
 
     @property
     def run_hash(self) -> str:
@@ -269,6 +274,8 @@ class ExperimentSpec:
             payload["plugins"] = d["plugins"]
         if self.case_overrides:  # absent when empty: hashes of older runs stay valid
             payload["case_overrides"] = d["case_overrides"]
+        if self.uncertainty != UncertaintySettings():  # likewise
+            payload["uncertainty"] = d["uncertainty"]
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -356,7 +363,12 @@ def _parse(data: Any, source: str, base_dir: str | Path | None, settings: tuple[
     output = data.get("output")
     output = None if output is None else check.string(output, "output")
     description = check.string(data.get("description", "") or "", "description")
-    spec = ExperimentSpec(case=case, problem=problem, algorithm=algorithm, seed=seed,
+    try:
+        uncertainty = UncertaintySettings.from_mapping(
+            check.mapping(data.get("uncertainty", {}) or {}, "uncertainty", None))
+    except ParameterError as exc:
+        raise SpecError(source, exc.key, exc.message) from None
+    spec = ExperimentSpec(uncertainty=uncertainty, case=case, problem=problem, algorithm=algorithm, seed=seed,
                           evaluation=evaluation, output=output,
                           case_params=tuple(sorted(case_params.items())),
                           description=description, source=source, plugins=plugins,

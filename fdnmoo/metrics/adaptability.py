@@ -109,7 +109,7 @@ def built_lines(grid: PlanningGrid, plan: Plan, stage: int) -> np.ndarray:
     if len(plan.new_lines) == 0:
         return np.asarray(grid.base_lines, dtype=np.int64)
     new_lines = plan.new_lines
-    new = new_lines.line.to_numpy(np.int64)[new_lines.stage.to_numpy(np.int64) <= stage]
+    new = new_lines["line"][new_lines["stage"] <= stage]
     replaced = grid.candidate_lines.replaces.reindex(new).dropna().astype(int).to_numpy()
     base = np.setdiff1d(grid.base_lines, replaced[replaced >= 0])
     return np.union1d(base, new)
@@ -142,8 +142,8 @@ def _link_arrays(grid: PlanningGrid, plan: Plan, stage: int):
               open_lines.astype(object))]
     sop = plan.sop
     if len(sop):
-        now = sop.stage.to_numpy(np.int64) == stage
-        devices, buses = sop.device.to_numpy()[now], sop.bus.to_numpy(np.int64)[now]
+        now = sop["stage"] == stage
+        devices, buses = sop["device"][now], sop["bus"][now]
         for device in np.unique(devices):
             mine = np.unique(buses[devices == device])
             i, j = np.triu_indices(len(mine), k=1)

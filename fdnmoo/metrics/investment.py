@@ -128,8 +128,8 @@ def _item(kind, stage, where, quantity, unit, unit_cost, lifetime, om_per_year=0
 def _line_items(grid: PlanningGrid, plan: Plan) -> list[dict]:
     rows = []
     conductors = grid.case.candidates.get("conductors")
-    for _, r in plan.new_lines.iterrows():
-        line, stage = int(r.line), int(r.stage)
+    for r in plan.new_lines:
+        line, stage = int(r["line"]), int(r["stage"])
         if line not in grid.candidate_lines.index:
             raise ValueError(f"plan builds line {line}, which is not a candidate line of the grid")
         cand = grid.candidate_lines.loc[line]
@@ -153,20 +153,20 @@ def _substation_items(grid: PlanningGrid, plan: Plan) -> list[dict]:
     rows = []
     subs = grid.case.candidates.get("substations")
     types = grid.case.candidates.get("transformer_types")
-    built = plan.substations.sort_values("stage", kind="stable")
+    built = plan.substations[np.argsort(plan.substations["stage"], kind="stable")]
     seen: set[int] = set()
-    for _, r in built.iterrows():
-        bus, stage, trafo = int(r.bus), int(r.stage), int(r.trafo)
+    for r in built:
+        bus, stage, trafo = int(r["bus"]), int(r["stage"]), int(r["trafo"])
         if bus not in seen:  # the site, once
             seen.add(bus)
             site = None if subs is None else subs[subs.bus == bus]
             if site is not None and len(site):
                 rows.append(_item("substation", stage, f"bus {bus}", 1, "site",
                                   site.investment.iloc[0], site.lifetime_years.iloc[0]))
-        ttype = None if types is None else types[types.type == int(r.type)]
+        ttype = None if types is None else types[types.type == int(r["type"])]
         if ttype is not None and len(ttype):
             t = ttype.iloc[0]
-            rows.append(_item("transformer", stage, f"bus {bus} type {int(r.type)}", 1, "unit",
+            rows.append(_item("transformer", stage, f"bus {bus} type {int(r['type'])}", 1, "unit",
                               t.investment, t.lifetime_years, t.maintenance_per_year))
         else:
             sn = float(grid.net.trafo.sn_mva[trafo])
@@ -189,10 +189,7 @@ def _sop_items(grid: PlanningGrid, plan: Plan) -> list[dict]:
     xy = dict(zip(bus.index.tolist(), zip(bus.x_km.astype(float), bus.y_km.astype(float))))
     life_sop = _lifetime(grid, "sop")
     has_site = "sop_site_per_site" in grid.case.economics.unit_costs
-    stages = sop.stage.to_numpy(np.int64)
-    devices = sop.device.to_numpy()
-    buses = sop.bus.to_numpy(np.int64)
-    caps = sop.capacity_mva.to_numpy(float)
+    stages, devices, buses, caps = sop["stage"], sop["device"], sop["bus"], sop["capacity_mva"]
     for device in np.unique(devices):
         mine = devices == device
         connected: list[int] = []
@@ -333,8 +330,8 @@ def om_per_stage(grid: PlanningGrid, plan: Plan,
     if "existing_line_maintenance_per_km_year" in costs:
         base = grid.case.net.line
         for s in range(1, plan.n_stages + 1):
-            built = plan.new_lines[plan.new_lines.stage <= s].line.astype(int)
-            replaced = set(grid.candidate_lines.replaces.reindex(built.to_numpy()).dropna()
+            built = plan.new_lines["line"][plan.new_lines["stage"] <= s]
+            replaced = set(grid.candidate_lines.replaces.reindex(built).dropna()
                            .astype(int)) - {-1}
             km = base.length_km[~base.index.isin(list(replaced))].sum()
             out[s - 1] += price_at_stage(costs["existing_line_maintenance_per_km_year"], s) * km

@@ -1,7 +1,7 @@
 """What the power flows of one plan say: the operation metrics.
 
 :class:`OperationMetrics` is the boundary between the evaluation path
-(scenario batch -> power flow, :mod:`fdnmoo.metrics.evaluate`) and the
+(scenario batch -> power flow, :mod:`fdnmoo.pipeline`) and the
 objectives (:mod:`fdnmoo.objectives`), which are functions of a plan, its
 grid and these metrics. Yearly energies weight every time slot by its
 duration (hours per year) and every typical day by its probability; samples
@@ -93,3 +93,26 @@ class OperationMetrics:
     @property
     def n_stages(self) -> int:
         return len(self.energy_loss_mwh)
+
+    @classmethod
+    def stack(cls, metrics) -> "OperationMetrics":
+        """The metrics of several plans as one batch: every per-plan field gets a leading
+        plan axis (``converged_share`` becomes an array); ``i_limit_ka`` is shared."""
+        metrics = list(metrics)
+        fields = {}
+        for name in cls.__dataclass_fields__:
+            values = [getattr(m, name) for m in metrics]
+            if name == "i_limit_ka":
+                fields[name] = values[0]
+            elif any(v is None for v in values):
+                fields[name] = None
+            else:
+                fields[name] = np.stack([np.asarray(v) for v in values])
+        return cls(**fields)
+
+    def take(self, index: int) -> "OperationMetrics":
+        """Plan ``index`` of a batch (:meth:`stack`), as views."""
+        fields = {name: (value if name == "i_limit_ka" or value is None else value[index])
+                  for name, value in vars(self).items()}
+        fields["converged_share"] = float(fields["converged_share"])
+        return OperationMetrics(**fields)

@@ -44,13 +44,14 @@ and the set of buses downstream of a line. The SOP dispatch uses it too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ..planning.batch import PlanBatch
 from ..planning.grid import PlanningGrid
 from ..planning.plan import DER_KINDS, Plan, dg_type_rows
 from ..powerflow import BatchPowerFlow
@@ -91,6 +92,7 @@ class FeederTree:
     root_vm_pu: np.ndarray
     is_root: np.ndarray
     sn_mva: float
+    _impedances: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_engine(cls, engine: BatchPowerFlow) -> "FeederTree":
@@ -132,10 +134,15 @@ class FeederTree:
 
         ``Z[j, k]`` sums the impedances of the branches shared by the root
         paths of j and ``buses[k]`` (0 if they are in different trees).
-        Shape (n_bus, len(buses)), complex per unit.
+        Shape (n_bus, len(buses)), complex per unit; kept per set of ``buses``
+        (the tree is cached per topology, the candidate buses are fixed).
         """
-        sel = self.path[np.asarray(buses, dtype=np.int64)].toarray().T * self.z_pu[:, None]
-        return np.asarray(self.path @ sel)
+        buses = np.asarray(buses, dtype=np.int64)
+        key = buses.tobytes()
+        if key not in self._impedances:
+            sel = self.path[buses].toarray().T * self.z_pu[:, None]
+            self._impedances[key] = np.asarray(self.path @ sel)
+        return self._impedances[key]
 
     def voltage_estimate(self, p_mw: np.ndarray, q_mvar: np.ndarray, buses: np.ndarray) -> np.ndarray:
         """LinDistFlow voltage magnitude at ``buses`` for net demands (rows, n_bus).
@@ -200,9 +207,22 @@ class DerLayout:
         hours = np.zeros(0) if ess is None else (ess.max_mwh / ess.max_mw).to_numpy(float)
         return cls(matrix=matrix, bus=bus, ess_hours=hours)
 
-    def capacities(self, plans: Sequence[Plan], kind: str, stage: int) -> np.ndarray:
-        """Installed capacity (n_plans, n_candidates) in ``stage`` (zeros where a plan has none)."""
+    def capacities(self, plans: Sequence[Plan] | PlanBatch, kind: str, stage: int,
+                   index: np.ndarray | None = None) -> np.ndarray:
+        """Installed capacity (n_plans, n_candidates) in ``stage`` (zeros where a plan has none).
+
+        ``plans`` is a sequence of plans, or a :class:`~fdnmoo.planning.PlanBatch` of which
+        the plans at positions ``index`` (default: all) are taken.
+        """
         n_cand = self.bus[kind].size
+        if isinstance(plans, PlanBatch):
+            rows = np.arange(len(plans)) if index is None else np.asarray(index)
+            cap = plans.der.get(kind)
+            if cap is None:
+                return np.zeros((rows.size, n_cand))
+            if cap.shape[-1] != n_cand:
+                raise ValueError(f"der[{kind!r}] has {cap.shape[-1]} candidates, the case {n_cand}")
+            return cap[rows, stage - 1]
         cap = np.zeros((len(plans), n_cand))
         for i, plan in enumerate(plans):
             c = plan.der_capacity(kind, stage)
@@ -337,22 +357,26 @@ class NetDemand:
     dg_bus: np.ndarray | None = None
 
 
-def net_demand(grid: PlanningGrid, plans: Sequence[Plan], batch: ScenarioBatch, stage: int,
-               tree: FeederTree | None = None, layout: DerLayout | None = None) -> NetDemand:
+def net_demand(grid: PlanningGrid, plans: Sequence[Plan] | PlanBatch, batch: ScenarioBatch,
+               stage: int, tree: FeederTree | None = None, layout: DerLayout | None = None,
+               index: np.ndarray | None = None) -> NetDemand:
     """Net demand of ``plans`` (all on one topology, described by ``tree``) in ``stage``.
 
     ``tree`` is needed only when a plan has SVCs; ``layout`` (default: built
-    here) can be reused across calls. See the module docstring for the rules.
+    here) can be reused across calls. ``plans`` may be a
+    :class:`~fdnmoo.planning.PlanBatch`, of which the plans at ``index`` are
+    taken (see :meth:`DerLayout.capacities`). See the module docstring for the rules.
     """
     layout = DerLayout.of(grid, batch.bus_labels) if layout is None else layout
-    n_p = len(plans)
+    caps = {kind: layout.capacities(plans, kind, stage, index) for kind in DER_KINDS}
+    n_p = len(caps["pv"])
     load_p = batch.load_p_mw[stage - 1]  # (T, S, B)
     n_t, n_s, n_b = load_p.shape
     days = batch.days
     mat = layout.matrix
 
-    pv_mw = batch.pv_pu[stage - 1][None] * layout.capacities(plans, "pv", stage)[:, None, None, :]
-    ev_bus = layout.capacities(plans, "evcs", stage) @ mat["evcs"]  # (P, B)
+    pv_mw = batch.pv_pu[stage - 1][None] * caps["pv"][:, None, None, :]
+    ev_bus = caps["evcs"] @ mat["evcs"]  # (P, B)
     if ev_bus.any():
         demand = load_p[None] + (batch.evcs_pu[:, None, None] * ev_bus[:, None, None, :])
     else:
@@ -360,7 +384,7 @@ def net_demand(grid: PlanningGrid, plans: Sequence[Plan], batch: ScenarioBatch, 
     p = demand + batch.fixed_p_mw[None, :, None, :]  # existing sgens/storage
     if pv_mw.any():
         p -= pv_mw @ mat["pv"]
-    cap_dg = layout.capacities(plans, "dg", stage)  # (P, n_dg), MVA
+    cap_dg = caps["dg"]  # (P, n_dg), MVA
     dg = np.zeros((n_p, n_t, cap_dg.shape[1]))
     if cap_dg.any():
         rows = dg_type_rows(grid.case, cap_dg)
@@ -370,7 +394,7 @@ def net_demand(grid: PlanningGrid, plans: Sequence[Plan], batch: ScenarioBatch, 
         p -= (dg @ mat["dg"])[:, :, None, :]
 
     ess = np.zeros((n_p, n_t, layout.bus["ess"].size))
-    power = layout.capacities(plans, "ess", stage)
+    power = caps["ess"]
     if power.any():
         forecast = p[:, :, batch.forecast_sample, :].sum(axis=-1)  # (P, T)
         ess = ess_schedule(forecast.reshape(n_p, days.n_days, days.slots_per_day), power,
@@ -379,7 +403,7 @@ def net_demand(grid: PlanningGrid, plans: Sequence[Plan], batch: ScenarioBatch, 
 
     q = np.broadcast_to((batch.load_q_mvar[stage - 1] + batch.fixed_q_mvar[:, None, :])[None],
                         p.shape).copy()
-    cap_svc = layout.capacities(plans, "svc", stage)
+    cap_svc = caps["svc"]
     svc = np.zeros((n_p, n_t, n_s, cap_svc.shape[1]))
     if cap_svc.any():
         if tree is None:

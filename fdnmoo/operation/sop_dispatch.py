@@ -81,12 +81,13 @@ class SopTerminals:
     def of_plan(cls, plan: Plan, stage: int, bus_labels: np.ndarray) -> "SopTerminals":
         """Terminals of ``plan.sop_terminals(stage)`` on the columns ``bus_labels``."""
         t = plan.sop_terminals(stage)
-        pos = pd.Index(bus_labels).get_indexer(t.bus.to_numpy(np.int64))
+        bus = np.asarray(t["bus"], dtype=np.int64)
+        pos = pd.Index(bus_labels).get_indexer(bus)
         if (pos < 0).any():
-            raise KeyError(f"SOP terminal at unknown bus {t.bus.to_numpy()[pos < 0][0]}")
-        device = pd.factorize(t.device.to_numpy())[0].astype(np.int64)
+            raise KeyError(f"SOP terminal at unknown bus {bus[pos < 0][0]}")
+        device = pd.factorize(np.asarray(t["device"]))[0].astype(np.int64)
         return cls(bus=pos.astype(np.int64), device=device,
-                   capacity_mva=t.capacity_mva.to_numpy(float))
+                   capacity_mva=np.asarray(t["capacity_mva"], dtype=float))
 
     @property
     def n_devices(self) -> int:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["DER_KINDS", "DESCRIBE_COLUMNS", "DESCRIBE_ITEMS", "Plan", "dg_type_rows", "line_name"]
+__all__ = ["DER_KINDS", "DESCRIBE_COLUMNS", "DESCRIBE_ITEMS", "PLAN_TABLES", "Plan", "dg_type_rows",
+           "line_name", "plan_table"]
 
 #: Distributed-resource kinds, their candidate table and unit of capacity. ``dg``
 #: (distributed generation, md24: ``candidates.dg`` rows = bus + technology) is sized by
@@ -62,9 +63,54 @@ def dg_type_rows(case, capacity_mva) -> np.ndarray:
     return rows
 
 
-_SOP_COLUMNS = ["stage", "device", "bus", "capacity_mva"]
-_LINE_COLUMNS = ["line", "corridor", "conductor", "stage"]
-_SUB_COLUMNS = ["bus", "trafo", "type", "stage"]
+#: The tables of a plan and their fields: numpy structured arrays (columns ``t["stage"]``,
+#: rows ``t[t["stage"] <= 2]``), cheap to build on the evaluation path;
+#: ``pandas.DataFrame(t)`` is the same table as a frame, for reports. (Not record arrays:
+#: their attribute access would give ndarray's own ``device`` for the SOP's ``device``.)
+PLAN_TABLES: dict[str, np.dtype] = {
+    "new_lines": np.dtype([("line", np.int64), ("corridor", np.int64),
+                           ("conductor", np.int64), ("stage", np.int64)]),
+    "substations": np.dtype([("bus", np.int64), ("trafo", np.int64), ("type", np.int64),
+                             ("stage", np.int64)]),
+    "sop": np.dtype([("stage", np.int64), ("device", np.int64), ("bus", np.int64),
+                     ("capacity_mva", np.float64)]),
+}
+
+
+def plan_table(name: str, data=None, **columns) -> np.ndarray:
+    """Table ``name`` of :data:`PLAN_TABLES` as a structured array.
+
+    Parameters
+    ----------
+    name : str
+        ``"new_lines"``, ``"substations"`` or ``"sop"``.
+    data : DataFrame, structured array or mapping of columns, optional
+        The rows; every field of the table is needed, other columns are dropped.
+    **columns : array_like
+        The columns given one by one instead of ``data`` (all of equal length).
+
+    Raises
+    ------
+    ValueError
+        A field is missing or the columns differ in length.
+    """
+    dtype = PLAN_TABLES[name]
+    if data is None and not columns:
+        return np.zeros(0, dtype)
+    source = columns if data is None else data
+    names = source.dtype.names if isinstance(source, np.ndarray) else list(source)
+    missing = [f for f in dtype.names if f not in names]
+    if missing:
+        raise ValueError(f"plan table {name!r} needs the columns {list(dtype.names)}, "
+                         f"missing {missing}")
+    values = [np.asarray(source[f]) for f in dtype.names]
+    lengths = {v.size for v in values}
+    if len(lengths) > 1:
+        raise ValueError(f"plan table {name!r}: columns of different lengths {sorted(lengths)}")
+    out = np.empty(lengths.pop(), dtype)
+    for f, v in zip(dtype.names, values):
+        out[f] = v.reshape(-1)
+    return out
 
 
 @dataclass
@@ -81,13 +127,13 @@ class Plan:
         plan comes from an encoding's repair.
     closed_trafos : list of ndarray
         Per stage, the ``net.trafo`` labels that conduct.
-    new_lines : DataFrame
+    new_lines : structured array (:func:`plan_table`; a DataFrame is converted)
         Built candidate lines: ``line`` (label), ``corridor``, ``conductor``,
         ``stage`` (when built). Empty if none.
-    substations : DataFrame
+    substations : structured array
         Built transformers at candidate substations: ``bus``, ``trafo``,
         ``type``, ``stage``.
-    sop : DataFrame
+    sop : structured array
         SOP terminals per stage: ``stage``, ``device`` (id of the multi-terminal
         SOP, stable over stages), ``bus``, ``capacity_mva`` (terminal rating).
     der : dict of str to ndarray
@@ -99,12 +145,14 @@ class Plan:
     n_stages: int
     closed_lines: list[np.ndarray]
     closed_trafos: list[np.ndarray]
-    new_lines: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_LINE_COLUMNS))
-    substations: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_SUB_COLUMNS))
-    sop: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_SOP_COLUMNS))
+    new_lines: np.ndarray = None
+    substations: np.ndarray = None
+    sop: np.ndarray = None
     der: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for name in PLAN_TABLES:
+            setattr(self, name, plan_table(name, getattr(self, name)))
         if len(self.closed_lines) != self.n_stages or len(self.closed_trafos) != self.n_stages:
             raise ValueError(f"a plan needs closed lines and transformers for each of its "
                              f"{self.n_stages} stages, got {len(self.closed_lines)} and "
@@ -131,9 +179,9 @@ class Plan:
         trafos = np.sort(np.asarray(self.closed_trafos[stage - 1], dtype=np.int64))
         return lines.tobytes() + b"|" + trafos.tobytes()
 
-    def sop_terminals(self, stage: int) -> pd.DataFrame:
+    def sop_terminals(self, stage: int) -> np.ndarray:
         """SOP terminals operating in ``stage``."""
-        return self.sop[self.sop.stage == stage]
+        return self.sop[self.sop["stage"] == stage]
 
     def der_capacity(self, kind: str, stage: int) -> np.ndarray:
         """Installed capacity of ``kind`` per candidate in ``stage`` (zeros if none)."""
@@ -156,10 +204,8 @@ class Plan:
         parts = [str(self.n_stages).encode()]
         for s in range(1, self.n_stages + 1):
             parts.append(self.topology_key(s))
-        for table, columns in ((self.new_lines, _LINE_COLUMNS), (self.substations, _SUB_COLUMNS),
-                               (self.sop, _SOP_COLUMNS)):
-            rows = sorted(tuple(round(float(v), 9) for v in r)
-                          for r in table[columns].itertuples(index=False))
+        for name in PLAN_TABLES:
+            rows = sorted(tuple(round(float(v), 9) for v in r) for r in getattr(self, name).tolist())
             parts.append(repr(rows).encode())
         for kind in sorted(self.der):
             cap = np.round(np.asarray(self.der[kind], dtype=float), 9)
@@ -189,8 +235,8 @@ class Plan:
         corridors = case.candidates.get("corridors")
         replaced = {}  # existing line -> the built line (row of new_lines) replacing it
         if corridors is not None and "line" in corridors:
-            for _, r in self.new_lines.iterrows():
-                old = corridors.line.get(int(r.corridor))
+            for r in self.new_lines:
+                old = corridors.line.get(int(r["corridor"]))
                 if old is not None and not pd.isna(old) and int(old) >= 0:
                     replaced[int(old)] = r
         rows = []
@@ -208,23 +254,25 @@ class Plan:
                         add(s, "closed ties", where, line=label)
                 elif label in ties:
                     add(s, "open ties", where, line=label)
-                elif label in replaced and int(replaced[label].stage) <= s:
+                elif label in replaced and int(replaced[label]["stage"]) <= s:
                     add(s, "replaced lines", where, f"by conductor type "
-                        f"{int(replaced[label].conductor)}", line=label)
+                        f"{int(replaced[label]['conductor'])}", line=label)
                 else:
                     add(s, "open sections", where, line=label)
-            for _, r in self.new_lines[self.new_lines.stage <= s].iterrows():
-                cor = corridors.loc[int(r.corridor)]
+            for r in self.new_lines[self.new_lines["stage"] <= s]:
+                cor = corridors.loc[int(r["corridor"])]
                 # a built line the stage's switching leaves open says so
                 add(s, "built lines", line_name(cor.from_bus, cor.to_bus),
-                    f"conductor type {int(r.conductor)}" + ("" if int(r.line) in closed
-                                                            else ", open"), int(r.stage))
-            for _, r in self.substations[self.substations.stage <= s].iterrows():
-                add(s, "substations", f"bus {int(r.bus)}", f"transformer type {int(r.type)}",
-                    int(r.stage))
-            for _, terms in self.sop_terminals(s).groupby("device"):
-                add(s, "sop", "buses " + ", ".join(str(int(b)) for b in terms.bus),
-                    ", ".join(f"{c:g} MVA" for c in terms.capacity_mva))
+                    f"conductor type {int(r['conductor'])}" + ("" if int(r["line"]) in closed
+                                                            else ", open"), int(r["stage"]))
+            for r in self.substations[self.substations["stage"] <= s]:
+                add(s, "substations", f"bus {int(r['bus'])}", f"transformer type {int(r['type'])}",
+                    int(r["stage"]))
+            sop = self.sop_terminals(s)
+            for device in np.unique(sop["device"]):
+                terms = sop[sop["device"] == device]
+                add(s, "sop", "buses " + ", ".join(str(int(b)) for b in terms["bus"]),
+                    ", ".join(f"{c:g} MVA" for c in terms["capacity_mva"]))
             for kind, unit in DER_KINDS.items():
                 cap = self.der_capacity(kind, s)
                 table = case.candidates.get(kind)

@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import time
+
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -113,6 +115,14 @@ class BatchPowerFlow:
         """Radial order of the closed branches (cached per topology)."""
         return self._prepared.structure
 
+    def per_topology(self, name: str, build):
+        """``build(self)``, computed once per topology and kept with the engine's own
+        per-topology arrays (shared by reconfigured engines, evicted with them)."""
+        derived = self._prepared.derived
+        if name not in derived:
+            derived[name] = build(self)
+        return derived[name]
+
     def reconfigure(self, closed_lines=None, closed_trafos=None) -> "BatchPowerFlow":
         """Engine for another set of closed lines (and transformers) sharing this one's caches.
 
@@ -121,6 +131,13 @@ class BatchPowerFlow:
         return BatchPowerFlow(self.net, closed_lines=closed_lines, closed_trafos=closed_trafos,
                               tol=self.tol, max_iter=self.max_iter, block=self.block,
                               _shared=self._shared)
+
+    @property
+    def stats(self) -> dict:
+        """Work done by this engine and every engine :meth:`reconfigure` made from it:
+        ``runs`` (calls of :meth:`run`), ``scenarios`` solved and ``seconds`` spent
+        (solving, and computing line currents when a result's ``i_ka`` is first read)."""
+        return self._shared.setdefault("stats", {"runs": 0, "scenarios": 0, "seconds": 0.0})
 
     @property
     def bus_labels(self) -> np.ndarray:
@@ -168,6 +185,7 @@ class BatchPowerFlow:
         ValueError
             On a shape mismatch or a non-finite demand (naming scenario and bus).
         """
+        started = time.perf_counter()
         p, q = self._check_demand(p_mw, q_mvar)
         prep = self._prepared
         br = self.branches
@@ -187,12 +205,23 @@ class BatchPowerFlow:
             v[:, prep.unsupplied] = np.nan
             vm[:, prep.unsupplied] = np.nan
         s_root = v[:, br.root_pos] * np.conj(j[:, br.root_pos]) * sn
+        stats = self.stats
+        stats["runs"] += 1
+        stats["scenarios"] += n_s
+        stats["seconds"] += time.perf_counter() - started
+
+        def line_currents():
+            begun = time.perf_counter()
+            out = prep.line_currents_ka(br, v, j)
+            stats["seconds"] += time.perf_counter() - begun
+            return out
+
         return PowerFlowResult(
             v_pu=v, vm_pu=vm, loss_mw=loss * sn, ext_grid_p_mw=s_root.real,
             ext_grid_q_mvar=s_root.imag, converged=conv, iterations=iters,
             bus_labels=br.bus_labels, line_labels=br.element[:br.n_line],
             ext_grid_buses=br.bus_labels[br.root_pos], supplied=prep.structure.supplied,
-            line_currents=lambda: prep.line_currents_ka(br, v, j))
+            line_currents=line_currents)
 
     def _check_demand(self, p_mw, q_mvar) -> tuple[np.ndarray, np.ndarray]:
         n_bus = self.branches.n_bus
@@ -238,6 +267,7 @@ class _Prepared:
     half_open_bus: np.ndarray  # their live bus positions
     half_open_y: np.ndarray  # their input admittance seen from the live bus
     parallel_lines: np.ndarray  # lines merged with parallel branches: currents from end voltages
+    derived: dict = field(default_factory=dict)  # other modules' per-topology data, by name
 
     @classmethod
     def build(cls, br: BranchTable, closed: np.ndarray) -> "_Prepared":

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from fdnmoo.branches import branch_table
+from fdnmoo.planning import plan_table
 from fdnmoo.topology import radial_structure, spanning_forest
 
 from .base import (CLOSED_TRAFOS, FORCED_OPEN_LINES, GeneBlock, as_genes, context_rows,
@@ -292,10 +293,10 @@ class LineBlock(GeneBlock):
             self._line_labels[self.closed_branches(x, s, row)[:self._n_line]]
             for s in range(1, self.n_stages + 1)]
         cond, stage, _ = self._split(x)
-        rows = []
-        cand = self.grid.candidate_lines
-        for i in np.flatnonzero(cond > 0):
-            label = int(self._line_labels[self._options[i, cond[i] - 1]])
-            rows.append({"line": label, "corridor": int(self._corridors[i]),
-                         "conductor": int(cand.conductor[label]), "stage": int(stage[i])})
-        parts["new_lines"] = pd.DataFrame(rows, columns=["line", "corridor", "conductor", "stage"])
+        built = np.flatnonzero(cond > 0)
+        labels = self._line_labels[self._options[built, cond[built] - 1]]
+        parts["new_lines"] = plan_table(
+            "new_lines", line=labels, corridor=self._corridors[built],
+            conductor=self.grid.candidate_lines.conductor.to_numpy(np.int64)[
+                self.grid.candidate_lines.index.get_indexer(labels)],
+            stage=stage[built])

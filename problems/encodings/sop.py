@@ -44,6 +44,8 @@ from typing import Literal, Sequence
 import numpy as np
 import pandas as pd
 
+from fdnmoo.planning import plan_table
+
 from .base import (FORCED_OPEN_LINES, SOP_TERMINALS, GeneBlock, as_genes, candidate_buses,
                    context_rows,
                    register_block)
@@ -299,8 +301,8 @@ class SopBlock(GeneBlock):
     def decode(self, x: np.ndarray, parts: dict) -> None:
         """The ``sop`` table: one row per stage, device and terminal."""
         _, modules = self._split(np.asarray(x, dtype=np.int64))
-        rows = [{"stage": u + 1, "device": dev, "bus": int(self._buses[i]),
-                 "capacity_mva": float(modules[u, i] * self.module_mva)}
-                for u, devices in enumerate(self.stage_schemes(x))
+        rows = [(u, dev, i) for u, devices in enumerate(self.stage_schemes(x))
                 for dev, nodes in enumerate(devices) for i in nodes]
-        parts["sop"] = pd.DataFrame(rows, columns=["stage", "device", "bus", "capacity_mva"])
+        u, dev, i = np.array(rows, dtype=np.int64).reshape(-1, 3).T
+        parts["sop"] = plan_table("sop", stage=u + 1, device=dev, bus=self._buses[i],
+                                  capacity_mva=modules[u, i] * self.module_mva)

@@ -27,6 +27,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from fdnmoo.planning import plan_table
+
 from .base import CLOSED_TRAFOS, GeneBlock, as_genes, register_block
 
 __all__ = ["SubstationBlock"]
@@ -103,7 +105,9 @@ class SubstationBlock(GeneBlock):
         """``closed_trafos`` per stage and the ``substations`` table."""
         types, stages = self._split(x)
         parts["closed_trafos"] = self.closed_trafos(x)
-        rows = [{"bus": int(self._buses[i]), "trafo": int(self._options[i][types[i] - 1]),
-                 "type": int(self.grid.candidate_trafos.type[self._options[i][types[i] - 1]]),
-                 "stage": int(stages[i])} for i in np.flatnonzero(types > 0)]
-        parts["substations"] = pd.DataFrame(rows, columns=["bus", "trafo", "type", "stage"])
+        built = np.flatnonzero(types > 0)
+        trafos = np.array([self._options[i][types[i] - 1] for i in built], dtype=np.int64)
+        ct = self.grid.candidate_trafos
+        parts["substations"] = plan_table(
+            "substations", bus=self._buses[built], trafo=trafos,
+            type=ct.type.to_numpy(np.int64)[ct.index.get_indexer(trafos)], stage=stages[built])

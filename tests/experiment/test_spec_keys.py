@@ -38,6 +38,8 @@ problem:
   scenario_seed: 5
 algorithm: {name: nsga2, pop_size: 10, n_gen: 3, eliminate_duplicates: false}
 seed: 9
+uncertainty: {method: montecarlo, level: {load: 0.05, pv: 0.15}, samples: 3, gamma: 0.1,
+              seed: 4}
 evaluation: {backend: joblib, workers: 2, chunk_size: 4}
 output: results/every_key
 description: every key of the README's table
@@ -67,10 +69,12 @@ def test_every_documented_key_is_read(tmp_path):
             assert head in written, k.key
     problem = spec.build_problem()
     assert problem.grid.case.economics.discount_rate == 0.05
-    assert problem.batch.n_samples == 2 and problem.genome.n_stages == 2
+    assert problem.batch.n_samples == 3 and problem.genome.n_stages == 2  # uncertainty.samples
+    assert problem.grid.case.uncertainty.pv_deviation == 0.15  # uncertainty.level
+    assert problem.batch.seed == 4
 
 
-@pytest.mark.parametrize("section", ["", "problem", "evaluation"])
+@pytest.mark.parametrize("section", ["", "problem", "evaluation", "uncertainty"])
 def test_a_key_the_table_lacks_is_refused_with_the_closest(tmp_path, section):
     first = section_keys(section)[1]
     typo = first[:-1] + "x"
@@ -91,7 +95,9 @@ def test_stated_defaults_are_the_parsers(tmp_path):
               "algorithm.name": spec.algorithm.name, "algorithm.pop_size": spec.algorithm.pop_size,
               "algorithm.n_gen": spec.algorithm.n_gen, "seed": spec.seed,
               "evaluation.backend": spec.evaluation.backend,
-              "evaluation.workers": spec.evaluation.workers}
+              "evaluation.workers": spec.evaluation.workers,
+              **{f"uncertainty.{k}": getattr(spec.uncertainty, k)
+                 for k in ("method", "marginals", "dependence", "reduction")}}
     for key, value in actual.items():
         assert stated[key].split("`")[0].split(" ")[0] == str(value), key
     assert str(spec.output_dir()) == "results/bare"  # results/<spec file name>

@@ -121,7 +121,7 @@ def brute_force(grid, plan, stage, demand, customers, t_switch):
     station = set().union(*(nx.node_connected_component(trafo_graph, r) for r in roots))
     links = [(int(net.line.from_bus[k]), int(net.line.to_bus[k]))
              for k in grid.base_lines if k not in closed_lines]
-    for _, t in plan.sop_terminals(stage).groupby("device"):
+    for _, t in pd.DataFrame(plan.sop_terminals(stage)).groupby("device"):
         b = list(t.bus.astype(int))
         links += [(b[i], b[j]) for i in range(len(b)) for j in range(i + 1, len(b))]
     pos = {b: i for i, b in enumerate(net.bus.index)}

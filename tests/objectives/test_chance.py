@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from fdnmoo.cases import load_case
-from fdnmoo.metrics.evaluate import evaluate_plans
+from fdnmoo.pipeline import evaluate_plans
 from fdnmoo.objectives import CONSTRAINTS, OBJECTIVES, Evaluated
 from fdnmoo.planning import Plan, planning_grid
 from fdnmoo.powerflow import BatchPowerFlow

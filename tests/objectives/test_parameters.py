@@ -13,7 +13,7 @@ import pandapower as pp
 import pytest
 
 from fdnmoo.cases import load_case
-from fdnmoo.metrics.evaluate import evaluate_plans
+from fdnmoo.pipeline import evaluate_plans
 from fdnmoo.objectives import CONSTRAINTS, OBJECTIVES, Evaluated, Registry
 from fdnmoo.parameters import (ParameterError, UnknownEntryError, check_params, check_value,
                                entry)

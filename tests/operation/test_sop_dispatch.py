@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fdnmoo.metrics.evaluate import line_limits_ka
+from fdnmoo.metrics.reductions import line_limits_ka
 from fdnmoo.operation import (FeederTree, OperatingLimits, OperatingPoint, SopTerminals,
                               balance_converter_losses, dispatch_sop, loss_optimal_setpoints)
 from fdnmoo.operation.injections import DerLayout, net_demand

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from fdnmoo.cases import load_case
-from fdnmoo.planning import DER_KINDS, Plan, planning_grid
+from fdnmoo.planning import DER_KINDS, PLAN_TABLES, Plan, planning_grid
 from fdnmoo.branches import branch_table
 from fdnmoo.problems.encodings import DerBlock, DgBlock, SopBlock, load_buses, stage_peak_load_mw
 from fdnmoo.topology import radial_structure
@@ -38,7 +38,7 @@ def check_topology(plan: Plan, grid, require_supplied: bool = True) -> None:
     """Every stage radial with substations as roots; load buses supplied; new lines valid."""
     bt = _branches(grid)
     case_lines = set(int(l) for l in grid.base_lines)
-    new = plan.new_lines
+    new = pd.DataFrame(plan.new_lines)
     assert new.corridor.is_unique, "a corridor built twice"
     for _, r in new.iterrows():
         assert 1 <= int(r.stage) <= plan.n_stages
@@ -67,7 +67,7 @@ def check_topology(plan: Plan, grid, require_supplied: bool = True) -> None:
 
 def check_substations(plan: Plan, grid) -> None:
     """Built transformers conduct from their stage on, the base ones always."""
-    subs = plan.substations
+    subs = pd.DataFrame(plan.substations)
     assert subs.bus.is_unique
     for s in range(1, plan.n_stages + 1):
         expected = set(int(t) for t in grid.base_closed_trafos) | \
@@ -81,7 +81,7 @@ def check_sop(plan: Plan, grid, block: SopBlock) -> None:
     feeder = dict(zip(nodes.bus.astype(int), nodes.feeder.astype(str)))
     n_feeders = len(set(feeder.values()))
     m = min(n_feeders, block.max_terminals or 3)
-    sop = plan.sop
+    sop = pd.DataFrame(plan.sop)
     module, top = block.module_mva, block.max_modules * block.module_mva
     ties = grid.case.tie_lines
     prev: dict[int, dict[int, float]] = {}
@@ -161,7 +161,8 @@ def check_plan(plan: Plan, genome, require_supplied: bool = True) -> None:
     for s in range(plan.n_stages):
         assert np.asarray(plan.closed_lines[s]).dtype.kind == "i"
         assert np.asarray(plan.closed_trafos[s]).dtype.kind == "i"
-    assert isinstance(plan.new_lines, pd.DataFrame) and isinstance(plan.sop, pd.DataFrame)
+    for name, dtype in PLAN_TABLES.items():
+        assert getattr(plan, name).dtype == dtype, name
     check_topology(plan, grid, require_supplied)
     check_substations(plan, grid)
     for block in genome.bound_blocks:

@@ -14,7 +14,7 @@ from fdnmoo.problems.planning import PRESETS, UNDEFINED, ProblemConfig
 from numpy.testing import assert_allclose
 
 from fdnmoo.metrics.economics import BREAKDOWN_COLUMNS, cost_breakdown, investment_items
-from fdnmoo.metrics.evaluate import evaluate_plans
+from fdnmoo.pipeline import evaluate_plans
 from fdnmoo.operation.injections import dg_share, net_demand
 from fdnmoo.planning import Plan, dg_type_rows
 from fdnmoo.scenarios import ScenarioBatch

@@ -245,7 +245,7 @@ def test_sop_reused_ties_forced_open():
     plan = genome.decode(genome.repair(x[None, :], rng(0))[0])
     tie = int(ties.index[(ties.from_bus == a) & (ties.to_bus == b)][0])
     assert all(tie not in plan.closed_lines[s] for s in range(2))
-    assert set(plan.sop.bus) == {a, b}
+    assert set(plan.sop["bus"].tolist()) == {a, b}
 
 
 def test_pv_penetration_target_met_when_reachable():

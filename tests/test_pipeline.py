@@ -1,4 +1,4 @@
-"""evaluate_plans: plans x scenario batch -> power flows -> OperationMetrics."""
+"""The evaluation pipeline (fdnmoo.pipeline): plans x scenario batch -> power flows -> OperationMetrics."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from fdnmoo.cases import load_case
 from fdnmoo.metrics import OperationMetrics
-from fdnmoo.metrics.evaluate import evaluate_plans
+from fdnmoo.pipeline import evaluate_plans
 from fdnmoo.planning import Plan, planning_grid
 from fdnmoo.powerflow import BatchPowerFlow, run_pandapower
 from fdnmoo.scenarios import ScenarioBatch, TypicalDays

@@ -1,15 +1,12 @@
-"""Evaluation path: plans x scenario batch -> batched power flows -> operation metrics.
+"""Operation metrics from power-flow results: the reductions of rows to per-plan numbers.
 
-For every stage, :func:`evaluate_plans` groups the plans by topology
-(:meth:`Plan.topology_key`), reconfigures the engine once per group and solves
-all rows of the group (plans x slots x samples) in one batched power flow
-(split into chunks of plans when a group is large), then the SOP dispatch of
-the plans that operate SOPs in the stage (one more batched run), and reduces
-the rows to :class:`OperationMetrics`. Nothing loops over scenarios in Python.
-
-Every number of a plan is computed from that plan's rows only, in the same
-order whatever other plans share its group or chunk, so the metrics of a plan
-are bit-for-bit the same however the plans are grouped or split over workers.
+:class:`OperationReducer` holds per-plan metric arrays (plan axis first) and
+reduces the solved rows (plans x slots x samples) of one stage and topology
+group at a time (:meth:`OperationReducer.add`); the evaluation pipeline
+(:mod:`fdnmoo.pipeline`) drives it. Every number of a plan is computed from
+that plan's rows only, in the same order whatever other plans share its group
+or chunk, so the metrics of a plan are bit-for-bit the same however the plans
+are grouped or split over workers.
 
 Conventions of the reductions
     * Yearly energy = sum over slots of ``slot_hours`` x the mean over samples.
@@ -36,19 +33,13 @@ from typing import Sequence
 
 import numpy as np
 
-from ..operation.injections import DerLayout, FeederTree, NetDemand, net_demand
-from ..operation.sop_dispatch import (OperatingLimits, OperatingPoint, SopTerminals, dispatch_sop,
-                                      violating_buses)
-from ..planning.grid import PlanningGrid
-from ..planning.plan import Plan
+from ..operation.injections import FeederTree, NetDemand
+from ..operation.sop_dispatch import OperatingLimits, OperatingPoint, violating_buses
 from ..powerflow import BatchPowerFlow
 from ..scenarios.batch import ScenarioBatch
 from .operation import OperationMetrics
 
-__all__ = ["evaluate_plans", "line_limits_ka"]
-
-#: Bus-array cells (rows x buses) evaluated together; bounds the memory of a chunk.
-MAX_CELLS = 1 << 21
+__all__ = ["OperationReducer", "line_limits_ka"]
 
 
 def line_limits_ka(net) -> np.ndarray:
@@ -58,96 +49,9 @@ def line_limits_ka(net) -> np.ndarray:
     return line.max_i_ka.to_numpy(float) * df * line.parallel.to_numpy(float)
 
 
-def evaluate_plans(grid: PlanningGrid, plans: Sequence[Plan], batch: ScenarioBatch,
-                   engine: BatchPowerFlow | None = None, *, violation_weight: float = 1.0,
-                   max_cells: int = MAX_CELLS) -> list[OperationMetrics]:
-    """Operation metrics of every plan over the batch's stages, slots and samples.
-
-    Parameters
-    ----------
-    grid : PlanningGrid
-    plans : sequence of Plan
-        Plans on ``grid`` with ``batch.n_stages`` stages.
-    batch : ScenarioBatch
-        Built on ``grid``.
-    engine : BatchPowerFlow, optional
-        Engine on ``grid.net``; pass the same one across calls to reuse its
-        cache of radial orders. Default: a new one.
-    violation_weight : float
-        MW of losses one MW of violating load is worth in the SOP choice.
-    max_cells : int
-        Rows x buses solved together (memory bound).
-
-    Returns
-    -------
-    list of OperationMetrics
-        In the order of ``plans``.
-    """
-    engine = BatchPowerFlow(grid.net) if engine is None else engine
-    if not np.array_equal(engine.bus_labels, batch.bus_labels):
-        raise ValueError("the engine and the scenario batch were not built on the same grid")
-    for i, plan in enumerate(plans):
-        if plan.n_stages != batch.n_stages:
-            raise ValueError(f"plan {i} has {plan.n_stages} stages, the batch {batch.n_stages}")
-    unc = grid.case.uncertainty
-    limits = OperatingLimits(unc.v_min_pu, unc.v_max_pu, line_limits_ka(grid.net))
-    layout = DerLayout.of(grid, batch.bus_labels)
-    acc = _Accumulator.empty(len(plans), batch, engine, limits.i_limit_ka, layout.bus["dg"].size)
-    sop = [_sop_terminals(plan, batch) for plan in plans]
-    rows_per_plan = batch.n_slots * batch.n_samples
-    per_chunk = max(1, max_cells // (rows_per_plan * batch.n_bus))
-    for stage in range(1, batch.n_stages + 1):
-        groups: dict[bytes, list[int]] = {}
-        for i, plan in enumerate(plans):
-            groups.setdefault(plan.topology_key(stage), []).append(i)
-        for members in groups.values():
-            first = plans[members[0]]
-            eng = engine.reconfigure(closed_lines=first.closed_lines[stage - 1],
-                                     closed_trafos=first.closed_trafos[stage - 1])
-            tree = FeederTree.from_engine(eng)
-            for c in range(0, len(members), per_chunk):
-                chunk = members[c:c + per_chunk]
-                _evaluate_chunk(grid, [plans[i] for i in chunk], [sop[i][stage - 1] for i in chunk],
-                                np.array(chunk), batch, stage, eng, tree, layout, limits, acc,
-                                violation_weight)
-    return acc.metrics()
-
-
-def _sop_terminals(plan: Plan, batch: ScenarioBatch) -> list[SopTerminals | None]:
-    """The plan's SOP terminals per stage (None where it operates none)."""
-    stages = set(plan.sop.stage.astype(int)) if len(plan.sop) else set()
-    return [SopTerminals.of_plan(plan, s, batch.bus_labels) if s in stages else None
-            for s in range(1, plan.n_stages + 1)]
-
-
-def _evaluate_chunk(grid, plans, terminals, index, batch, stage, eng, tree, layout, limits, acc, weight):
-    nd = net_demand(grid, plans, batch, stage, tree, layout)
-    n_p, n_t, n_s, n_b = nd.p_mw.shape
-    flat = (n_p * n_t * n_s, n_b)
-    point = OperatingPoint.from_result(eng.run(nd.p_mw.reshape(flat), nd.q_mvar.reshape(flat)))
-    conv_loss = np.zeros(flat[0])
-    with_sop = [i for i, t in enumerate(terminals) if t is not None and t.bus.size]
-    if with_sop:
-        terms = [terminals[i] for i in with_sop]
-        rows = (np.asarray(with_sop)[:, None] * (n_t * n_s) + np.arange(n_t * n_s)).ravel()
-        everything = len(with_sop) == n_p
-        sel = slice(None) if everything else with_sop
-        shape = (len(with_sop), n_t * n_s, n_b)
-        d = dispatch_sop(eng, tree, terms, nd.p_mw[sel].reshape(shape),
-                         nd.q_mvar[sel].reshape(shape), nd.demand_mw[sel].reshape(shape),
-                         limits, eta=grid.case.uncertainty.sop_loss_coefficient,
-                         idle=point if everything else point.take(rows), violation_weight=weight)
-        if everything:
-            point = d.point
-        else:
-            point.put(rows, d.point)
-        conv_loss[rows] = d.converter_loss_mw
-    acc.add(stage, index, nd, point, conv_loss, tree, limits, batch)
-
-
 @dataclass
-class _Accumulator:
-    """Per-plan metric arrays (plan axis first), filled chunk by chunk."""
+class OperationReducer:
+    """Per-plan metric arrays (plan axis first), filled chunk by chunk (see module docstring)."""
 
     arrays: dict
     i_limit_ka: np.ndarray
@@ -156,7 +60,7 @@ class _Accumulator:
 
     @classmethod
     def empty(cls, n_plans: int, batch: ScenarioBatch, engine: BatchPowerFlow,
-              i_limit_ka: np.ndarray, n_dg: int = 0) -> "_Accumulator":
+              i_limit_ka: np.ndarray, n_dg: int = 0) -> "OperationReducer":
         n_s, n_t, n_b = batch.n_stages, batch.n_slots, batch.n_bus
         n_l = engine.branches.n_line
         n_r = engine.branches.root_pos.size
@@ -253,8 +157,7 @@ class _Accumulator:
         a["voltage_violation_probability"][index, s] = (v_bad.sum(axis=2) * share[:, None]).sum(axis=1)
         a["current_violation_probability"][index, s] = (i_bad.sum(axis=2) * share[:, None]).sum(axis=1)
 
-    def metrics(self) -> list[OperationMetrics]:
-        return [OperationMetrics(converged_share=float(self.n_converged[i] / max(self.n_rows[i], 1)),
-                                 i_limit_ka=self.i_limit_ka.copy(),
-                                 **{k: v[i].copy() for k, v in self.arrays.items()})
-                for i in range(self.n_rows.size)]
+    def metrics(self) -> OperationMetrics:
+        """The batch of every plan's metrics (:meth:`OperationMetrics.take` gives one)."""
+        return OperationMetrics(converged_share=self.n_converged / np.maximum(self.n_rows, 1),
+                                i_limit_ka=self.i_limit_ka, **self.arrays)

@@ -1,0 +1,68 @@
+"""The uncertainty block: checked keys and values, and what the problem builder does with them."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import pytest
+
+from fdnmoo.experiment.schema import section_keys
+from fdnmoo.parameters import ParameterError
+from fdnmoo.problems.planning import ProblemConfig
+from fdnmoo.uncertainty.settings import UncertaintySettings
+
+
+def test_spec_keys_are_the_settings_fields():
+    assert set(section_keys("uncertainty")) == {f.name for f in fields(UncertaintySettings)}
+
+
+@pytest.mark.parametrize("block, key", [
+    ({"methd": "affine"}, "uncertainty.methd"),
+    ({"method": "afine"}, "uncertainty.method"),
+    ({"level": {"pvv": 0.1}}, "uncertainty.level.pvv"),
+    ({"level": 1.2}, "uncertainty.level.load"),
+    ({"level": "high"}, "uncertainty.level"),
+    ({"gamma": 1.0}, "uncertainty.gamma"),
+    ({"samples": 0}, "uncertainty.samples"),
+    ({"samples": 2.5}, "uncertainty.samples"),
+    ({"budget": -1}, "uncertainty.budget"),
+])
+def test_bad_values_name_their_key(block, key):
+    with pytest.raises(ParameterError) as err:
+        UncertaintySettings.from_mapping(block)
+    assert err.value.key == key
+
+
+def test_a_number_level_applies_to_every_source_kind():
+    s = UncertaintySettings.from_mapping({"level": 0.15})
+    assert dict(s.level) == {"load": 0.15, "pv": 0.15}
+
+
+def test_level_samples_seed_and_deterministic_reach_the_problem():
+    base = dict(case="ieee33", preset="sop_planning", n_stages=1, n_days=1, n_samples=4, seed=1)
+    p = ProblemConfig(**base, uncertainty={"level": {"pv": 0.05}, "samples": 6, "seed": 3}).build()
+    assert p.batch.n_samples == 6 and p.batch.seed == 3
+    assert p.grid.case.uncertainty.pv_deviation == 0.05
+    assert p.grid.case.uncertainty.load_deviation == 0.1  # the case's (ieee33.json)
+    # +-5 % PV at 3 sigma: every sampled PV factor lies within the level
+    pv = p.batch.pv_pu[0]  # (slots, samples, PV candidates)
+    day = pv[:, 0, 0] > 0
+    ratio = pv[day] / pv[day][:, :1, :]
+    assert abs(ratio - 1).max() <= 0.05 + 1e-12 and abs(ratio - 1).max() > 0.01
+    det = ProblemConfig(**base, uncertainty={"method": "deterministic"}).build()
+    assert det.batch.n_samples == 1
+
+
+def test_gamma_is_the_default_of_the_chance_constraints_only():
+    cfg = ProblemConfig(case="ieee33", preset="sop_planning", n_stages=1, n_days=1,
+                        constraints=("chance_voltage", ("chance_current", {"gamma": 0.2})),
+                        uncertainty={"gamma": 0.1})
+    _, constraints = cfg.resolved_entries()
+    assert [dict(c.params)["gamma"] for c in constraints] == [0.1, 0.2]
+
+
+@pytest.mark.parametrize("block", [{"marginals": "gmm"}, {"method": "robust"},
+                                   {"budget": 2}])
+def test_settings_the_builder_does_not_act_on_are_refused(block):
+    with pytest.raises(ParameterError, match="not support"):
+        ProblemConfig(case="ieee33", preset="joint", uncertainty=block)
