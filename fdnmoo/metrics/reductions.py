@@ -38,6 +38,7 @@ from ..operation.sop_dispatch import OperatingLimits, OperatingPoint, violating_
 from ..powerflow import BatchPowerFlow
 from ..scenarios.batch import ScenarioBatch
 from .operation import OperationMetrics
+from .violation_counts import violation_counts
 
 __all__ = ["OperationReducer", "line_limits_ka"]
 
@@ -143,19 +144,17 @@ class OperationReducer:
         a = self.arrays
         n_p, n_t, n_s, _ = shape
         share = h / h.sum() / n_s  # weight of one (slot, sample)
-        vm = point.vm_pu.reshape(shape)
         inner = tree.supplied & ~tree.is_root
-        dev = np.nansum(np.abs(vm[..., inner] - 1.0), axis=-1) / max(int(inner.sum()), 1)
+        v_count, i_count, dev = violation_counts(
+            point.vm_pu.reshape(shape), point.i_ka.reshape(n_p, n_t, n_s, -1), conv, inner,
+            tree.supplied, tree.line_child >= 0, float(limits.v_min_pu), float(limits.v_max_pu),
+            np.broadcast_to(np.asarray(limits.i_limit_ka, float), tree.line_child.shape).copy())
+        dev = dev / max(int(inner.sum()), 1)
         w = conv * share[None, :, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             a["voltage_deviation_pu"][index, s] = (dev * w).sum(axis=(1, 2)) / w.sum(axis=(1, 2))
-        failed = ~conv[..., None]
-        i_ka = point.i_ka.reshape(n_p, n_t, n_s, -1)
-        with np.errstate(invalid="ignore"):
-            v_bad = (vm < limits.v_min_pu) | (vm > limits.v_max_pu) | (failed & tree.supplied)
-            i_bad = (i_ka > limits.i_limit_ka) | (failed & (tree.line_child >= 0))
-        a["voltage_violation_probability"][index, s] = (v_bad.sum(axis=2) * share[:, None]).sum(axis=1)
-        a["current_violation_probability"][index, s] = (i_bad.sum(axis=2) * share[:, None]).sum(axis=1)
+        a["voltage_violation_probability"][index, s] = (v_count * share[:, None]).sum(axis=1)
+        a["current_violation_probability"][index, s] = (i_count * share[:, None]).sum(axis=1)
 
     def metrics(self) -> OperationMetrics:
         """The batch of every plan's metrics (:meth:`OperationMetrics.take` gives one)."""
