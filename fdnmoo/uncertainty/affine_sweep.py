@@ -257,18 +257,18 @@ def _solve(net, has_ratio, P, Q, vc_re, vc_im, tol, max_iter, rounds, amount):
     return E, F, JR, JI, iterations, converged, verified
 
 
-def solve(prep, root_v, p, q, v_center, tol: float, max_iter: int, rounds: int = 10,
-          amount: float = 0.01):
+def solve(net, has_ratio, perm, row_of, p, q, v_center, tol: float, max_iter: int,
+          rounds: int = 10, amount: float = 0.01):
     """Affine bounds of the rectangular bus voltages and branch currents of a batch of slots.
 
     Parameters
     ----------
-    prep : fdnmoo.powerflow.batch._Prepared
-        Radial rows of the engine's topology.
-    root_v : ndarray of complex
-        Voltage set-point of every root (``BranchTable.root_v``).
+    net, has_ratio, perm, row_of
+        The sweep rows of the engine's topology (``power_flow._sweep_rows``): a tuple of
+        row arrays (order, parent, roots, ratio re/im, impedance re/im, shunt re/im, root
+        voltage re/im), whether a ratio differs from 1, row -> bus and bus -> row.
     p, q : AffineForm, shape (n_slots, n_bus)
-        Per-unit net demand (+ = consumption), bus positions.
+        Per-unit net demand (+ = consumption), bus positions, the same symbols.
     v_center : ndarray of complex, shape (n_slots, n_bus)
         Forecast solution (the starting point; 0 at unsupplied buses).
     tol, max_iter, rounds, amount
@@ -282,26 +282,18 @@ def solve(prep, root_v, p, q, v_center, tol: float, max_iter: int, rounds: int =
     iterations : int
     converged, verified : bool
     """
-    n = prep.perm.shape[0]
-    row_of = np.empty(n, dtype=np.int64)
-    row_of[prep.perm] = np.arange(n)
-    v0 = np.zeros(n, dtype=complex)
-    v0[prep.root_rows] = root_v
     c = np.ascontiguousarray
-    net = (prep.order_rows, prep.parent_rows, prep.root_rows, c(prep.a.real), c(prep.a.imag),
-           c(prep.z.real), c(prep.z.imag), c(prep.y.real), c(prep.y.imag), c(v0.real), c(v0.imag))
-
-    n_t, k = v_center.shape[0], p.n_symbols
+    n_t, n = v_center.shape
+    k = p.n_symbols
 
     def rows(x):  # (slots, buses) -> flat rows slot * n + row
-        return (c(np.asarray(x.center, float)[:, prep.perm]).reshape(-1),
-                c(np.asarray(x.coeffs, float)[:, prep.perm]).reshape(-1, k),
-                c(np.asarray(x.error, float)[:, prep.perm]).reshape(-1))
+        return (c(np.asarray(x.center, float)[:, perm]).reshape(-1),
+                c(np.asarray(x.coeffs, float)[:, perm]).reshape(-1, k),
+                c(np.asarray(x.error, float)[:, perm]).reshape(-1))
 
-    has_ratio = bool(np.any(prep.a != 1))
     E, F, JR, JI, it, conv, ver = _solve(net, has_ratio, rows(p), rows(q),
-                                         c(v_center.real[:, prep.perm]).reshape(-1),
-                                         c(v_center.imag[:, prep.perm]).reshape(-1),
+                                         c(v_center.real[:, perm]).reshape(-1),
+                                         c(v_center.imag[:, perm]).reshape(-1),
                                          float(tol), int(max_iter), int(rounds), float(amount))
 
     def buses(x):

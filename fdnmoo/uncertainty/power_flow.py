@@ -19,13 +19,13 @@ shared noise symbols for affine forms), which by Brouwer's theorem holds a
 power-flow solution for every demand in the uncertainty box. ``verified``
 reports that check, after a small inflation if the plain forms miss it.
 
-In affine arithmetic the iteration runs compiled (:mod:`.affine_sweep`: the
-same operations of :mod:`.affine_ops`, with the two maps applied as the tree
-sweeps they come from); ``compiled=False`` runs the readable form below on
-:class:`AffineForm` with the dense maps, the reference the compiled one is
-tested against (same bounds to 1e-12). Interval arithmetic always runs the
-readable form. The dense maps are ``n_bus x n_bus``: that form is meant for
-feeders up to a few thousand buses; the compiled sweep needs no maps.
+The iteration runs compiled (:mod:`.affine_sweep`, :mod:`.interval_sweep`:
+the operations of :mod:`.affine_ops` / :mod:`.interval_ops`, with the two maps
+applied as the tree sweeps they come from); ``compiled=False`` runs the
+readable form below on :class:`AffineForm` / :class:`Interval` with the dense
+maps, the reference the compiled sweeps are tested against (same bounds to
+1e-12). The dense maps are ``n_bus x n_bus``: that form is meant for feeders
+up to a few thousand buses; the compiled sweeps need no maps.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..powerflow import BatchPowerFlow
-from . import affine_sweep
+from . import affine_sweep, interval_sweep
 from .affine import AffineForm, _aligned
 from .interval import Interval
 
@@ -156,9 +156,9 @@ def uncertain_power_flow(engine: BatchPowerFlow, p_mw, q_mvar, arithmetic: str =
         Largest change of a bound of ``Re V``/``Im V`` (p.u.) that ends the iteration.
     max_iter : int
     compiled : bool
-        Affine arithmetic only: run the compiled sweep (:mod:`.affine_sweep`, the
-        default) or the readable one on :class:`AffineForm` with dense maps (the
-        reference it is tested against; some 20-100 times slower).
+        Run the compiled sweep (:mod:`.affine_sweep`, :mod:`.interval_sweep`; the
+        default) or the readable one on :class:`AffineForm` / :class:`Interval` with
+        dense maps (the reference they are tested against; some 5-20 times slower).
 
     Returns
     -------
@@ -180,7 +180,7 @@ def uncertain_power_flow(engine: BatchPowerFlow, p_mw, q_mvar, arithmetic: str =
         raise ValueError("the forecast power flow does not converge; no bounds can be given")
     vc = np.nan_to_num(center.v_pu).reshape(p.shape)
     n_sym = p.n_symbols if isinstance(p, AffineForm) else 0
-    if n_sym and compiled:
+    if compiled and (n_sym or arithmetic == "interval"):
         return _compiled(engine, p, q, vc, tol, max_iter)
     e, f = _constant(vc.real, n_sym), _constant(vc.imag, n_sym)
 
@@ -206,10 +206,32 @@ def uncertain_power_flow(engine: BatchPowerFlow, p_mw, q_mvar, arithmetic: str =
     return _result(engine, e, f, jr, ji, supplied, it, converged, verified)
 
 
+def _sweep_rows(engine):
+    """The arrays the compiled sweeps run on (see :func:`.affine_sweep.solve`)."""
+    prep = engine._prepared
+    n = prep.perm.shape[0]
+    row_of = np.empty(n, dtype=np.int64)
+    row_of[prep.perm] = np.arange(n)
+    v0 = np.zeros(n, dtype=complex)
+    v0[prep.root_rows] = engine.branches.root_v
+    c = np.ascontiguousarray
+    net = (prep.order_rows, prep.parent_rows, prep.root_rows, c(prep.a.real), c(prep.a.imag),
+           c(prep.z.real), c(prep.z.imag), c(prep.y.real), c(prep.y.imag), c(v0.real), c(v0.imag))
+    return net, bool(np.any(prep.a != 1)), prep.perm, row_of
+
+
 def _compiled(engine, p, q, vc, tol, max_iter) -> UncertainPowerFlow:
-    """The affine sweep by :func:`.affine_sweep.solve`, over 2-D (slots, buses) forms."""
+    """The compiled sweep of the arithmetic of ``p``, ``q`` over 2-D (slots, buses) operands."""
     shape = np.broadcast_shapes(p.shape, q.shape)
     n = shape[-1]
+    vc = np.broadcast_to(vc, shape).reshape(-1, n)
+    if isinstance(p, Interval):
+        P, Q = (Interval(np.broadcast_to(x.lo, shape).reshape(-1, n),
+                         np.broadcast_to(x.hi, shape).reshape(-1, n)) for x in (p, q))
+        e, f, jr, ji, it, converged, verified = interval_sweep.solve(*_sweep_rows(engine), P, Q, vc,
+                                                                     tol, max_iter)
+        e, f, jr, ji = (Interval(lo.reshape(shape), hi.reshape(shape)) for lo, hi in (e, f, jr, ji))
+        return _result(engine, e, f, jr, ji, engine.supplied, it, converged, verified)
     pa, qa = _aligned(p.coeffs, q.coeffs)
     k = pa.shape[-1]
 
@@ -219,9 +241,7 @@ def _compiled(engine, p, q, vc, tol, max_iter) -> UncertainPowerFlow:
                 np.broadcast_to(x.error, shape).reshape(-1, n))
 
     P, Q = (AffineForm(*flat(x, a)) for x, a in ((p, pa), (q, qa)))
-    e, f, jr, ji, it, converged, verified = affine_sweep.solve(
-        engine._prepared, engine.branches.root_v, P, Q, np.broadcast_to(vc, shape).reshape(-1, n),
-        tol, max_iter)
+    e, f, jr, ji, it, converged, verified = affine_sweep.solve(*_sweep_rows(engine), P, Q, vc, tol, max_iter)
     e, f, jr, ji = (AffineForm(c.reshape(shape), a.reshape(shape + (k,)), r.reshape(shape))
                     for c, a, r in (e, f, jr, ji))
     return _result(engine, e, f, jr, ji, engine.supplied, it, converged, verified)
