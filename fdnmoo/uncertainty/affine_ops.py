@@ -1,20 +1,23 @@
-"""Compiled affine-arithmetic operations on one quantity: the rules :mod:`.affine` documents.
+"""Compiled affine-arithmetic operations: the rules :mod:`.affine` documents.
 
-A quantity is ``(c, a[i], e)``: its centre, row ``i`` of a 2-D array ``a`` of
-shared-symbol coefficients, and its private error (>= 0). Every operation
-writes the result's coefficients into row ``k`` of ``out`` (which may be an
-operand's row: the operands' radii are taken before it is written) and returns
-the result's centre and error. The error already holds the rounding slack of
-the operation (:func:`slacked`), so a chain of these calls encloses in
-floating point. Rows are passed as (array, index) rather than as 1-D views,
-and each operation sums ``|coeffs|`` in the loop that writes them: in the
-sweep a view or a second pass costs more than the arithmetic of a short row.
+A form is three arrays: centres ``c`` (N,), shared-symbol coefficients ``a``
+(N, n_symbols) and private errors ``e`` (N,) (>= 0). Every operation works
+on a block of ``rows`` consecutive quantities: rows ``i, i+1, ...`` of its
+operands into rows ``k, k+1, ...`` of its result (which may be an operand's
+rows: each row's operands are read before it is written). A number operand is
+``w[wi + r * ws]`` for row ``r`` (``ws = 0``: one number for the block). The
+result's error holds the rounding slack of the operation (:func:`slack`), so a
+chain of these calls encloses in floating point. Each operation sums
+``|coeffs|`` in the loop that writes them, and works on a block rather than
+one quantity: in the sweep a call, a view or a second pass costs more than the
+arithmetic of a short row.
 
-:class:`~fdnmoo.uncertainty.affine.AffineForm` applies them elementwise (the
-``*_many`` loops at the end); the compiled sweep
-(:mod:`fdnmoo.uncertainty.affine_sweep`) calls them per bus, so both do the
-same arithmetic. numba's on-disk cache does not notice an edit here in the
-compiled sweep: touch ``affine_sweep.py`` (or clear ``__pycache__``) after one.
+:class:`~fdnmoo.uncertainty.affine.AffineForm` calls them on whole (flat)
+arrays (the ``*_many`` functions at the end); the compiled sweep
+(:mod:`fdnmoo.uncertainty.affine_sweep`) on each bus's block of time slots,
+so both do the same arithmetic. numba's on-disk cache does not notice an edit
+here in the compiled sweep: touch ``affine_sweep.py`` (or clear
+``__pycache__``) after one.
 """
 
 from __future__ import annotations
@@ -42,80 +45,84 @@ def abs_sum(a, i) -> float:
 @njit(**_JIT)
 def slack(c, size, e) -> float:
     """``e`` plus the rounding slack of a result of centre ``c``, ``sum |coeffs| = size`` and
-    error ``e``: ``ROUNDING (|c| + size + e)``. The operations below sum ``|coeffs|`` while
-    they write them."""
+    error ``e``: ``ROUNDING (|c| + size + e)``."""
     return e + ROUNDING * (abs(c) + size + e)
-
-
-@njit(**_JIT)
-def slacked(c, a, i, e) -> float:
-    """:func:`slack` of a result ``(c, a[i], e)``."""
-    return slack(c, abs_sum(a, i), e)
 
 
 # --- affine operations (exact up to rounding) ----------------------------------------------------
 @njit(**_JIT)
-def add(cx, ax, i, ex, cy, ay, j, ey, out, k):
+def add(xc, xa, xe, i, yc, ya, ye, j, oc, oa, oe, k, rows):
     """``x + y`` (private terms add: they are independent)."""
-    size = 0.0
-    for m in range(out.shape[1]):
-        v = ax[i, m] + ay[j, m]
-        out[k, m] = v
-        size += abs(v)
-    c = cx + cy
-    e = ex + ey
-    return c, slack(c, size, e)
+    for r in range(rows):
+        size = 0.0
+        for m in range(oa.shape[1]):
+            v = xa[i + r, m] + ya[j + r, m]
+            oa[k + r, m] = v
+            size += abs(v)
+        c = xc[i + r] + yc[j + r]
+        e = xe[i + r] + ye[j + r]
+        oc[k + r] = c
+        oe[k + r] = slack(c, size, e)
 
 
 @njit(**_JIT)
-def shift(cx, ax, i, ex, number, out, k):
-    """``x + number``."""
-    size = 0.0
-    for m in range(out.shape[1]):
-        v = ax[i, m]
-        out[k, m] = v
-        size += abs(v)
-    c = cx + number
-    return c, slack(c, size, ex)
+def shift(xc, xa, xe, i, w, wi, ws, oc, oa, oe, k, rows):
+    """``x + w``."""
+    for r in range(rows):
+        size = 0.0
+        for m in range(oa.shape[1]):
+            v = xa[i + r, m]
+            oa[k + r, m] = v
+            size += abs(v)
+        c = xc[i + r] + w[wi + r * ws]
+        e = xe[i + r]
+        oc[k + r] = c
+        oe[k + r] = slack(c, size, e)
 
 
 @njit(**_JIT)
-def scale(cx, ax, i, ex, number, out, k):
-    """``number * x``."""
-    size = 0.0
-    for m in range(out.shape[1]):
-        v = ax[i, m] * number
-        out[k, m] = v
-        size += abs(v)
-    c = cx * number
-    e = ex * abs(number)
-    return c, slack(c, size, e)
+def scale(xc, xa, xe, i, w, wi, ws, oc, oa, oe, k, rows):
+    """``w x``."""
+    for r in range(rows):
+        f = w[wi + r * ws]
+        size = 0.0
+        for m in range(oa.shape[1]):
+            v = xa[i + r, m] * f
+            oa[k + r, m] = v
+            size += abs(v)
+        c = xc[i + r] * f
+        e = xe[i + r] * abs(f)
+        oc[k + r] = c
+        oe[k + r] = slack(c, size, e)
 
 
 @njit(**_JIT)
-def negate(cx, ax, i, out, k) -> float:
-    """``-x`` (exact: no slack; the error stays): writes the coefficients, returns the centre."""
-    for m in range(out.shape[1]):
-        out[k, m] = -ax[i, m]
-    return -cx
+def negate(oc, oa, k, rows) -> None:
+    """``-x`` in place (exact: no slack; the error stays)."""
+    for r in range(rows):
+        for m in range(oa.shape[1]):
+            oa[k + r, m] = -oa[k + r, m]
+        oc[k + r] = -oc[k + r]
 
 
 @njit(**_JIT)
-def mul(cx, ax, i, ex, cy, ay, j, ey, out, k):
+def mul(xc, xa, xe, i, yc, ya, ye, j, oc, oa, oe, k, rows):
     """``x y``: the exact bilinear part; the product of the two deviations is bounded by the
     product of the radii and goes to the private term."""
-    rx, ry = ex, ey
-    for m in range(out.shape[1]):
-        rx += abs(ax[i, m])
-        ry += abs(ay[j, m])
-    size = 0.0
-    for m in range(out.shape[1]):
-        v = cx * ay[j, m] + cy * ax[i, m]
-        out[k, m] = v
-        size += abs(v)
-    c = cx * cy
-    e = abs(cx) * ey + abs(cy) * ex + rx * ry
-    return c, slack(c, size, e)
+    for r in range(rows):
+        cx, cy, ex, ey = xc[i + r], yc[j + r], xe[i + r], ye[j + r]
+        rx, ry = ex, ey
+        for m in range(oa.shape[1]):
+            rx += abs(xa[i + r, m])
+            ry += abs(ya[j + r, m])
+        size = 0.0
+        for m in range(oa.shape[1]):
+            v = cx * ya[j + r, m] + cy * xa[i + r, m]
+            oa[k + r, m] = v
+            size += abs(v)
+        c = cx * cy
+        oc[k + r] = c
+        oe[k + r] = slack(c, size, abs(cx) * ey + abs(cy) * ex + rx * ry)
 
 
 # --- non-affine operations: Chebyshev (minimax) fits alpha x + zeta +- delta --------------------
@@ -170,95 +177,72 @@ def abs_fit(lo, hi):
 
 
 @njit(**_JIT)
-def fitted(cx, ax, i, ex, kind, out, k):
+def fitted(kind, xc, xa, xe, i, oc, oa, oe, k, rows):
     """``f(x)`` by the fit of ``kind`` (0: square, 1: sqrt, 2: reciprocal, 3: abs) over the
     range ``c +- r`` (``r`` the radius widened by the rounding slack), then ``alpha x + zeta``
     with the approximation error ``delta`` in the private term (AF1: the new symbol is
     condensed into the private term at once)."""
-    r = ex
-    for m in range(ax.shape[1]):
-        r += abs(ax[i, m])
-    r *= 1 + ROUNDING
-    if kind == 0:
-        alpha, zeta, delta = square_fit(cx, r)
-    elif kind == 1:
-        alpha, zeta, delta = sqrt_fit(cx - r, cx + r)
-    elif kind == 2:
-        alpha, zeta, delta = reciprocal_fit(cx, cx - r, cx + r)
-    else:
-        alpha, zeta, delta = abs_fit(cx - r, cx + r)
-    size = 0.0
-    for m in range(out.shape[1]):
-        v = alpha * ax[i, m]
-        out[k, m] = v
-        size += abs(v)
-    c = alpha * cx + zeta
-    e = abs(alpha) * ex + delta
-    return c, slack(c, size, e)
+    for q in range(rows):
+        cx, ex = xc[i + q], xe[i + q]
+        r = ex
+        for m in range(xa.shape[1]):
+            r += abs(xa[i + q, m])
+        r *= 1 + ROUNDING
+        if kind == 0:
+            alpha, zeta, delta = square_fit(cx, r)
+        elif kind == 1:
+            alpha, zeta, delta = sqrt_fit(cx - r, cx + r)
+        elif kind == 2:
+            alpha, zeta, delta = reciprocal_fit(cx, cx - r, cx + r)
+        else:
+            alpha, zeta, delta = abs_fit(cx - r, cx + r)
+        size = 0.0
+        for m in range(oa.shape[1]):
+            v = alpha * xa[i + q, m]
+            oa[k + q, m] = v
+            size += abs(v)
+        c = alpha * cx + zeta
+        oc[k + q] = c
+        oe[k + q] = slack(c, size, abs(alpha) * ex + delta)
+
+
+SQUARE, SQRT, RECIPROCAL, ABS = 0, 1, 2, 3
+
+
+# --- whole flat arrays (for AffineForm) ------------------------------------------------------------
+@njit(**_JIT)
+def _empty_like(xc, xa):
+    return np.empty(xc.shape[0]), np.empty(xa.shape), np.empty(xc.shape[0])
 
 
 @njit(**_JIT)
-def square(cx, ax, i, ex, out, k):
-    return fitted(cx, ax, i, ex, 0, out, k)
-
-
-@njit(**_JIT)
-def sqrt(cx, ax, i, ex, out, k):
-    return fitted(cx, ax, i, ex, 1, out, k)
-
-
-@njit(**_JIT)
-def reciprocal(cx, ax, i, ex, out, k):
-    return fitted(cx, ax, i, ex, 2, out, k)
-
-
-@njit(**_JIT)
-def absolute(cx, ax, i, ex, out, k):
-    return fitted(cx, ax, i, ex, 3, out, k)
-
-
-# --- elementwise loops over flat arrays: c (N,), a (N, n_symbols), e (N,) ----------------------
-@njit(**_JIT)
-def binary_many(op, cx, ax, ex, cy, ay, ey):
+def binary_many(op, xc, xa, xe, yc, ya, ye):
     """``op`` (0: add, 1: mul) of every pair of quantities."""
-    n = cx.shape[0]
-    c, a, e = np.empty(n), np.empty(ax.shape), np.empty(n)
-    for k in range(n):
-        if op == 0:
-            c[k], e[k] = add(cx[k], ax, k, ex[k], cy[k], ay, k, ey[k], a, k)
-        else:
-            c[k], e[k] = mul(cx[k], ax, k, ex[k], cy[k], ay, k, ey[k], a, k)
-    return c, a, e
+    oc, oa, oe = _empty_like(xc, xa)
+    if op == 0:
+        add(xc, xa, xe, 0, yc, ya, ye, 0, oc, oa, oe, 0, xc.shape[0])
+    else:
+        mul(xc, xa, xe, 0, yc, ya, ye, 0, oc, oa, oe, 0, xc.shape[0])
+    return oc, oa, oe
 
 
 @njit(**_JIT)
-def with_number_many(op, cx, ax, ex, k):
-    """``op`` (0: ``x + k``, 1: ``k x``) with one number per quantity."""
-    n = cx.shape[0]
-    c, a, e = np.empty(n), np.empty(ax.shape), np.empty(n)
-    for j in range(n):
-        if op == 0:
-            c[j], e[j] = shift(cx[j], ax, j, ex[j], k[j], a, j)
-        else:
-            c[j], e[j] = scale(cx[j], ax, j, ex[j], k[j], a, j)
-    return c, a, e
+def with_number_many(op, xc, xa, xe, w):
+    """``op`` (0: ``x + w``, 1: ``w x``) with one number per quantity."""
+    oc, oa, oe = _empty_like(xc, xa)
+    if op == 0:
+        shift(xc, xa, xe, 0, w, 0, 1, oc, oa, oe, 0, xc.shape[0])
+    else:
+        scale(xc, xa, xe, 0, w, 0, 1, oc, oa, oe, 0, xc.shape[0])
+    return oc, oa, oe
 
 
 @njit(**_JIT)
-def unary_many(op, cx, ax, ex):
+def unary_many(op, xc, xa, xe):
     """``op`` (0: square, 1: sqrt, 2: reciprocal, 3: abs) of every quantity."""
-    n = cx.shape[0]
-    c, a, e = np.empty(n), np.empty(ax.shape), np.empty(n)
-    for k in range(n):
-        if op == 0:
-            c[k], e[k] = square(cx[k], ax, k, ex[k], a, k)
-        elif op == 1:
-            c[k], e[k] = sqrt(cx[k], ax, k, ex[k], a, k)
-        elif op == 2:
-            c[k], e[k] = reciprocal(cx[k], ax, k, ex[k], a, k)
-        else:
-            c[k], e[k] = absolute(cx[k], ax, k, ex[k], a, k)
-    return c, a, e
+    oc, oa, oe = _empty_like(xc, xa)
+    fitted(op, xc, xa, xe, 0, oc, oa, oe, 0, xc.shape[0])
+    return oc, oa, oe
 
 
 @njit(**_JIT)
@@ -266,7 +250,7 @@ def slacked_many(c, a, e):
     """The errors of results ``(c, a, e)`` made by one matrix operation, with its slack."""
     out = np.empty(c.shape[0])
     for k in range(c.shape[0]):
-        out[k] = slacked(c[k], a, k, e[k])
+        out[k] = slack(c[k], abs_sum(a, k), e[k])
     return out
 
 

@@ -21,10 +21,11 @@ private terms agree when every entry of the maps is a sum of terms of one sign
 every path: all shipped cases), else the sweep's are wider (``|x + y| <=
 |x| + |y|``), never narrower. Every tree step carries its own rounding slack.
 
-Forms are arrays ``(centre (S, n), coeffs (S, n, n_symbols), error (S, n))``
-over slots ``S`` and rows ``n``; the iteration and the epsilon-inflation check
-(see :mod:`fdnmoo.uncertainty.power_flow`) run over all slots together, like
-the reference, so both stop at the same sweep.
+Forms are flat arrays ``(centre, coeffs (., n_symbols), error)`` with one row
+per (sweep row, slot), slot fastest: every operation works on one bus's block
+of slots at once. The iteration and the epsilon-inflation check (see
+:mod:`fdnmoo.uncertainty.power_flow`) run over all slots together, like the
+reference, so both stop at the same sweep.
 """
 
 from __future__ import annotations
@@ -38,135 +39,140 @@ __all__ = ["solve"]
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
-# rows of the (5, n_symbols) scratch array
+# blocks of the scratch form (each one block of slots)
 _SE, _INV, _U, _W, _X = 0, 1, 2, 3, 4
 
 
 @njit(**_JIT)
-def _injection(pc, pa, pe, qc, qa, qe, ec, ea, ee, fc, fa, fe, i, gr, gi, jrc, jra, jre, jic, jia, jie,
-               b, t):
-    """``I = conj(S / V) + y V`` of row ``i`` of the forms ``p, q, e, f`` into row ``b`` of the
-    forms ``jr``, ``ji``, in the reference's order of operations; ``t`` is a (5, n_symbols) scratch."""
-    sc, s_e = ops.shift(ec[i], ea, i, ee[i], 0.0, t, _SE)  # the reference's "e + (1 - supplied)"
-    c1, e1 = ops.square(sc, t, _SE, s_e, t, _INV)
-    c2, e2 = ops.square(fc[i], fa, i, fe[i], t, _U)
-    c1, e1 = ops.add(c1, t, _INV, e1, c2, t, _U, e2, t, _INV)
-    ic, i_e = ops.reciprocal(c1, t, _INV, e1, t, _INV)
-    # Re I = (p e + q f) / |V|^2 + (e g - f b)
-    c1, e1 = ops.mul(pc[i], pa, i, pe[i], sc, t, _SE, s_e, t, _U)
-    c2, e2 = ops.mul(qc[i], qa, i, qe[i], fc[i], fa, i, fe[i], t, _W)
-    c1, e1 = ops.add(c1, t, _U, e1, c2, t, _W, e2, t, _U)
-    c1, e1 = ops.mul(c1, t, _U, e1, ic, t, _INV, i_e, t, _U)
-    c2, e2 = ops.scale(sc, t, _SE, s_e, gr, t, _W)
-    c3, e3 = ops.scale(fc[i], fa, i, fe[i], gi, t, _X)
-    c3 = ops.negate(c3, t, _X, t, _X)
-    c2, e2 = ops.add(c2, t, _W, e2, c3, t, _X, e3, t, _W)
-    c1, e1 = ops.add(c1, t, _U, e1, c2, t, _W, e2, t, _U)
-    jrc[b], jre[b] = ops.scale(c1, t, _U, e1, 1.0, jra, b)  # the reference's "* supplied"
-    # Im I = (p f - q e) / |V|^2 + (f g + e b)
-    c1, e1 = ops.mul(pc[i], pa, i, pe[i], fc[i], fa, i, fe[i], t, _U)
-    c2, e2 = ops.mul(qc[i], qa, i, qe[i], sc, t, _SE, s_e, t, _W)
-    c2 = ops.negate(c2, t, _W, t, _W)
-    c1, e1 = ops.add(c1, t, _U, e1, c2, t, _W, e2, t, _U)
-    c1, e1 = ops.mul(c1, t, _U, e1, ic, t, _INV, i_e, t, _U)
-    c2, e2 = ops.scale(fc[i], fa, i, fe[i], gr, t, _W)
-    c3, e3 = ops.scale(sc, t, _SE, s_e, gi, t, _X)
-    c2, e2 = ops.add(c2, t, _W, e2, c3, t, _X, e3, t, _W)
-    c1, e1 = ops.add(c1, t, _U, e1, c2, t, _W, e2, t, _U)
-    jic[b], jie[b] = ops.scale(c1, t, _U, e1, 1.0, jia, b)
-
-
-@njit(**_JIT)
-def _currents(net, has_ratio, P, Q, E, F, t, JR, JI, row0, scratch):
-    """Series currents ``J = T I`` of slot ``t`` into rows ``row0 + bus row`` of the forms
-    ``JR``, ``JI``: injections of the non-root supplied rows, then the backward sweep; 0 at
-    roots and unsupplied rows."""
-    order, parent, root_rows, a_re, a_im, y_re, y_im = net[0], net[1], net[2], net[3], net[4], net[7], net[8]
+def _injections(net, P, Q, E, F, JR, JI, T, S, ONE):
+    """``I = conj(S / V) + y V`` of every non-root supplied bus and slot into ``JR``, ``JI``, in the
+    reference's order of operations; ``T`` is a scratch form of 5 blocks of ``S`` rows."""
+    order, y_re, y_im = net[0], net[7], net[8]
     pc, pa, pe = P
     qc, qa, qe = Q
     ec, ea, ee = E
     fc, fa, fe = F
-    jrc, jra, jre = JR
-    jic, jia, jie = JI
-    n = y_re.shape[0]
-    off = t * n
-    for b in range(row0, row0 + n):
-        jrc[b], jre[b], jic[b], jie[b] = 0.0, 0.0, 0.0, 0.0
-        jra[b, :] = 0.0
-        jia[b, :] = 0.0
+    rc, ra, re = JR
+    ic, ia, ie = JI
+    tc, ta, te = T
+    se, inv, u, w, x = _SE * S, _INV * S, _U * S, _W * S, _X * S
+    zero = ONE * 0.0
     for m in range(order.shape[0]):
         b = order[m]
-        _injection(pc, pa, pe, qc, qa, qe, ec, ea, ee, fc, fa, fe, off + b, y_re[b], y_im[b],
-                   jrc, jra, jre, jic, jia, jie, row0 + b, scratch)
-    for m in range(order.shape[0] - 1, -1, -1):
-        c = row0 + order[m]
-        u = row0 + parent[order[m]]
-        if has_ratio:  # J / conj(t) = J conj(a)
-            ar, ai = a_re[order[m]], a_im[order[m]]
-            c1, e1 = ops.scale(jrc[c], jra, c, jre[c], ar, scratch, _U)
-            c2, e2 = ops.scale(jic[c], jia, c, jie[c], ai, scratch, _W)
-            c1, e1 = ops.add(c1, scratch, _U, e1, c2, scratch, _W, e2, scratch, _U)
-            c3, e3 = ops.scale(jic[c], jia, c, jie[c], ar, scratch, _W)
-            c2, e2 = ops.scale(jrc[c], jra, c, jre[c], -ai, scratch, _X)
-            c3, e3 = ops.add(c3, scratch, _W, e3, c2, scratch, _X, e2, scratch, _W)
-            jrc[u], jre[u] = ops.add(jrc[u], jra, u, jre[u], c1, scratch, _U, e1, jra, u)
-            jic[u], jie[u] = ops.add(jic[u], jia, u, jie[u], c3, scratch, _W, e3, jia, u)
-        else:
-            jrc[u], jre[u] = ops.add(jrc[u], jra, u, jre[u], jrc[c], jra, c, jre[c], jra, u)
-            jic[u], jie[u] = ops.add(jic[u], jia, u, jie[u], jic[c], jia, c, jie[c], jia, u)
-    for r in range(root_rows.shape[0]):  # a root's current is the grid's, not a branch's
-        b = row0 + root_rows[r]
-        jrc[b], jre[b], jic[b], jie[b] = 0.0, 0.0, 0.0, 0.0
-        jra[b, :] = 0.0
-        jia[b, :] = 0.0
+        i = b * S
+        ops.shift(ec, ea, ee, i, zero, 0, 0, tc, ta, te, se, S)  # the reference's "e + (1 - supplied)"
+        ops.fitted(ops.SQUARE, tc, ta, te, se, tc, ta, te, inv, S)
+        ops.fitted(ops.SQUARE, fc, fa, fe, i, tc, ta, te, u, S)
+        ops.add(tc, ta, te, inv, tc, ta, te, u, tc, ta, te, inv, S)
+        ops.fitted(ops.RECIPROCAL, tc, ta, te, inv, tc, ta, te, inv, S)
+        # Re I = (p e + q f) / |V|^2 + (e g - f b)
+        ops.mul(pc, pa, pe, i, tc, ta, te, se, tc, ta, te, u, S)
+        ops.mul(qc, qa, qe, i, fc, fa, fe, i, tc, ta, te, w, S)
+        ops.add(tc, ta, te, u, tc, ta, te, w, tc, ta, te, u, S)
+        ops.mul(tc, ta, te, u, tc, ta, te, inv, tc, ta, te, u, S)
+        ops.scale(tc, ta, te, se, y_re, b, 0, tc, ta, te, w, S)
+        ops.scale(fc, fa, fe, i, y_im, b, 0, tc, ta, te, x, S)
+        ops.negate(tc, ta, x, S)
+        ops.add(tc, ta, te, w, tc, ta, te, x, tc, ta, te, w, S)
+        ops.add(tc, ta, te, u, tc, ta, te, w, tc, ta, te, u, S)
+        ops.scale(tc, ta, te, u, ONE, 0, 0, rc, ra, re, i, S)  # the reference's "* supplied"
+        # Im I = (p f - q e) / |V|^2 + (f g + e b)
+        ops.mul(pc, pa, pe, i, fc, fa, fe, i, tc, ta, te, u, S)
+        ops.mul(qc, qa, qe, i, tc, ta, te, se, tc, ta, te, w, S)
+        ops.negate(tc, ta, w, S)
+        ops.add(tc, ta, te, u, tc, ta, te, w, tc, ta, te, u, S)
+        ops.mul(tc, ta, te, u, tc, ta, te, inv, tc, ta, te, u, S)
+        ops.scale(fc, fa, fe, i, y_re, b, 0, tc, ta, te, w, S)
+        ops.scale(tc, ta, te, se, y_im, b, 0, tc, ta, te, x, S)
+        ops.add(tc, ta, te, w, tc, ta, te, x, tc, ta, te, w, S)
+        ops.add(tc, ta, te, u, tc, ta, te, w, tc, ta, te, u, S)
+        ops.scale(tc, ta, te, u, ONE, 0, 0, ic, ia, ie, i, S)
 
 
 @njit(**_JIT)
-def _step(net, has_ratio, P, Q, E, F, E2, F2, JR, JI, scratch):
+def _zero(X, start, rows) -> None:
+    xc, xa, xe = X
+    for r in range(start, start + rows):
+        xc[r] = 0.0
+        xe[r] = 0.0
+        for m in range(xa.shape[1]):
+            xa[r, m] = 0.0
+
+
+@njit(**_JIT)
+def _currents(net, has_ratio, P, Q, E, F, JR, JI, T, S, ONE, NEG):
+    """Series currents ``J = T I`` of every bus and slot: injections of the non-root supplied
+    buses, then the backward sweep; 0 at roots and unsupplied buses."""
+    order, parent, root_rows, a_re, a_im = net[0], net[1], net[2], net[3], net[4]
+    nai = NEG[2]
+    rc, ra, re = JR
+    ic, ia, ie = JI
+    tc, ta, te = T
+    _zero(JR, 0, rc.shape[0])
+    _zero(JI, 0, ic.shape[0])
+    _injections(net, P, Q, E, F, JR, JI, T, S, ONE)
+    u_, w_, x_ = _U * S, _W * S, _X * S
+    for m in range(order.shape[0] - 1, -1, -1):
+        k = order[m]
+        c, u = k * S, parent[k] * S
+        if has_ratio:  # J / conj(t) = J conj(a)
+            ops.scale(rc, ra, re, c, a_re, k, 0, tc, ta, te, u_, S)
+            ops.scale(ic, ia, ie, c, a_im, k, 0, tc, ta, te, w_, S)
+            ops.add(tc, ta, te, u_, tc, ta, te, w_, tc, ta, te, u_, S)
+            ops.scale(ic, ia, ie, c, a_re, k, 0, tc, ta, te, w_, S)
+            ops.scale(rc, ra, re, c, nai, k, 0, tc, ta, te, x_, S)
+            ops.add(tc, ta, te, w_, tc, ta, te, x_, tc, ta, te, w_, S)
+            ops.add(rc, ra, re, u, tc, ta, te, u_, rc, ra, re, u, S)
+            ops.add(ic, ia, ie, u, tc, ta, te, w_, ic, ia, ie, u, S)
+        else:
+            ops.add(rc, ra, re, u, rc, ra, re, c, rc, ra, re, u, S)
+            ops.add(ic, ia, ie, u, ic, ia, ie, c, ic, ia, ie, u, S)
+    for r in range(root_rows.shape[0]):  # a root's current is the grid's, not a branch's
+        _zero(JR, root_rows[r] * S, S)
+        _zero(JI, root_rows[r] * S, S)
+
+
+@njit(**_JIT)
+def _step(net, has_ratio, P, Q, E, F, E2, F2, JR, JI, T, S, ONE, NEG):
     """One sweep of every slot: ``(E2, F2) = V0 + M I(E, F)``."""
     order, parent, root_rows = net[0], net[1], net[2]
-    a_re, a_im, z_re, z_im, v0_re, v0_im = net[3], net[4], net[5], net[6], net[9], net[10]
-    jrc, jra, jre = JR
-    jic, jia, jie = JI
+    a_re, a_im, z_im, v0_re, v0_im = net[3], net[4], net[6], net[9], net[10]
+    nzr, nzi, nai = NEG
+    rc, ra, re = JR
+    ic, ia, ie = JI
     ec, ea, ee = E2
     fc, fa, fe = F2
-    n = z_re.shape[0]
-    row0 = 0  # a variable, not a literal: one compiled _currents for both callers
-    for t in range(E[0].shape[0] // n):
-        _currents(net, has_ratio, P, Q, E, F, t, JR, JI, row0, scratch)
-        off = t * n
-        for b in range(off, off + n):  # unsupplied rows stay 0
-            ec[b], ee[b], fc[b], fe[b] = 0.0, 0.0, 0.0, 0.0
-            ea[b, :] = 0.0
-            fa[b, :] = 0.0
-        for r in range(root_rows.shape[0]):
-            b = off + root_rows[r]
-            ec[b], ee[b] = ops.shift(0.0, ea, b, 0.0, v0_re[root_rows[r]], ea, b)
-            fc[b], fe[b] = ops.shift(0.0, fa, b, 0.0, v0_im[root_rows[r]], fa, b)
-        for m in range(order.shape[0]):
-            k = order[m]
-            c, u = off + k, off + parent[k]
-            zr, zi = z_re[k], z_im[k]
-            # - z J = (-zr Jr + zi Ji) + j (-zr Ji - zi Jr)
-            c1, e1 = ops.scale(jrc[k], jra, k, jre[k], -zr, scratch, _U)
-            c2, e2 = ops.scale(jic[k], jia, k, jie[k], zi, scratch, _W)
-            dr_c, dr_e = ops.add(c1, scratch, _U, e1, c2, scratch, _W, e2, scratch, _SE)
-            c1, e1 = ops.scale(jic[k], jia, k, jie[k], -zr, scratch, _U)
-            c2, e2 = ops.scale(jrc[k], jra, k, jre[k], -zi, scratch, _W)
-            di_c, di_e = ops.add(c1, scratch, _U, e1, c2, scratch, _W, e2, scratch, _INV)
-            if has_ratio:  # a V_parent
-                ar, ai = a_re[k], a_im[k]
-                c1, e1 = ops.scale(ec[u], ea, u, ee[u], ar, scratch, _U)
-                c2, e2 = ops.scale(fc[u], fa, u, fe[u], -ai, scratch, _W)
-                c1, e1 = ops.add(c1, scratch, _U, e1, c2, scratch, _W, e2, scratch, _U)
-                c3, e3 = ops.scale(ec[u], ea, u, ee[u], ai, scratch, _W)
-                c2, e2 = ops.scale(fc[u], fa, u, fe[u], ar, scratch, _X)
-                c3, e3 = ops.add(c3, scratch, _W, e3, c2, scratch, _X, e2, scratch, _W)
-                ec[c], ee[c] = ops.add(c1, scratch, _U, e1, dr_c, scratch, _SE, dr_e, ea, c)
-                fc[c], fe[c] = ops.add(c3, scratch, _W, e3, di_c, scratch, _INV, di_e, fa, c)
-            else:
-                ec[c], ee[c] = ops.add(ec[u], ea, u, ee[u], dr_c, scratch, _SE, dr_e, ea, c)
-                fc[c], fe[c] = ops.add(fc[u], fa, u, fe[u], di_c, scratch, _INV, di_e, fa, c)
+    tc, ta, te = T
+    _currents(net, has_ratio, P, Q, E, F, JR, JI, T, S, ONE, NEG)
+    _zero(E2, 0, ec.shape[0])  # unsupplied buses stay 0
+    _zero(F2, 0, fc.shape[0])
+    for r in range(root_rows.shape[0]):
+        k = root_rows[r]
+        ops.shift(ec, ea, ee, k * S, v0_re, k, 0, ec, ea, ee, k * S, S)
+        ops.shift(fc, fa, fe, k * S, v0_im, k, 0, fc, fa, fe, k * S, S)
+    se, inv, u_, w_, x_ = _SE * S, _INV * S, _U * S, _W * S, _X * S
+    for m in range(order.shape[0]):
+        k = order[m]
+        c, u = k * S, parent[k] * S
+        # - z J = (-zr Jr + zi Ji) + j (-zr Ji - zi Jr)
+        ops.scale(rc, ra, re, c, nzr, k, 0, tc, ta, te, u_, S)
+        ops.scale(ic, ia, ie, c, z_im, k, 0, tc, ta, te, w_, S)
+        ops.add(tc, ta, te, u_, tc, ta, te, w_, tc, ta, te, se, S)
+        ops.scale(ic, ia, ie, c, nzr, k, 0, tc, ta, te, u_, S)
+        ops.scale(rc, ra, re, c, nzi, k, 0, tc, ta, te, w_, S)
+        ops.add(tc, ta, te, u_, tc, ta, te, w_, tc, ta, te, inv, S)
+        if has_ratio:  # a V_parent
+            ops.scale(ec, ea, ee, u, a_re, k, 0, tc, ta, te, u_, S)
+            ops.scale(fc, fa, fe, u, nai, k, 0, tc, ta, te, w_, S)
+            ops.add(tc, ta, te, u_, tc, ta, te, w_, tc, ta, te, u_, S)
+            ops.scale(ec, ea, ee, u, a_im, k, 0, tc, ta, te, w_, S)
+            ops.scale(fc, fa, fe, u, a_re, k, 0, tc, ta, te, x_, S)
+            ops.add(tc, ta, te, w_, tc, ta, te, x_, tc, ta, te, w_, S)
+            ops.add(tc, ta, te, u_, tc, ta, te, se, ec, ea, ee, c, S)
+            ops.add(tc, ta, te, w_, tc, ta, te, inv, fc, fa, fe, c, S)
+        else:
+            ops.add(ec, ea, ee, u, tc, ta, te, se, ec, ea, ee, c, S)
+            ops.add(fc, fa, fe, u, tc, ta, te, inv, fc, fa, fe, c, S)
 
 
 @njit(**_JIT)
@@ -217,19 +223,21 @@ def _forms(rows: int, n_sym: int):
 
 
 @njit(**_JIT)
-def _solve(net, has_ratio, P, Q, vc_re, vc_im, tol, max_iter, rounds, amount):
+def _solve(net, has_ratio, P, Q, vc_re, vc_im, n_slots, tol, max_iter, rounds, amount):
     n_rows, n_sym = P[1].shape
-    n = net[5].shape[0]
+    S = n_slots
     E, F = _forms(n_rows, n_sym), _forms(n_rows, n_sym)
     E[0][:] = vc_re
     F[0][:] = vc_im
     E2, F2 = _copy(E), _copy(F)
-    jr, ji = _forms(n, n_sym), _forms(n, n_sym)
-    scratch = np.empty((5, n_sym))
+    JR, JI = _forms(n_rows, n_sym), _forms(n_rows, n_sym)
+    T = _forms(5 * S, n_sym)
+    ONE = np.ones(1)
+    NEG = (-net[5], -net[6], -net[4])  # -z_re, -z_im, -a_im
     converged, iterations = False, 0
     for it in range(1, max_iter + 1):
         iterations = it
-        _step(net, has_ratio, P, Q, E, F, E2, F2, jr, ji, scratch)
+        _step(net, has_ratio, P, Q, E, F, E2, F2, JR, JI, T, S, ONE, NEG)
         change = max(_bound_change(E2, E), _bound_change(F2, F))
         E, E2 = E2, E
         F, F2 = F2, F
@@ -242,7 +250,7 @@ def _solve(net, has_ratio, P, Q, vc_re, vc_im, tol, max_iter, rounds, amount):
     for _ in range(rounds):
         _inflate(E, amount)
         _inflate(F, amount)
-        _step(net, has_ratio, P, Q, E, F, E2, F2, jr, ji, scratch)
+        _step(net, has_ratio, P, Q, E, F, E2, F2, JR, JI, T, S, ONE, NEG)
         inside = _inside(E2, E) and _inside(F2, F)
         E, E2 = E2, E
         F, F2 = F2, F
@@ -251,9 +259,7 @@ def _solve(net, has_ratio, P, Q, vc_re, vc_im, tol, max_iter, rounds, amount):
             break
     if not verified:
         E, F = kept_e, kept_f
-    JR, JI = _forms(n_rows, n_sym), _forms(n_rows, n_sym)
-    for t in range(n_rows // n):
-        _currents(net, has_ratio, P, Q, E, F, t, JR, JI, t * n, scratch)
+    _currents(net, has_ratio, P, Q, E, F, JR, JI, T, S, ONE, NEG)
     return E, F, JR, JI, iterations, converged, verified
 
 
@@ -286,19 +292,19 @@ def solve(net, has_ratio, perm, row_of, p, q, v_center, tol: float, max_iter: in
     n_t, n = v_center.shape
     k = p.n_symbols
 
-    def rows(x):  # (slots, buses) -> flat rows slot * n + row
-        return (c(np.asarray(x.center, float)[:, perm]).reshape(-1),
-                c(np.asarray(x.coeffs, float)[:, perm]).reshape(-1, k),
-                c(np.asarray(x.error, float)[:, perm]).reshape(-1))
+    def rows(x):  # (slots, buses) -> flat rows row * n_slots + slot
+        return c(np.asarray(x, float)[:, perm].T).reshape(-1)
 
-    E, F, JR, JI, it, conv, ver = _solve(net, has_ratio, rows(p), rows(q),
-                                         c(v_center.real[:, perm]).reshape(-1),
-                                         c(v_center.imag[:, perm]).reshape(-1),
-                                         float(tol), int(max_iter), int(rounds), float(amount))
+    def coeff_rows(a):
+        return c(np.asarray(a, float)[:, perm].transpose(1, 0, 2)).reshape(-1, k)
+
+    P, Q = ((rows(x.center), coeff_rows(x.coeffs), rows(x.error)) for x in (p, q))
+    E, F, JR, JI, it, conv, ver = _solve(net, has_ratio, P, Q, rows(v_center.real), rows(v_center.imag),
+                                         n_t, float(tol), int(max_iter), int(rounds), float(amount))
 
     def buses(x):
         cen, co, err = x
-        return (cen.reshape(n_t, n)[:, row_of], co.reshape(n_t, n, k)[:, row_of],
-                err.reshape(n_t, n)[:, row_of])
+        return (cen.reshape(n, n_t).T[:, row_of], co.reshape(n, n_t, k).transpose(1, 0, 2)[:, row_of],
+                err.reshape(n, n_t).T[:, row_of])
 
     return buses(E), buses(F), buses(JR), buses(JI), int(it), bool(conv), bool(ver)
