@@ -133,12 +133,14 @@ class Evaluated:
         """(n_stages, n_trafo) whether each ``grid.net.trafo`` row conducts in each stage."""
         return self.population.plans.closed_trafos[self.index]
 
-    @cached_property
-    def costs(self):
-        """Cost breakdown per stage (present values), see :mod:`fdnmoo.metrics.economics`."""
-        from .metrics.economics import cost_breakdown
+    @property
+    def costs(self) -> dict:
+        """Cost breakdown per stage (present values): column name -> array (n_stages,), the
+        columns of :func:`fdnmoo.metrics.economics.cost_breakdown` (computed once for the
+        population, :func:`~fdnmoo.metrics.economics.population_costs`)."""
+        from .metrics.economics import population_costs
 
-        return cost_breakdown(self.grid, self.plan, self.ops)
+        return population_costs(self)
 
     @cached_property
     def mean_demand_mw(self) -> np.ndarray:
@@ -265,15 +267,17 @@ constraint = CONSTRAINTS.register
 @objective("total_cost", unit="currency (NPV)", sense="min")
 def total_cost(ev: Evaluated) -> float:
     """Net present value of investment, O&M, losses and penalties minus PV profit."""
-    return float(ev.costs["total"].sum())
+    from .metrics.economics import population_costs
+
+    return float(population_costs(ev)["total"].sum())
 
 
 @objective("investment", unit="currency (NPV)", sense="min")
 def investment(ev: Evaluated) -> float:
     """Present value of the annualised investment only (needs no energy price)."""
-    from .metrics.economics import cost_breakdown
+    from .metrics.economics import population_costs
 
-    return float(cost_breakdown(ev.grid, ev.plan)["investment"].sum())  # no ops: no prices
+    return float(population_costs(ev, operating=False)["investment"].sum())  # no energy prices
 
 
 # --- operation -----------------------------------------------------------------------------
@@ -454,7 +458,7 @@ def _substation_rating_mva(population: Population) -> np.ndarray:
 def budget(ev: Evaluated, budget_per_stage: float | None = None) -> float:
     """Largest stage investment above the budget per stage (share of the budget); default
     budget: the case's ``investment_budget_per_stage`` (none: always feasible)."""
-    from .metrics.economics import investment_per_stage
+    from .metrics.economics import population_investment
 
     if budget_per_stage is not None and not budget_per_stage > 0:
         raise ValueError(f"budget_per_stage must be > 0, got {budget_per_stage}")
@@ -462,7 +466,7 @@ def budget(ev: Evaluated, budget_per_stage: float | None = None) -> float:
         else ev.case.economics.unit_costs.get("investment_budget_per_stage")
     if not limit:
         return -1.0
-    return float(np.max(investment_per_stage(ev.grid, ev.plan)) / limit - 1.0)
+    return float(np.max(population_investment(ev)) / limit - 1.0)
 
 
 def _check_gamma(gamma: float) -> None:

@@ -242,3 +242,51 @@ def test_existing_generators_are_not_load_in_demand_unserved_or_violation_energy
     lines = np.setdiff1d(g.base_closed_lines, [line_between(g, 17, 18)])
     cut = evaluate_plans(g, [plan(g, 1, closed_lines=lines)], batch)[0]
     assert cut.unserved_energy_mwh[0] == pytest.approx(0.09 * HOURS)
+
+
+def test_voltage_and_overload_penalty_bases_count_load_as_the_paper_does():
+    """Voltage base: load at out-of-band buses; overload base: the load below each overloaded
+    line, summed over the lines (a bus below two counts twice). References: pandapower runpp
+    per sample for voltages and currents, networkx for what lies below a line."""
+    import networkx as nx
+
+    case = copy.deepcopy(load_case("ieee33"))
+    case.horizon.load_growth_per_year = 0.0
+    net = case.net
+    # two lines in series on the main feeder, made too weak for their flow
+    weak = [line_between(planning_grid(case), a, b) for a, b in ((2, 3), (5, 6))]
+    net.line.loc[weak, "max_i_ka"] = 0.05
+    g = planning_grid(case)
+    batch = ScenarioBatch.build(g, 1, profile="peak", n_samples=6, seed=3)
+    m = evaluate_plans(g, [plan(g, 1)], batch)[0]
+    graph = nx.Graph()
+    closed = g.net.line.loc[g.base_closed_lines]
+    graph.add_edges_from(zip(closed.from_bus, closed.to_bus))
+    root = int(g.net.ext_grid.bus.iloc[0])
+    below = {}
+    for k in weak:
+        cut = graph.copy()
+        cut.remove_edge(int(g.net.line.from_bus[k]), int(g.net.line.to_bus[k]))
+        below[k] = sorted(set(cut.nodes) - nx.node_connected_component(cut, root))
+    assert set(below[weak[1]]) < set(below[weak[0]])  # nested: 6.. lies below 3 too
+    labels = list(batch.bus_labels)
+    volt, over = [], []
+    for k in range(batch.n_samples):  # brute force: one pandapower run per sample
+        work = copy.deepcopy(g.net)
+        load = batch.load_p_mw[0, 0, k]
+        work.load = work.load.iloc[0:0]
+        for b, p_mw in zip(labels, load):
+            pp.create_load(work, b, p_mw=p_mw, q_mvar=batch.load_q_mvar[0, 0, k][labels.index(b)])
+        pp.runpp(work)
+        vm = work.res_bus.vm_pu.reindex(labels).to_numpy()
+        out = (vm < case.uncertainty.v_min_pu) | (vm > case.uncertainty.v_max_pu)
+        volt.append(load[out].sum())
+        i_ka = work.res_line.i_ka
+        over.append(sum(load[[labels.index(b) for b in below[l]]].sum()
+                        for l in weak if i_ka[l] > 0.05))
+    assert sum(over) > 0 and sum(volt) > 0
+    assert m.voltage_violation_energy_mwh[0] == pytest.approx(np.mean(volt) * HOURS, rel=1e-9)
+    assert m.overload_energy_mwh[0] == pytest.approx(np.mean(over) * HOURS, rel=1e-9)
+    # the union base counts a bus once: never more than the two bases together
+    assert m.violation_energy_mwh[0] <= (m.voltage_violation_energy_mwh[0]
+                                         + m.overload_energy_mwh[0]) * (1 + 1e-12)

@@ -18,7 +18,7 @@
 ``pareto.csv`` columns: ``solution``; the objectives (registry names, their own
 sign) and constraint values ``g_<name>`` (``g <= 0`` feasible); ``cv``,
 ``feasible``, ``chosen``; the violations of the plan (worst stage of
-``solution_<k>_violations.csv``) and its ``violation_penalty``; ``group`` and
+``solution_<k>_violations.csv``) and its penalties (:data:`PENALTY_TERMS`); ``group`` and
 ``n_genomes``; one ``plan_<item>`` column per item of
 :data:`~fdnmoo.planning.plan.DESCRIBE_ITEMS` the plans hold. Every column of a
 quantity carries its unit in brackets, money in the case currency:
@@ -53,6 +53,9 @@ import pandas as pd
 
 __all__ = ["RunOutcome", "choose_compromise", "collect_outcome", "compact_plan_text",
            "merge_equal_plans", "pareto_table", "versions", "write_results"]
+
+#: Cost terms that price violations, each a ``pareto.csv`` column.
+PENALTY_TERMS = ("voltage_penalty", "overload_penalty")
 
 #: Significant digits to which objectives are equal for ``group``.
 _EQUAL_DIGITS = 10
@@ -330,11 +333,10 @@ def pareto_table(outcome: RunOutcome, chosen: int | None = None) -> pd.DataFrame
     worst = [_worst_violations(r.get("violations")) for r in reports]
     for column in dict.fromkeys(c for w in worst for c in w):
         table[column] = [w.get(column, np.nan) for w in worst]
-    if any(isinstance(r.get("costs"), pd.DataFrame) and "violation_penalty" in r["costs"]
-           for r in reports):
-        table[_with_unit("violation_penalty", _money(outcome.currency) + " (NPV)")] = [
-            float(r["costs"]["violation_penalty"].sum()) if "costs" in r else np.nan
-            for r in reports]
+    for term in PENALTY_TERMS:
+        if any(isinstance(r.get("costs"), pd.DataFrame) and term in r["costs"] for r in reports):
+            table[_with_unit(term, _money(outcome.currency) + " (NPV)")] = [
+                float(r["costs"][term].sum()) if "costs" in r else np.nan for r in reports]
     table["group"] = outcome.group
     table["n_genomes"] = outcome.n_genomes
     n_stages = [p.n_stages for p in outcome.plans] if outcome.plans else \

@@ -46,17 +46,28 @@ when it builds PV, ...): a case without ``economics`` still runs studies whose
 objectives use no cost. :func:`cost_breakdown` raises :class:`MissingPriceError`
 naming the missing key (``economics.prices.energy_per_mwh``), or, with
 ``unpriced="nan"`` (the plan reports), leaves the term NaN.
+
+:func:`cost_table` computes the breakdown of a whole population at once, on
+the arrays of a :class:`~fdnmoo.planning.PlanBatch` and the prices and
+discount factors of the problem's :class:`~fdnmoo.metrics.cost_model.CostModel`;
+:func:`cost_breakdown` is its table for one plan, :func:`population_costs`
+the row of one evaluated plan, computed once for its population.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 
-from ..planning import Plan, PlanningGrid, dg_type_rows
-from .investment import (ITEM_COLUMNS, price_at_stage, investment_items,
-                         investment_per_stage, om_per_stage)
+from ..planning import Plan, PlanBatch, PlanningGrid, dg_type_rows
+from .cost_model import (CostModel, annuity_present_value, capital_recovery_factor, cost_model,
+                         present_value_factor, stage_years)
+from .investment import (ITEM_COLUMNS, investment_items, investment_per_stage, om_per_stage,
+                         om_table, priced_items)
+from .items import PricedItems
+from .operation import OperationMetrics
 
 __all__ = [
     "BREAKDOWN_COLUMNS",
@@ -66,9 +77,13 @@ __all__ = [
     "annuity_present_value",
     "capital_recovery_factor",
     "cost_breakdown",
+    "cost_table",
     "investment_items",
     "investment_per_stage",
+    "investment_table",
     "om_per_stage",
+    "population_costs",
+    "population_investment",
     "present_value_factor",
     "stage_years",
     "total_cost",
@@ -76,7 +91,7 @@ __all__ = [
 
 #: Columns of :func:`cost_breakdown` (besides the index ``stage``).
 BREAKDOWN_COLUMNS = ["investment", "om", "energy_loss", "pv_profit", "dg_energy",
-                     "unserved_penalty", "violation_penalty", "total"]
+                     "unserved_penalty", "voltage_penalty", "overload_penalty", "total"]
 _CONVENTIONS = ("horizon", "lifetime")
 _UNPRICED = ("raise", "nan")
 
@@ -88,8 +103,10 @@ PRICED_TERMS: dict[str, tuple[str, str, str]] = {
     "dg_energy": ("energy_per_mwh", "DG energy (the grid purchases it displaces)",
                   "a candidates.load_levels table"),
     "unserved_penalty": ("unserved_energy_per_mwh", "unserved energy", ""),
-    "violation_penalty": ("violation_penalty_per_mwh", "load out of its limits",
-                          "prices.energy_per_mwh"),
+    "voltage_penalty": ("violation_penalty_per_mwh", "load at buses out of the voltage band",
+                        "prices.energy_per_mwh"),
+    "overload_penalty": ("violation_penalty_per_mwh", "load downstream of overloaded lines",
+                         "prices.energy_per_mwh"),
 }
 
 
@@ -114,153 +131,183 @@ class MissingPriceError(ValueError):
         return type(self), (self.key, self.what, self.case, str(self))
 
 
-# --- discounting ---------------------------------------------------------------------------
-def capital_recovery_factor(rate: float, lifetime_years: float) -> float:
-    """Capital recovery factor ``d (1+d)^L / ((1+d)^L - 1)``; ``1/L`` for ``d = 0``.
+# --- the cost table of a population ----------------------------------------------------
+def cost_table(model: CostModel, batch: PlanBatch, ops: OperationMetrics | None = None, *,
+               convention: str = "horizon", unpriced: str = "raise",
+               items: PricedItems | None = None) -> dict[str, np.ndarray]:
+    """Present value of every cost term of every plan, per stage.
 
-    The equal end-of-year payment, per unit of capital, that repays the capital
-    over ``L`` years at interest rate ``d`` (seed 000, eq. (7c)).
+    The terms of :func:`cost_breakdown` (its docstring gives each one's
+    definition), for all plans of ``batch`` at once.
+
+    Parameters
+    ----------
+    model : CostModel
+        Of the batch's grid, for ``batch.n_stages`` stages.
+    batch : PlanBatch
+    ops : OperationMetrics, optional
+        A batch of operation metrics (plan axis first,
+        :meth:`OperationMetrics.stack`); ``None`` sets the operating terms to 0.
+    convention : {"horizon", "lifetime"}
+    unpriced : {"raise", "nan"}
+    items : PricedItems, optional
+        ``priced_items(model, batch)``, when the caller has them already.
+
+    Returns
+    -------
+    dict of str to ndarray, shape (n_plans, n_stages)
+        One entry per column of :data:`BREAKDOWN_COLUMNS`.
+
+    Raises
+    ------
+    MissingPriceError
+        With ``unpriced="raise"``, a term of a plan that needs a price the
+        case lacks; the message names the key.
+    ValueError
+        An item without price or lifetime; operation metrics of another stage count.
     """
-    if lifetime_years <= 0:
-        raise ValueError(f"lifetime must be positive, got {lifetime_years}")
-    if rate == 0:
-        return 1.0 / lifetime_years
-    growth = (1.0 + rate) ** lifetime_years
-    return rate * growth / (growth - 1.0)
-
-
-def present_value_factor(rate: float, year):
-    """Present value at year 0 of one unit paid at (the end of) ``year``: ``(1+d)^-t``."""
-    factor = (1.0 + rate) ** -np.asarray(year, dtype=float)
-    return float(factor) if factor.ndim == 0 else factor
-
-
-def annuity_present_value(rate: float, start_year: float, end_year: float) -> float:
-    """Present value of one unit paid at the end of every year in ``(start_year, end_year]``.
-
-    ``sum_{t = start+1}^{end} (1+d)^-t = ((1+d)^-start - (1+d)^-end) / d``
-    (``end - start`` for ``d = 0``; the closed form extends to fractional years).
-    """
-    if end_year <= start_year:
-        return 0.0
-    if rate == 0:
-        return float(end_year - start_year)
-    return ((1.0 + rate) ** -start_year - (1.0 + rate) ** -end_year) / rate
-
-
-def stage_years(horizon, n_stages: int | None = None) -> np.ndarray:
-    """Start and end year of every stage, shape (n_stages, 2).
-
-    Stage ``u`` spans ``((u-1) Y, u Y]``: its yearly amounts are paid at the
-    ends of years ``(u-1) Y + 1 .. u Y``.
-    """
-    n = horizon.n_stages if n_stages is None else n_stages
-    y = float(horizon.years_per_stage)
-    start = np.arange(n, dtype=float) * y
-    return np.column_stack([start, start + y])
-
-
-# --- prices --------------------------------------------------------------------------------
-def _energy_price(grid: PlanningGrid, stage: int) -> float | None:
-    """Price of loss energy: ``prices.energy_per_mwh``, else the load levels' prices
-    weighted by duration x load factor^2 (losses grow with the square of the load)."""
-    prices = grid.case.economics.prices
-    if "energy_per_mwh" in prices:
-        return price_at_stage(prices["energy_per_mwh"], stage)
-    levels = grid.case.candidates.get("load_levels")
-    if levels is not None and len(levels):
-        w = levels.duration_h.to_numpy(float) * levels.load_factor.to_numpy(float) ** 2
-        return float(np.sum(w * levels.energy_price_per_mwh.to_numpy(float)) / w.sum())
-    return None
-
-
-def _level_prices(grid: PlanningGrid, ops) -> np.ndarray | None:
-    """Energy price of every time slot when the slots are the case's load levels.
-
-    Used when the case has no ``prices.energy_per_mwh`` but a ``load_levels``
-    table and ``ops.slot_loss_mwh`` has one slot per level (the scenario
-    profile ``"levels"`` orders its slots by level number).
-    """
-    levels = grid.case.candidates.get("load_levels")
-    slots = getattr(ops, "slot_loss_mwh", None)
-    if "energy_per_mwh" in grid.case.economics.prices or levels is None or slots is None \
-            or np.ndim(slots) != 2 or np.shape(slots)[1] != len(levels):
-        return None
-    return levels.sort_values("level").energy_price_per_mwh.to_numpy(float)
-
-
-def _priced(energy_mwh: float, price: float | None, term: str, case: str,
-            unpriced: str = "raise") -> float:
-    """``energy_mwh * price``; a missing price raises (or gives NaN) only for energy > 0."""
-    if energy_mwh == 0 or not np.isfinite(energy_mwh):
-        return 0.0 if energy_mwh == 0 else float("nan")
-    if price is None:
-        if unpriced == "nan":
-            return float("nan")
-        name, what, other = PRICED_TERMS[term]
-        key = f"economics.prices.{name}"
-        raise MissingPriceError(key, what, case, f"case {case!r} has no {key}"
-                                f"{f' (nor {other})' if other else ''} to price {what}: the "
-                                f"plan has {energy_mwh:g} MWh/yr of it")
-    return energy_mwh * price
-
-
-def _dg_energy_cost(grid: PlanningGrid, plan: Plan, ops, stage: int, price: float | None,
-                    unpriced: str = "raise") -> float:
-    """Yearly DG energy cost of a stage, net of the grid purchases the DG energy displaces."""
-    energy = getattr(ops, "dg_energy_mwh", None)
-    cap = plan.der.get("dg")
-    if energy is None or cap is None or np.size(energy) == 0:
-        return 0.0
-    e = np.asarray(energy[stage - 1], dtype=float)
-    rows = dg_type_rows(grid.case, cap[stage - 1])
-    unit = grid.case.candidates["dg_types"].energy_cost_per_mwh.to_numpy(float)
-    own = float(np.sum(np.where(rows >= 0, e * unit[np.maximum(rows, 0)], 0.0)))
-    return own - _priced(float(e.sum()), price, "dg_energy", grid.case.name, unpriced)
-
-
-def _yearly_operation(grid: PlanningGrid, ops, stage: int, plan: Plan | None = None,
-                      unpriced: str = "raise") -> dict[str, float]:
-    """Yearly operating amounts of one stage (currency/yr, PV profit negative)."""
-    if ops is None:
-        return {"energy_loss": 0.0, "pv_profit": 0.0, "dg_energy": 0.0, "unserved_penalty": 0.0,
-                "violation_penalty": 0.0}
-    prices = grid.case.economics.prices
-    name = grid.case.name
-    energy = _energy_price(grid, stage)
-    feed_in = price_at_stage(prices["pv_feed_in_per_mwh"], stage) if "pv_feed_in_per_mwh" in prices \
-        else energy
-    violation = price_at_stage(prices["violation_penalty_per_mwh"], stage) \
-        if "violation_penalty_per_mwh" in prices else energy
-    unserved = price_at_stage(prices["unserved_energy_per_mwh"], stage) \
-        if "unserved_energy_per_mwh" in prices else None
-    i = stage - 1
-    level_prices = _level_prices(grid, ops)
-    if level_prices is not None:  # one slot per load level (profile "levels"): exact pricing
-        loss_cost = float(np.dot(ops.slot_loss_mwh[i], level_prices))
+    if convention not in _CONVENTIONS:
+        raise ValueError(f"convention must be one of {_CONVENTIONS}, got {convention!r}")
+    if unpriced not in _UNPRICED:
+        raise ValueError(f"unpriced must be one of {_UNPRICED}, got {unpriced!r}")
+    n_plans, n_stages = len(batch), model.n_stages
+    if batch.n_stages != n_stages:
+        raise ValueError(f"the cost model is for {n_stages} stages, the plans have "
+                         f"{batch.n_stages}")
+    if ops is not None and np.shape(ops.energy_loss_mwh)[1:] != (n_stages,):
+        raise ValueError(f"operation metrics have {np.shape(ops.energy_loss_mwh)[1]} stages, the "
+                         f"plan {n_stages}")
+    items = priced_items(model, batch) if items is None else items
+    om = om_table(model, batch, items)
+    if convention == "horizon":
+        crf = _recovery_factors(model.discount_rate, items.lifetime_years)
+        investment = items.per_stage(items.cost * crf, n_plans, n_stages) * model.annuity_to_end
     else:
-        loss_cost = _priced(float(ops.energy_loss_mwh[i]), energy, "energy_loss", name,
-                            unpriced)
-    return {
-        "energy_loss": loss_cost,
-        "pv_profit": -_priced(float(ops.pv_energy_mwh[i]), feed_in, "pv_profit", name,
-                              unpriced),
-        "dg_energy": 0.0 if plan is None else _dg_energy_cost(grid, plan, ops, stage, energy,
-                                                              unpriced),
-        "unserved_penalty": _priced(float(ops.unserved_energy_mwh[i]), unserved,
-                                    "unserved_penalty", name, unpriced),
-        "violation_penalty": _priced(float(ops.violation_energy_mwh[i]), violation,
-                                     "violation_penalty", name, unpriced),
-    }
+        investment = items.per_stage(items.cost, n_plans, n_stages) * model.discount_at_start
+    out = {"investment": investment, "om": om * model.annuity_in_stage}
+    yearly = _yearly_operation(model, batch, ops, unpriced)
+    out.update({k: v * model.annuity_in_stage for k, v in yearly.items()})
+    out["total"] = sum(out[k] for k in BREAKDOWN_COLUMNS[:-1])  # a NaN term: the total too
+    return {k: out[k] for k in BREAKDOWN_COLUMNS}
 
 
+def investment_table(model: CostModel, batch: PlanBatch,
+                     items: PricedItems | None = None) -> np.ndarray:
+    """Undiscounted investment of the items every plan builds in each stage,
+    shape (n_plans, n_stages) (:func:`investment_per_stage` of every plan)."""
+    items = priced_items(model, batch) if items is None else items
+    return items.per_stage(items.cost, len(batch), model.n_stages)
+
+
+def _recovery_factors(rate: float, lifetimes: np.ndarray) -> np.ndarray:
+    """:func:`capital_recovery_factor` of every lifetime (computed once per distinct one)."""
+    if not len(lifetimes):
+        return np.zeros(0)
+    unique, inverse = np.unique(lifetimes, return_inverse=True)
+    return np.array([capital_recovery_factor(rate, life) for life in unique])[inverse.reshape(-1)]
+
+
+def _priced(energy_mwh: np.ndarray, price, term: str, model: CostModel,
+            unpriced: str) -> np.ndarray:
+    """``energy_mwh * price`` per plan; 0 for no energy, NaN for an unknown energy; a missing
+    price (``None``) raises (or gives NaN) only where the energy is nonzero."""
+    e = np.asarray(energy_mwh, dtype=float)
+    if price is None:
+        needs = (e != 0) & np.isfinite(e)
+        if needs.any() and unpriced == "raise":
+            name, what, other = PRICED_TERMS[term]
+            key = f"economics.prices.{name}"
+            raise MissingPriceError(key, what, model.case_name,
+                                    f"case {model.case_name!r} has no {key}"
+                                    f"{f' (nor {other})' if other else ''} to price {what}: the "
+                                    f"plan has {float(e[needs][0]):g} MWh/yr of it")
+        return np.where(e == 0, 0.0, np.nan)
+    with np.errstate(invalid="ignore"):
+        return np.where(e == 0, 0.0, np.where(np.isfinite(e), e * price, np.nan))
+
+
+def _yearly_operation(model: CostModel, batch: PlanBatch, ops, unpriced: str) -> dict:
+    """Yearly operating amounts of every plan and stage (currency/yr, PV profit negative)."""
+    shape = (len(batch), model.n_stages)
+    terms = ("energy_loss", "pv_profit", "dg_energy", "unserved_penalty", "voltage_penalty",
+             "overload_penalty")
+    out = {k: np.zeros(shape) for k in terms}
+    if ops is None:
+        return out
+    energy = model.energy
+    feed_in, violation, unserved = (model.price(k) for k in (
+        "pv_feed_in_per_mwh", "violation_penalty_per_mwh", "unserved_energy_per_mwh"))
+    slots = getattr(ops, "slot_loss_mwh", None)
+    levels = model.level_prices is not None and slots is not None and np.ndim(slots) == 3 \
+        and np.shape(slots)[2] == len(model.level_prices)
+    dg = _dg_operation(model, batch, ops)
+    for s in range(1, model.n_stages + 1):
+        i = s - 1
+        at = {}  # the stage's prices, None where the case has none (a short list raises)
+        for name, price, fallback in (("energy", energy, None), ("feed_in", feed_in, "energy"),
+                                      ("violation", violation, "energy"),
+                                      ("unserved", unserved, None)):
+            at[name] = float(price.at([s])[0]) if price.given else \
+                (at[fallback] if fallback else None)
+        if levels:  # one slot per load level (profile "levels"): exact pricing
+            out["energy_loss"][:, i] = np.asarray(slots)[:, i] @ model.level_prices
+        else:
+            out["energy_loss"][:, i] = _priced(ops.energy_loss_mwh[:, i], at["energy"],
+                                               "energy_loss", model, unpriced)
+        out["pv_profit"][:, i] = -_priced(ops.pv_energy_mwh[:, i], at["feed_in"], "pv_profit",
+                                          model, unpriced)
+        if dg is not None:
+            own, total = dg[0][:, i], dg[1][:, i]
+            out["dg_energy"][:, i] = own - _priced(total, at["energy"], "dg_energy", model,
+                                                   unpriced)
+        out["unserved_penalty"][:, i] = _priced(ops.unserved_energy_mwh[:, i], at["unserved"],
+                                                "unserved_penalty", model, unpriced)
+        for term, field in (("voltage_penalty", "voltage_violation_energy_mwh"),
+                            ("overload_penalty", "overload_energy_mwh")):
+            energy_mwh = getattr(ops, field, None)
+            if energy_mwh is not None:
+                out[term][:, i] = _priced(np.asarray(energy_mwh)[:, i], at["violation"], term,
+                                          model, unpriced)
+    return out
+
+
+def _dg_operation(model: CostModel, batch: PlanBatch, ops):
+    """Yearly DG energy cost at the alternatives' own prices and DG energy, (n_plans,
+    n_stages) each, zero for plans without DG; None when no plan has DG energy."""
+    energy = getattr(ops, "dg_energy_mwh", None)
+    cap = batch.der.get("dg")
+    if energy is None or cap is None or np.size(energy) == 0:
+        return None
+    e = np.asarray(energy, dtype=float)
+    has = np.array(["dg" in p.der for p in batch.plans])[:, None]
+    rows = dg_type_rows(model.case, cap)
+    unit = model.table("dg_types.energy_cost_per_mwh")
+    own = np.where(rows >= 0, e * unit[np.maximum(rows, 0)], 0.0).sum(axis=2)
+    return np.where(has, own, 0.0), np.where(has, e.sum(axis=2), 0.0)
+
+
+#: The fields of :class:`OperationMetrics` the cost terms read.
+_PRICED_OPS = ("energy_loss_mwh", "pv_energy_mwh", "unserved_energy_mwh",
+               "voltage_violation_energy_mwh", "overload_energy_mwh",
+               "slot_loss_mwh", "dg_energy_mwh")
+
+
+def _stacked(ops: OperationMetrics | None):
+    """The priced fields of one plan's metrics as a batch of one (views, no copies)."""
+    if ops is None:
+        return None
+    return SimpleNamespace(**{k: None if getattr(ops, k, None) is None
+                              else np.asarray(getattr(ops, k))[None] for k in _PRICED_OPS})
+
+
+# --- one plan --------------------------------------------------------------------------------
 def cost_breakdown(grid: PlanningGrid, plan: Plan, ops=None, *,
                    convention: str = "horizon", unpriced: str = "raise") -> pd.DataFrame:
     """Present value of every cost term, per stage.
 
     See the module docstring for the timing convention. Per stage ``u``:
 
-    * ``investment``: sum over items built in ``u`` of
+    * ``investment``: sum over items built in ``u`` (:func:`investment_items`) of
       ``cost * eps(d, L) * annuity_present_value(d, (u-1) Y, H Y)``
       (``convention="horizon"``) or ``cost * (1+d)^-((u-1) Y)``
       (``convention="lifetime"``);
@@ -281,10 +328,15 @@ def cost_breakdown(grid: PlanningGrid, plan: Plan, ops=None, *,
       the DG is cheaper than the grid;
     * ``unserved_penalty``: ``ops.unserved_energy_mwh`` x
       ``prices.unserved_energy_per_mwh``;
-    * ``violation_penalty``: ``ops.violation_energy_mwh`` x
+    * ``voltage_penalty``: ``ops.voltage_violation_energy_mwh`` (load at buses
+      out of the voltage band) and ``overload_penalty``: ``ops.overload_energy_mwh``
+      (load downstream of each overloaded line, summed over the lines), each x
       ``prices.violation_penalty_per_mwh`` (default: the energy price, "generally
-      assigned as the electricity price", seed 000);
+      assigned as the electricity price", seed 000: the SOP/EVCS planning paper's
+      two penalty terms; 0 for metrics without these fields);
     * ``total``: their sum.
+
+    It is the :func:`cost_table` of a batch of one plan.
 
     Parameters
     ----------
@@ -310,42 +362,50 @@ def cost_breakdown(grid: PlanningGrid, plan: Plan, ops=None, *,
         With ``unpriced="raise"``, a term of the plan that needs a price the
         case lacks; the message names the key.
     """
-    if convention not in _CONVENTIONS:
-        raise ValueError(f"convention must be one of {_CONVENTIONS}, got {convention!r}")
-    if unpriced not in _UNPRICED:
-        raise ValueError(f"unpriced must be one of {_UNPRICED}, got {unpriced!r}")
     if ops is not None and ops.n_stages != plan.n_stages:
         raise ValueError(f"operation metrics have {ops.n_stages} stages, the plan {plan.n_stages}")
-    d = float(grid.case.economics.discount_rate)
-    years = stage_years(grid.case.horizon, plan.n_stages)
-    end = float(years[-1, 1])
-    items = investment_items(grid, plan)
-    om = om_per_stage(grid, plan, items)
-
-    built_in = items.stage.to_numpy(np.int64)
-    cost = items.cost.to_numpy(float)
-    if convention == "horizon":
-        crf = np.array([capital_recovery_factor(d, life) for life in items.lifetime_years])
-        annual = cost * crf if len(cost) else cost
-    rows = []
-    for s in range(1, plan.n_stages + 1):
-        start, stop = years[s - 1]
-        mine = built_in == s
-        if convention == "horizon":
-            investment = float(annual[mine].sum() * annuity_present_value(d, start, end))
-        else:
-            investment = float(cost[mine].sum() * present_value_factor(d, start))
-        yearly = _yearly_operation(grid, ops, s, plan, unpriced)
-        annuity = annuity_present_value(d, start, stop)
-        row = {"investment": investment, "om": om[s - 1] * annuity}
-        row.update({k: v * annuity for k, v in yearly.items()})
-        rows.append(row)
-    out = pd.DataFrame(rows, index=pd.RangeIndex(1, plan.n_stages + 1, name="stage"))
-    out["total"] = out.sum(axis=1, skipna=False)  # a term unknown (NaN): the total too
-    return out[BREAKDOWN_COLUMNS]
+    table = cost_table(cost_model(grid, plan.n_stages), PlanBatch.of(grid, [plan]), _stacked(ops),
+                       convention=convention, unpriced=unpriced)
+    return pd.DataFrame({k: v[0] for k, v in table.items()},
+                        index=pd.RangeIndex(1, plan.n_stages + 1, name="stage"))
 
 
 def total_cost(grid: PlanningGrid, plan: Plan, ops=None, *,
                convention: str = "horizon") -> float:
     """Net present value of the plan: the sum of :func:`cost_breakdown`'s ``total``."""
     return float(cost_breakdown(grid, plan, ops, convention=convention)["total"].sum())
+
+
+# --- objectives: one table per population ----------------------------------------------------
+def _population_items(population) -> PricedItems:
+    return priced_items(cost_model(population.grid, population.plans.n_stages), population.plans)
+
+
+def population_costs(ev, operating: bool = True) -> dict[str, np.ndarray]:
+    """The cost breakdown of an evaluated plan, shape (n_stages,) per column.
+
+    Computed once for the plan's population (``ev.population.computed``, which
+    keeps the :func:`cost_table` of all its plans) and read at ``ev.index``.
+    ``operating=False`` leaves out the operating terms (0), which need energy
+    prices (the ``investment`` objective).
+    """
+    pop, index = ev.population, ev.index
+
+    def table(p):
+        items = p.computed(("economics", "items"), _population_items)
+        return cost_table(cost_model(p.grid, p.plans.n_stages), p.plans,
+                          p.ops if operating else None, items=items)
+
+    return {k: v[index] for k, v in pop.computed(("economics", "costs", operating), table).items()}
+
+
+def population_investment(ev) -> np.ndarray:
+    """Undiscounted investment per build stage of an evaluated plan (its population's
+    :func:`investment_table`, computed once), shape (n_stages,)."""
+    pop, index = ev.population, ev.index
+
+    def table(p):
+        items = p.computed(("economics", "items"), _population_items)
+        return investment_table(cost_model(p.grid, p.plans.n_stages), p.plans, items)
+
+    return pop.computed(("economics", "investment"), table)[index]

@@ -66,6 +66,12 @@ class OperationMetrics:
         Expected yearly energy of every DG candidate (rows of ``candidates.dg``)
         at supplied buses; per candidate because alternatives have their own
         energy cost. None when the metrics were not computed with DG.
+    voltage_violation_energy_mwh : ndarray, shape (n_stages,)
+        Yearly energy of load at supplied buses outside the voltage band (the
+        voltage penalty's base).
+    overload_energy_mwh : ndarray, shape (n_stages,)
+        Yearly energy of the load downstream of every line above its limit, summed
+        over the overloaded lines (the overload penalty's base).
     """
 
     energy_loss_mwh: np.ndarray
@@ -89,6 +95,8 @@ class OperationMetrics:
     grid_energy_mwh: np.ndarray | None = None
     slot_loss_mwh: np.ndarray | None = None
     dg_energy_mwh: np.ndarray | None = None
+    voltage_violation_energy_mwh: np.ndarray | None = None
+    overload_energy_mwh: np.ndarray | None = None
 
     @property
     def n_stages(self) -> int:

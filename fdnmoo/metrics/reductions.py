@@ -15,7 +15,11 @@ Conventions of the reductions
       scenario adds nothing to losses, PV, DG, grid energy or violation energy.
     * Violation energy: demand at supplied buses outside ``[v_min, v_max]``
       plus demand at buses downstream of a line above ``max_i_ka * df *
-      parallel``; a bus counts once.
+      parallel``; a bus counts once. The two penalty bases of the cost
+      breakdown (as in the SOP/EVCS planning paper) keep them apart: voltage
+      violation energy = demand at the buses outside the band; overload energy =
+      for every overloaded line, the demand downstream of it, summed over the
+      lines (a bus below two overloaded lines counts twice).
     * Probabilities weight slots by ``slot_hours`` and samples equally; a
       scenario that did not converge counts as a violation at every supplied
       bus and every closed line.
@@ -68,6 +72,7 @@ class OperationReducer:
         shapes = {
             "energy_loss_mwh": (), "sop_loss_mwh": (), "demand_mwh": (), "pv_energy_mwh": (),
             "unserved_energy_mwh": (), "violation_energy_mwh": (), "peak_loss_kw": (),
+            "voltage_violation_energy_mwh": (), "overload_energy_mwh": (),
             "peak_vmin_pu": (), "peak_vmax_pu": (), "vmin_pu": (n_t, n_b), "vmax_pu": (n_t, n_b),
             "i_max_ka": (n_t, n_l), "voltage_deviation_pu": (),
             "voltage_violation_probability": (n_b,), "current_violation_probability": (n_l,),
@@ -121,6 +126,13 @@ class OperationReducer:
             a["dg_energy_mwh"][index, s] = 0.0
         bad = violating_buses(point, tree, limits)
         a["violation_energy_mwh"][index, s] = yearly((demand * bad).sum(axis=1).reshape(shape) * conv)
+        with np.errstate(invalid="ignore"):
+            out_of_band = (point.vm_pu < limits.v_min_pu) | (point.vm_pu > limits.v_max_pu)
+            over = point.i_ka > limits.i_limit_ka
+        a["voltage_violation_energy_mwh"][index, s] = yearly(
+            (demand * out_of_band).sum(axis=1).reshape(shape) * conv)
+        a["overload_energy_mwh"][index, s] = yearly(
+            _overloaded_load(tree, demand, over).reshape(shape) * conv)
         ext_p = np.nan_to_num(point.ext_grid_p_mw).sum(axis=-1).reshape(shape)
         a["grid_energy_mwh"][index, s] = yearly(np.where(conv, ext_p, 0.0))
         return loss
@@ -160,3 +172,19 @@ class OperationReducer:
         """The batch of every plan's metrics (:meth:`OperationMetrics.take` gives one)."""
         return OperationMetrics(converged_share=self.n_converged / np.maximum(self.n_rows, 1),
                                 i_limit_ka=self.i_limit_ka, **self.arrays)
+
+
+def _overloaded_load(tree: FeederTree, demand: np.ndarray, over: np.ndarray) -> np.ndarray:
+    """Per row, the demand downstream of every overloaded line, summed over the lines.
+
+    ``demand`` (rows, n_bus), ``over`` (rows, n_line) bool; the load below the line
+    feeding bus ``c`` is ``sum_j demand[j] * path[j, c]``.
+    """
+    out = np.zeros(demand.shape[0])
+    rows = np.flatnonzero(over.any(axis=1))
+    if rows.size:
+        below = np.asarray((tree.path.T @ demand[rows].T).T)  # (rows, n_bus): load below c
+        closed = tree.line_child >= 0
+        child = tree.line_child[closed]
+        out[rows] = (below[:, child] * over[np.ix_(rows, np.flatnonzero(closed))]).sum(axis=1)
+    return out

@@ -136,7 +136,8 @@ def test_breakdown_sums_to_total_and_signs(ieee33):
         16000 * annuity_present_value(0.1, 10, 15))
     # without operation metrics the operating terms are 0
     bare = cost_breakdown(ieee33, plan)
-    operating = ["energy_loss", "pv_profit", "unserved_penalty", "violation_penalty"]
+    operating = ["energy_loss", "pv_profit", "unserved_penalty", "voltage_penalty",
+                 "overload_penalty"]
     assert (bare[operating] == 0).all().all()
     np.testing.assert_allclose(bare.investment, costs.investment)
 

@@ -90,7 +90,7 @@ def test_violation_energy_is_the_load_outside_the_band(ieee69):
     assert report["violations"].loc[1, "violation_energy_mwh"] == pytest.approx(expected_mwh,
                                                                                 rel=1e-9)
     assert report["constraints"]["power_flow_converged"] <= 0  # feasible
-    assert report["costs"]["violation_penalty"].sum() > 0  # ... and priced
+    assert report["costs"]["voltage_penalty"].sum() > 0  # ... and priced
 
 
 @pytest.fixture(scope="module")
