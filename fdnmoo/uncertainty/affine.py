@@ -28,11 +28,11 @@ product of the two deviations by the product of their radii. Every result
 adds a rounding slack of a few ulps of its magnitude to its private term, so
 the enclosure holds in floating point.
 
-The operations on one quantity are compiled functions in
-:mod:`fdnmoo.uncertainty.affine_ops` (``add``, ``shift``, ``scale``, ``mul``,
-``square``, ``sqrt``, ``reciprocal``, ``absolute`` and the fits behind them);
-this class applies them elementwise with numpy broadcasting, and the compiled
-sweep (:mod:`fdnmoo.uncertainty.affine_sweep`) calls the same functions per bus.
+The operations are compiled functions in :mod:`fdnmoo.uncertainty.affine_ops`
+(``add``, ``shift``, ``scale``, ``mul``, and ``fitted`` with the fits
+``square_fit``, ``sqrt_fit``, ``reciprocal_fit``, ``abs_fit``); this class
+applies them elementwise after numpy broadcasting, and the compiled sweep
+(:mod:`fdnmoo.uncertainty.affine_sweep`) calls the same functions per bus.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ for ``arithmetic="affine"``. It runs on the radial rows of
 :class:`~fdnmoo.powerflow.BatchPowerFlow` (``_Prepared``: rows in depth-first
 order, parent rows, impedances, ratios and lumped shunts, as the
 deterministic kernel :mod:`fdnmoo.powerflow.sweep` does) and does every
-operation with the one-quantity functions of :mod:`.affine_ops`, in the order
+operation with the functions of :mod:`.affine_ops`, in the order
 the readable reference (``uncertain_power_flow(..., compiled=False)``, on
 :class:`~fdnmoo.uncertainty.affine.AffineForm`) does them:
 
