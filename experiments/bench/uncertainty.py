@@ -19,6 +19,8 @@ Measured in one run, on one core (numba, BLAS and OpenMP pinned to one thread):
   ``runpp`` doing the same power flows (its median time per call on
   ``--runpp-calls`` of them, times their number). The issue's goal is <= 0.5 s
   for 10,000 samples x 24 slots on a quiet machine.
+* ``*_cpu``: the same ratios and times in CPU seconds of this process (best of
+  the runs), for a machine shared with other work; the goals are on wall time.
 * ``aa_width_over_ia``: the largest |V| width of the affine bounds over that of
   the interval bounds, and ``mc_inside_aa``: the share of Monte Carlo samples
   (10,000, uniform in the box) inside the affine bounds, both at +-10 % on ieee33.
@@ -58,12 +60,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def _best(fn, repeat: int) -> float:
-    best = float("inf")
+def _best(fn, repeat: int, cpu: list | None = None) -> float:
+    """Best wall-clock seconds of ``repeat`` calls; appends the best CPU seconds of this
+    process to ``cpu`` (the same on a quiet core, and robust when others share the machine)."""
+    best, best_cpu = float("inf"), float("inf")
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
         best = min(best, time.perf_counter() - t0)
+        best_cpu = min(best_cpu, time.process_time() - c0)
+    if cpu is not None:
+        cpu.append(best_cpu)
     return best
 
 
@@ -91,15 +98,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     # the affine sweep over every slot at once vs one deterministic batch over the same slots
     P_all, Q_all = uncertain_demand(p, q, args.delta, np.arange(n), n)
-    pf.run(p, q)  # compiles
-    t_det = _best(lambda: pf.run(p, q), max(args.repeat, 5))
-    t_aa = _best(lambda: uncertain_power_flow(pf, P_all, Q_all), args.repeat)
+    pf.run(p, q)  # compiles (or loads the compiled kernels)
+    uncertain_power_flow(pf, P_all, Q_all)
+    cpu: list[float] = []
+    t_det = _best(lambda: pf.run(p, q), max(args.repeat, 5), cpu)
+    t_aa = _best(lambda: uncertain_power_flow(pf, P_all, Q_all), args.repeat, cpu)
 
     # Monte Carlo: one plan's operation metrics over samples x slots
     batch = ScenarioBatch.build(grid, 1, profile="daily", days=1, n_samples=args.samples, seed=1)
     evaluate_plans(grid, [plan], ScenarioBatch.build(grid, 1, profile="daily", days=1,
                                                      n_samples=2, seed=1))  # warm-up
-    t_mc = _best(lambda: evaluate_plans(grid, [plan], batch), args.repeat)
+    t_mc = _best(lambda: evaluate_plans(grid, [plan], batch), args.repeat, cpu)
     n_pf = batch.n_slots * batch.n_samples
     net = copy.deepcopy(grid.net)
     net.line["in_service"] = net.line.index.isin(grid.base_closed_lines)
@@ -131,9 +140,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "case": args.case, "slots": int(args.slots), "samples": int(args.samples),
         "delta": args.delta,
         "deterministic_seconds": t_det, "aa_seconds": t_aa,
-        "aa_over_deterministic": t_aa / t_det,
+        "aa_over_deterministic": t_aa / t_det, "aa_over_deterministic_cpu": cpu[1] / cpu[0],
         "aa_iterations": int(aa.iterations), "aa_verified": bool(aa.verified),
-        "mc_seconds": t_mc, "mc_power_flows": int(n_pf), "samples_per_second": n_pf / t_mc,
+        "mc_seconds": t_mc, "mc_cpu_seconds": cpu[2], "mc_power_flows": int(n_pf),
+        "samples_per_second": n_pf / t_mc,
         "runpp_ms_per_call": runpp_s * 1e3, "runpp_seconds_same_work": runpp_s * n_pf,
         "runpp_over_mc": runpp_s * n_pf / t_mc,
         "aa_width_over_ia": float(np.nanmax(aa.vm_hi_pu - aa.vm_lo_pu)
@@ -150,8 +160,10 @@ def format_table(r: dict[str, Any]) -> str:
         f"  deterministic sweep, {r['slots']} slots     {r['deterministic_seconds'] * 1e3:10.3f} ms",
         f"  affine sweep, {r['slots']} slots            {r['aa_seconds'] * 1e3:10.1f} ms "
         f"({r['aa_iterations']} iterations, verified {r['aa_verified']})",
-        f"  aa_over_deterministic              {r['aa_over_deterministic']:10.0f}   (goal <= 5)",
-        f"  mc_seconds ({r['mc_power_flows']:,} power flows)  {r['mc_seconds']:10.3f} s    (goal <= 0.5)",
+        f"  aa_over_deterministic              {r['aa_over_deterministic']:10.0f}   (goal <= 5; "
+        f"CPU time {r['aa_over_deterministic_cpu']:.0f})",
+        f"  mc_seconds ({r['mc_power_flows']:,} power flows)  {r['mc_seconds']:10.3f} s    (goal <= 0.5; "
+        f"CPU time {r['mc_cpu_seconds']:.3f} s)",
         f"  samples per second                 {r['samples_per_second']:10,.0f}",
         f"  runpp: {r['runpp_ms_per_call']:.2f} ms per call, {r['runpp_seconds_same_work']:,.0f} s for the "
         f"same work: {r['runpp_over_mc']:,.0f} x ours",

@@ -42,6 +42,7 @@ from ..operation.sop_dispatch import OperatingLimits, OperatingPoint, violating_
 from ..powerflow import BatchPowerFlow
 from ..scenarios.batch import ScenarioBatch
 from .operation import OperationMetrics
+from .violation_counts import violation_counts
 
 __all__ = ["OperationReducer", "line_limits_ka"]
 
@@ -95,8 +96,8 @@ class OperationReducer:
         t, k = batch.peak_slot, batch.forecast_sample
         self.arrays["peak_loss_kw"][index, stage - 1] = np.where(conv[:, t, k], loss[:, t, k] * 1e3, np.nan)
         self._snapshots(stage - 1, index, point, conv, (n_p, n_t, n_s, n_b), batch)
-        self._probabilities(stage - 1, index, point, conv, (n_p, n_t, n_s, n_b), tree,
-                            out_of_band, over, batch.slot_hours)
+        self._probabilities(stage - 1, index, point, conv, (n_p, n_t, n_s, n_b), tree, limits,
+                            batch.slot_hours)
         self.n_rows[index] += n_t * n_s
         self.n_converged[index] += conv.sum(axis=(1, 2))
 
@@ -151,22 +152,22 @@ class OperationReducer:
         ext_s = np.hypot(point.ext_grid_p_mw, point.ext_grid_q_mvar).reshape(n_p, n_t * n_s, -1)
         a["substation_peak_mva"][index, s] = np.fmax.reduce(ext_s, axis=1)
 
-    def _probabilities(self, s, index, point, conv, shape, tree, out_of_band, over, h) -> None:
+    def _probabilities(self, s, index, point, conv, shape, tree, limits, h) -> None:
         """Voltage deviation and violation probabilities (slot-weighted, samples equal)."""
         a = self.arrays
         n_p, n_t, n_s, _ = shape
         share = h / h.sum() / n_s  # weight of one (slot, sample)
-        vm = point.vm_pu.reshape(shape)
         inner = tree.supplied & ~tree.is_root
-        dev = np.nansum(np.abs(vm[..., inner] - 1.0), axis=-1) / max(int(inner.sum()), 1)
+        v_count, i_count, dev = violation_counts(
+            point.vm_pu.reshape(shape), point.i_ka.reshape(n_p, n_t, n_s, -1), conv, inner,
+            tree.supplied, tree.line_child >= 0, float(limits.v_min_pu), float(limits.v_max_pu),
+            np.broadcast_to(np.asarray(limits.i_limit_ka, float), tree.line_child.shape).copy())
+        dev = dev / max(int(inner.sum()), 1)
         w = conv * share[None, :, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             a["voltage_deviation_pu"][index, s] = (dev * w).sum(axis=(1, 2)) / w.sum(axis=(1, 2))
-        failed = ~conv[..., None]
-        v_bad = out_of_band.reshape(shape) | (failed & tree.supplied)
-        i_bad = over.reshape(n_p, n_t, n_s, -1) | (failed & (tree.line_child >= 0))
-        a["voltage_violation_probability"][index, s] = (v_bad.sum(axis=2) * share[:, None]).sum(axis=1)
-        a["current_violation_probability"][index, s] = (i_bad.sum(axis=2) * share[:, None]).sum(axis=1)
+        a["voltage_violation_probability"][index, s] = (v_count * share[:, None]).sum(axis=1)
+        a["current_violation_probability"][index, s] = (i_count * share[:, None]).sum(axis=1)
 
     def metrics(self) -> OperationMetrics:
         """The batch of every plan's metrics (:meth:`OperationMetrics.take` gives one)."""

@@ -27,6 +27,12 @@ Multiplication of two forms keeps the exact bilinear part and bounds the
 product of the two deviations by the product of their radii. Every result
 adds a rounding slack of a few ulps of its magnitude to its private term, so
 the enclosure holds in floating point.
+
+The operations are compiled functions in :mod:`fdnmoo.uncertainty.affine_ops`
+(``add``, ``shift``, ``scale``, ``mul``, and ``fitted`` with the fits
+``square_fit``, ``sqrt_fit``, ``reciprocal_fit``, ``abs_fit``); this class
+applies them elementwise after numpy broadcasting, and the compiled sweep
+(:mod:`fdnmoo.uncertainty.affine_sweep`) calls the same functions per bus.
 """
 
 from __future__ import annotations
@@ -35,11 +41,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import affine_ops as ops
 from .interval import Interval
 
 __all__ = ["AffineForm"]
 
-_ROUNDING = 8 * np.finfo(float).eps  # relative slack per operation
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,20 @@ class AffineForm:
         object.__setattr__(self, "error", np.broadcast_to(e, shape))
 
     __array_ufunc__ = None  # numpy arrays on the left defer to the reflected operators
+
+    @classmethod
+    def _made(cls, center, coeffs, error) -> "AffineForm":
+        """A form made by this module from valid forms (arrays of matching shapes). Only the
+        centre and error are checked: every operation's error holds ``sum |coeffs|`` in its
+        rounding slack, so a non-finite coefficient shows there."""
+        if not (np.isfinite(center).all() and np.isfinite(error).all()):
+            raise ValueError("an affine form needs finite values and a non-negative error "
+                             "(an operation overflowed)")
+        form = object.__new__(cls)
+        object.__setattr__(form, "center", center)
+        object.__setattr__(form, "coeffs", coeffs)
+        object.__setattr__(form, "error", error)
+        return form
 
     # --- construction ---------------------------------------------------------------------
     @classmethod
@@ -121,7 +141,8 @@ class AffineForm:
 
     @property
     def radius(self) -> np.ndarray:
-        return np.abs(self.coeffs).sum(axis=-1) + self.error
+        n = self.n_symbols
+        return ops.radius_many(_flat(self.coeffs, n), _flat(self.error)).reshape(self.shape)
 
     def to_interval(self) -> Interval:
         """The interval each quantity spans."""
@@ -134,7 +155,7 @@ class AffineForm:
     def __getitem__(self, index) -> "AffineForm":
         index = index if isinstance(index, tuple) else (index,)
         lead = index + (slice(None),) if any(i is Ellipsis for i in index) else index
-        return AffineForm(self.center[index], self.coeffs[lead], self.error[index])
+        return AffineForm._made(self.center[index], self.coeffs[lead], self.error[index])
 
     def condense(self, keep) -> "AffineForm":
         """Keep only the shared symbols ``keep`` (in that order); fold the others into the
@@ -142,8 +163,8 @@ class AffineForm:
         keep = np.asarray(keep, dtype=np.int64)
         dropped = np.ones(self.n_symbols, bool)
         dropped[keep] = False
-        return AffineForm(self.center, self.coeffs[..., keep],
-                          self.error + np.abs(self.coeffs[..., dropped]).sum(axis=-1))
+        return AffineForm._made(self.center, self.coeffs[..., keep],
+                                self.error + np.abs(self.coeffs[..., dropped]).sum(axis=-1))
 
     def largest_symbols(self, k: int) -> np.ndarray:
         """The ``k`` shared symbols of largest total coefficient magnitude, in index order."""
@@ -165,14 +186,12 @@ class AffineForm:
 
     # --- affine operations ---------------------------------------------------------------------
     def __neg__(self) -> "AffineForm":
-        return AffineForm(-self.center, -self.coeffs, self.error)
+        return AffineForm._made(-self.center, -self.coeffs, self.error)
 
     def __add__(self, other) -> "AffineForm":
         if isinstance(other, AffineForm):
-            a, b = _aligned(self.coeffs, other.coeffs)
-            return _slacked(self.center + other.center, a + b, self.error + other.error)
-        k = np.asarray(other, float)
-        return _slacked(self.center + k, self.coeffs, self.error)
+            return _binary(0, self, other)
+        return _with_number(0, self, other)
 
     __radd__ = __add__
 
@@ -184,13 +203,8 @@ class AffineForm:
 
     def __mul__(self, other) -> "AffineForm":
         if not isinstance(other, AffineForm):
-            k = np.asarray(other, float)
-            return _slacked(self.center * k, self.coeffs * k[..., None], self.error * np.abs(k))
-        a, b = _aligned(self.coeffs, other.coeffs)
-        cx, cy = self.center, other.center
-        coeffs = cx[..., None] * b + cy[..., None] * a
-        error = np.abs(cx) * other.error + np.abs(cy) * self.error + self.radius * other.radius
-        return _slacked(cx * cy, coeffs, error)
+            return _with_number(1, self, other)
+        return _binary(1, self, other)
 
     __rmul__ = __mul__
 
@@ -202,57 +216,22 @@ class AffineForm:
     def __rtruediv__(self, other) -> "AffineForm":
         return self.reciprocal() * other
 
-    # --- non-affine operations (Chebyshev approximations) ---------------------------------------
-    def _approximated(self, alpha, zeta, delta) -> "AffineForm":
-        """``alpha x + zeta`` with the approximation error ``delta`` in the private term."""
-        return _slacked(alpha * self.center + zeta, alpha[..., None] * self.coeffs,
-                        np.abs(alpha) * self.error + delta)
-
-    def _range(self) -> tuple[np.ndarray, np.ndarray]:
-        r = self.radius * (1 + _ROUNDING)
-        return self.center - r, self.center + r
-
+    # --- non-affine operations (Chebyshev approximations, see affine_ops) ------------------------
     def square(self) -> "AffineForm":
         """``x ** 2``: ``c**2 + r**2/2 + 2c (x - c) +- r**2/2`` (minimax on [c - r, c + r])."""
-        c, r = self.center, self.radius * (1 + _ROUNDING)
-        return self._approximated(2 * c, r ** 2 / 2 - c ** 2, r ** 2 / 2)
+        return _unary(0, self)
 
     def sqrt(self) -> "AffineForm":
-        """Square root; the range must not reach below 0."""
-        a, b = self._range()
-        if np.any(a < 0):
-            raise ValueError("square root of an affine form reaching below 0")
-        sa, sb = np.sqrt(a), np.sqrt(b)
-        wide = b - a > 1e-300
-        with np.errstate(divide="ignore", invalid="ignore"):
-            alpha = np.where(wide, (sb - sa) / np.where(wide, b - a, 1.0),
-                             np.where(sa > 0, 0.5 / np.where(sa > 0, sa, 1.0), 0.0))
-            e_end = sa - alpha * a  # error at both ends (concave function)
-            e_mid = np.where(alpha > 0, 0.25 / np.where(alpha > 0, alpha, 1.0), sb)  # at u = 1/(4 alpha^2)
-        return self._approximated(alpha, 0.5 * (e_end + e_mid), 0.5 * np.abs(e_mid - e_end))
+        """Square root; the range must not reach below 0 (ValueError)."""
+        return _unary(1, self)
 
     def reciprocal(self) -> "AffineForm":
         """``1 / x``; the range must not hold 0 (ValueError)."""
-        a, b = self._range()
-        if np.any((a <= 0) & (b >= 0)):
-            raise ValueError("reciprocal of an affine form whose range holds 0")
-        sign = np.sign(self.center)
-        lo, hi = np.where(sign > 0, a, -b), np.where(sign > 0, b, -a)  # |x| in [lo, hi], lo > 0
-        alpha = -1.0 / (lo * hi)  # for 1/|x|: chord slope; the tangent touches at sqrt(lo hi)
-        e_end = 1.0 / lo + 1.0 / hi  # 1/x - alpha x at both ends (convex function)
-        e_mid = 2.0 / np.sqrt(lo * hi)
-        # 1/x = sign / |x| and |x| = sign x: alpha keeps its sign, zeta flips with the sign
-        return self._approximated(alpha, sign * 0.5 * (e_end + e_mid), 0.5 * (e_end - e_mid))
+        return _unary(2, self)
 
     def abs(self) -> "AffineForm":
-        """``|x|``: exact where the range keeps one sign, else minimax on [a, b]."""
-        a, b = self._range()
-        pos, neg = a >= 0, b <= 0
-        straddle = ~(pos | neg)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            alpha = np.where(pos, 1.0, np.where(neg, -1.0, (a + b) / np.where(straddle, b - a, 1.0)))
-        e_end = np.where(straddle, -a * (1 + alpha), 0.0)  # |x| - alpha x at both ends; 0 at x = 0
-        return self._approximated(alpha, 0.5 * e_end, 0.5 * e_end)
+        """``|x|``: exact where the range keeps one sign, else minimax on it."""
+        return _unary(3, self)
 
 
 def _aligned(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -264,6 +243,44 @@ def _aligned(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _slacked(center, coeffs, error) -> AffineForm:
-    """A form whose private term also covers the rounding of the operation that made it."""
-    magnitude = np.abs(center) + np.abs(coeffs).sum(axis=-1) + error
-    return AffineForm(center, coeffs, error + _ROUNDING * magnitude)
+    """A form made by one matrix operation, whose private term also covers its rounding."""
+    n = coeffs.shape[-1]
+    e = ops.slacked_many(_flat(center), _flat(coeffs, n), _flat(error))
+    return AffineForm._made(np.asarray(center), np.asarray(coeffs), e.reshape(np.shape(error)))
+
+
+def _flat(x, n: int | None = None) -> np.ndarray:
+    """``x`` as a C-contiguous writable float array (copied only if it is not one: the
+    compiled loops take one array type), flat or ``(-1, n)`` for coefficients."""
+    x = np.require(x, dtype=float, requirements=["C", "W"])
+    return x.reshape(-1) if n is None else x.reshape(-1, n)
+
+
+def _result(shape, c, a, e) -> AffineForm:
+    return AffineForm._made(c.reshape(shape), a.reshape(shape + a.shape[-1:]), e.reshape(shape))
+
+
+def _binary(op: int, x: AffineForm, y: AffineForm) -> AffineForm:
+    shape = np.broadcast_shapes(x.shape, y.shape)
+    a, b = _aligned(x.coeffs, y.coeffs)
+    n = a.shape[-1]
+    args = []
+    for f, coeffs in ((x, a), (y, b)):
+        args += [_flat(np.broadcast_to(f.center, shape)),
+                 _flat(np.broadcast_to(coeffs, shape + (n,)), n),
+                 _flat(np.broadcast_to(f.error, shape))]
+    return _result(shape, *ops.binary_many(op, *args))
+
+
+def _with_number(op: int, x: AffineForm, k) -> AffineForm:
+    k = np.asarray(k, float)
+    shape = np.broadcast_shapes(x.shape, k.shape)
+    n = x.n_symbols
+    return _result(shape, *ops.with_number_many(
+        op, _flat(np.broadcast_to(x.center, shape)), _flat(np.broadcast_to(x.coeffs, shape + (n,)), n),
+        _flat(np.broadcast_to(x.error, shape)), _flat(np.broadcast_to(k, shape))))
+
+
+def _unary(op: int, x: AffineForm) -> AffineForm:
+    return _result(x.shape, *ops.unary_many(op, _flat(x.center), _flat(x.coeffs, x.n_symbols),
+                                            _flat(x.error)))

@@ -8,7 +8,9 @@ intervals. Each result's bounds are moved one floating-point step outwards
 
 Division by an interval that contains 0 gives ``[-inf, inf]`` at that element
 (the only enclosure there is); the square root of an interval reaching below 0
-raises ``ValueError``.
+raises ``ValueError``. The operations on one interval are compiled functions
+in :mod:`fdnmoo.uncertainty.interval_ops`, applied here elementwise with numpy
+broadcasting; the compiled interval sweep calls the same functions per bus.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from . import interval_ops as ops
 
 __all__ = ["Interval"]
 
@@ -101,33 +105,24 @@ class Interval:
         return Interval(-self.hi, -self.lo)
 
     def __add__(self, other) -> "Interval":
-        other = _as_interval(other)
-        return Interval(*_outward(self.lo + other.lo, self.hi + other.hi))
+        return _binary(0, self, other)
 
     __radd__ = __add__
 
     def __sub__(self, other) -> "Interval":
-        other = _as_interval(other)
-        return Interval(*_outward(self.lo - other.hi, self.hi - other.lo))
+        return _binary(1, self, other)
 
     def __rsub__(self, other) -> "Interval":
         return _as_interval(other) - self
 
     def __mul__(self, other) -> "Interval":
-        other = _as_interval(other)
-        products = np.stack(np.broadcast_arrays(self.lo * other.lo, self.lo * other.hi,
-                                                self.hi * other.lo, self.hi * other.hi))
-        return Interval(*_outward(products.min(axis=0), products.max(axis=0)))
+        return _binary(2, self, other)
 
     __rmul__ = __mul__
 
     def reciprocal(self) -> "Interval":
         """``1 / x``; ``[-inf, inf]`` where the interval holds 0."""
-        zero = (self.lo <= 0) & (self.hi >= 0)
-        with np.errstate(divide="ignore"):
-            lo = np.where(zero, -np.inf, 1.0 / np.where(zero, 1.0, self.hi))
-            hi = np.where(zero, np.inf, 1.0 / np.where(zero, 1.0, self.lo))
-        return Interval(*_outward(lo, hi))
+        return _unary(0, self)
 
     def __truediv__(self, other) -> "Interval":
         return self * _as_interval(other).reciprocal()
@@ -137,21 +132,13 @@ class Interval:
 
     def square(self) -> "Interval":
         """``x ** 2`` (tighter than ``x * x``: the two factors are the same number)."""
-        a, b = self.lo ** 2, self.hi ** 2
-        zero = (self.lo <= 0) & (self.hi >= 0)
-        lo, hi = _outward(np.where(zero, 0.0, np.minimum(a, b)), np.maximum(a, b))
-        return Interval(np.maximum(lo, 0.0), hi)  # a square is never negative
+        return _unary(1, self)
 
     def sqrt(self) -> "Interval":
-        if np.any(self.lo < 0):
-            raise ValueError("square root of an interval reaching below 0")
-        lo, hi = _outward(np.sqrt(self.lo), np.sqrt(self.hi))
-        return Interval(np.maximum(lo, 0.0), hi)
+        return _unary(2, self)
 
     def abs(self) -> "Interval":
-        a, b = np.abs(self.lo), np.abs(self.hi)
-        zero = (self.lo <= 0) & (self.hi >= 0)
-        return Interval(np.where(zero, 0.0, np.minimum(a, b)), np.maximum(a, b))
+        return _unary(3, self)
 
     def linear(self, matrix) -> "Interval":
         """``matrix @ x`` over the last axis (midpoint-radius form: ``M mid +- |M| rad``);
@@ -168,3 +155,20 @@ class Interval:
 
 def _as_interval(x) -> Interval:
     return x if isinstance(x, Interval) else Interval.point(x)
+
+
+def _flat(x, shape) -> np.ndarray:
+    return np.require(np.broadcast_to(x, shape), dtype=float, requirements=["C", "W"]).reshape(-1)
+
+
+def _binary(op: int, x: Interval, y) -> Interval:
+    y = _as_interval(y)
+    shape = np.broadcast_shapes(x.shape, y.shape)
+    lo, hi = ops.binary_many(op, _flat(x.lo, shape), _flat(x.hi, shape), _flat(y.lo, shape),
+                             _flat(y.hi, shape))
+    return Interval(lo.reshape(shape), hi.reshape(shape))
+
+
+def _unary(op: int, x: Interval) -> Interval:
+    lo, hi = ops.unary_many(op, _flat(x.lo, x.shape), _flat(x.hi, x.shape))
+    return Interval(lo.reshape(x.shape), hi.reshape(x.shape))

@@ -19,7 +19,13 @@ shared noise symbols for affine forms), which by Brouwer's theorem holds a
 power-flow solution for every demand in the uncertainty box. ``verified``
 reports that check, after a small inflation if the plain forms miss it.
 
-The maps are dense (``n_bus x n_bus``): meant for feeders up to a few thousand buses.
+The iteration runs compiled (:mod:`.affine_sweep`, :mod:`.interval_sweep`:
+the operations of :mod:`.affine_ops` / :mod:`.interval_ops`, with the two maps
+applied as the tree sweeps they come from); ``compiled=False`` runs the
+readable form below on :class:`AffineForm` / :class:`Interval` with the dense
+maps, the reference the compiled sweeps are tested against (same bounds to
+1e-12). The dense maps are ``n_bus x n_bus``: that form is meant for feeders
+up to a few thousand buses; the compiled sweeps need no maps.
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..powerflow import BatchPowerFlow
-from .affine import AffineForm
+from . import affine_sweep, interval_sweep
+from .affine import AffineForm, _aligned
 from .interval import Interval
 
 __all__ = ["UncertainPowerFlow", "uncertain_power_flow", "uncertain_demand", "linear_maps"]
@@ -131,7 +138,7 @@ def linear_maps(engine: BatchPowerFlow) -> tuple[np.ndarray, np.ndarray, np.ndar
 
 
 def uncertain_power_flow(engine: BatchPowerFlow, p_mw, q_mvar, arithmetic: str = "affine",
-                         tol: float = 1e-9, max_iter: int = 100) -> UncertainPowerFlow:
+                         tol: float = 1e-9, max_iter: int = 100, compiled: bool = True) -> UncertainPowerFlow:
     """Bounds of voltages, line currents and losses over every demand in the uncertainty set.
 
     Parameters
@@ -148,6 +155,10 @@ def uncertain_power_flow(engine: BatchPowerFlow, p_mw, q_mvar, arithmetic: str =
     tol : float
         Largest change of a bound of ``Re V``/``Im V`` (p.u.) that ends the iteration.
     max_iter : int
+    compiled : bool
+        Run the compiled sweep (:mod:`.affine_sweep`, :mod:`.interval_sweep`; the
+        default) or the readable one on :class:`AffineForm` / :class:`Interval` with
+        dense maps (the reference they are tested against; some 5-20 times slower).
 
     Returns
     -------
@@ -169,6 +180,8 @@ def uncertain_power_flow(engine: BatchPowerFlow, p_mw, q_mvar, arithmetic: str =
         raise ValueError("the forecast power flow does not converge; no bounds can be given")
     vc = np.nan_to_num(center.v_pu).reshape(p.shape)
     n_sym = p.n_symbols if isinstance(p, AffineForm) else 0
+    if compiled and (n_sym or arithmetic == "interval"):
+        return _compiled(engine, p, q, vc, tol, max_iter)
     e, f = _constant(vc.real, n_sym), _constant(vc.imag, n_sym)
 
     def step(e, f):
@@ -191,6 +204,47 @@ def uncertain_power_flow(engine: BatchPowerFlow, p_mw, q_mvar, arithmetic: str =
     jr = ir.linear(T.real) - ii.linear(T.imag)
     ji = ir.linear(T.imag) + ii.linear(T.real)
     return _result(engine, e, f, jr, ji, supplied, it, converged, verified)
+
+
+def _sweep_rows(engine):
+    """The arrays the compiled sweeps run on (see :func:`.affine_sweep.solve`)."""
+    prep = engine._prepared
+    n = prep.perm.shape[0]
+    row_of = np.empty(n, dtype=np.int64)
+    row_of[prep.perm] = np.arange(n)
+    v0 = np.zeros(n, dtype=complex)
+    v0[prep.root_rows] = engine.branches.root_v
+    c = np.ascontiguousarray
+    net = (prep.order_rows, prep.parent_rows, prep.root_rows, c(prep.a.real), c(prep.a.imag),
+           c(prep.z.real), c(prep.z.imag), c(prep.y.real), c(prep.y.imag), c(v0.real), c(v0.imag))
+    return net, bool(np.any(prep.a != 1)), prep.perm, row_of
+
+
+def _compiled(engine, p, q, vc, tol, max_iter) -> UncertainPowerFlow:
+    """The compiled sweep of the arithmetic of ``p``, ``q`` over 2-D (slots, buses) operands."""
+    shape = np.broadcast_shapes(p.shape, q.shape)
+    n = shape[-1]
+    vc = np.broadcast_to(vc, shape).reshape(-1, n)
+    if isinstance(p, Interval):
+        P, Q = (Interval(np.broadcast_to(x.lo, shape).reshape(-1, n),
+                         np.broadcast_to(x.hi, shape).reshape(-1, n)) for x in (p, q))
+        e, f, jr, ji, it, converged, verified = interval_sweep.solve(*_sweep_rows(engine), P, Q, vc,
+                                                                     tol, max_iter)
+        e, f, jr, ji = (Interval(lo.reshape(shape), hi.reshape(shape)) for lo, hi in (e, f, jr, ji))
+        return _result(engine, e, f, jr, ji, engine.supplied, it, converged, verified)
+    pa, qa = _aligned(p.coeffs, q.coeffs)
+    k = pa.shape[-1]
+
+    def flat(x, a):
+        return (np.broadcast_to(x.center, shape).reshape(-1, n),
+                np.broadcast_to(a, shape + (k,)).reshape(-1, n, k),
+                np.broadcast_to(x.error, shape).reshape(-1, n))
+
+    P, Q = (AffineForm(*flat(x, a)) for x, a in ((p, pa), (q, qa)))
+    e, f, jr, ji, it, converged, verified = affine_sweep.solve(*_sweep_rows(engine), P, Q, vc, tol, max_iter)
+    e, f, jr, ji = (AffineForm(c.reshape(shape), a.reshape(shape + (k,)), r.reshape(shape))
+                    for c, a, r in (e, f, jr, ji))
+    return _result(engine, e, f, jr, ji, engine.supplied, it, converged, verified)
 
 
 # --- arithmetic-generic helpers -------------------------------------------------------------
@@ -257,7 +311,7 @@ def _verify(step, e, f, rounds: int = 10, amount: float = 0.01):
 
 
 def _result(engine, e, f, jr, ji, supplied, iterations, converged, verified) -> UncertainPowerFlow:
-    br, st, prep = engine.branches, engine.structure, engine._prepared
+    br, prep = engine.branches, engine._prepared
     safe_e = e + (1.0 - supplied)  # unsupplied buses (0 V) at 1 p.u., then NaN
     vm_lo, vm_hi = _magnitude_bounds(safe_e, f)
     # losses as the sweep counts them: series r |J|^2 plus branch-shunt conductance |V|^2
@@ -265,7 +319,7 @@ def _result(engine, e, f, jr, ji, supplied, iterations, converged, verified) -> 
     rows[prep.perm] = np.arange(br.n_bus)
     r, g = prep.z.real[rows], prep.y_branch_g[rows]
     loss_lo, loss_hi = _loss_bounds(jr, ji, e, f, r, g)
-    i_lo, i_hi = _line_current_bounds(br, st, e, f, jr, ji)
+    i_lo, i_hi = _line_current_bounds(br, prep, e, f, jr, ji)
     nan = np.where(supplied, 1.0, np.nan)
     return UncertainPowerFlow(v_re=e, v_im=f, vm_lo_pu=np.maximum(vm_lo, 0.0) * nan,
                               vm_hi_pu=vm_hi * nan, i_lo_ka=i_lo, i_hi_ka=i_hi,
@@ -310,26 +364,46 @@ def _scalar(x):
     return float(x) if np.ndim(x) == 0 else np.asarray(x)
 
 
-def _line_current_bounds(br, st, e, f, jr, ji) -> tuple[np.ndarray, np.ndarray]:
-    """Bounds of the larger end current of every closed line, as the batch engine reports it:
-    ``J + y_u V_u`` at the parent end, ``J - y_c V_c`` at the child end."""
+def _line_current_bounds(br, prep, e, f, jr, ji) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of the larger end current of every line, as the batch engine reports it
+    (``_Prepared.line_currents_ka``): ``J + y_u V_u`` at the parent end and ``J - y_c V_c`` at
+    the child end of a tree line; from the end voltages for lines merged with parallel
+    branches; the charging current at the live end of a line open at the other."""
+    st = prep.structure
     child = st.order
     k = st.parent_branch[child]
-    line = k < br.n_line
-    c, k = child[line], k[line]
+    own = (k < br.n_line) & ~np.isin(k, prep.parallel_lines)
+    c, k = child[own], k[own]
     u = st.parent[c]
     rev = st.branch_reversed[k]
     y_u = np.where(rev, br.y_to_pu[k], br.y_from_pu[k])
     y_c = np.where(rev, br.y_from_pu[k], br.y_to_pu[k])
     i_base = br.sn_mva / (np.sqrt(3.0) * br.vn_kv)
-    ends = []
-    for bus, y, sign in ((u, y_u, 1.0), (c, y_c, -1.0)):
-        re = jr[..., c] + (e[..., bus] * y.real - f[..., bus] * y.imag) * sign
-        im = ji[..., c] + (f[..., bus] * y.real + e[..., bus] * y.imag) * sign
-        lo, hi = _magnitude_bounds(re, im)
-        ends.append((np.maximum(lo, 0.0) * i_base[bus], hi * i_base[bus]))
     shape = jr.shape[:-1] + (br.n_line,)
     i_lo, i_hi = np.zeros(shape), np.zeros(shape)
+    ends = [_end_current_bounds(jr[..., c], ji[..., c], e[..., bus], f[..., bus], y * sign, i_base[bus])
+            for bus, y, sign in ((u, y_u, 1.0), (c, y_c, -1.0))]
     i_lo[..., k] = np.maximum(ends[0][0], ends[1][0])
     i_hi[..., k] = np.maximum(ends[0][1], ends[1][1])
+    lines = prep.parallel_lines
+    if lines.size:  # series current (V_from - V_to) / z
+        fb, tb = br.from_pos[lines], br.to_pos[lines]
+        w = 1.0 / br.z_pu[lines]
+        dr, di = e[..., fb] - e[..., tb], f[..., fb] - f[..., tb]
+        sr, si = dr * w.real - di * w.imag, di * w.real + dr * w.imag
+        ends = [_end_current_bounds(sr * sign, si * sign, e[..., bus], f[..., bus], y, i_base[bus])
+                for bus, y, sign in ((fb, br.y_from_pu[lines], 1.0), (tb, br.y_to_pu[lines], -1.0))]
+        i_lo[..., lines] = np.maximum(ends[0][0], ends[1][0])
+        i_hi[..., lines] = np.maximum(ends[0][1], ends[1][1])
+    if prep.half_open.size:
+        bus = prep.half_open_bus
+        zero = 0.0 * e[..., bus]
+        i_lo[..., prep.half_open], i_hi[..., prep.half_open] = _end_current_bounds(
+            zero, zero, e[..., bus], f[..., bus], prep.half_open_y, i_base[bus])
     return i_lo, i_hi
+
+
+def _end_current_bounds(jr, ji, e, f, y, i_base) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of ``|J + y V|`` in kA (``i_base`` per end)."""
+    lo, hi = _magnitude_bounds(jr + (e * y.real - f * y.imag), ji + (f * y.real + e * y.imag))
+    return np.maximum(lo, 0.0) * i_base, hi * i_base
