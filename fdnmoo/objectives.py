@@ -37,12 +37,13 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
+from .interval_objectives import ObjectiveInterval, cost_interval, interval_of, spread_interval
 from .metrics.operation import OperationMetrics
 from .parameters import UnknownEntryError, check_params, did_you_mean, signature_params
 from .planning import Plan, PlanBatch, PlanningGrid
 
-__all__ = ["Evaluated", "Objective", "Population", "Registry", "OBJECTIVES", "CONSTRAINTS",
-           "objective", "constraint"]
+__all__ = ["Evaluated", "Objective", "ObjectiveInterval", "Population", "Registry", "OBJECTIVES",
+           "CONSTRAINTS", "objective", "constraint"]
 
 
 @dataclass
@@ -61,12 +62,16 @@ class Population:
     ops : OperationMetrics
         A batch (plan axis first, :meth:`OperationMetrics.stack`).
     options : dict
+    bounds : UncertainBounds, optional
+        The uncertain stage's bounds (methods interval, affine, robust;
+        :mod:`fdnmoo.uncertain_pass`), plan axis first.
     """
 
     grid: PlanningGrid
     plans: PlanBatch
     ops: OperationMetrics
     options: dict = field(default_factory=dict)
+    bounds: Any = None
     _results: dict = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -122,6 +127,18 @@ class Evaluated:
     @property
     def case(self):
         return self.grid.case
+
+    @property
+    def bounds(self):
+        """This plan's :class:`~fdnmoo.uncertain_pass.UncertainBounds` (None without them)."""
+        b = self.population.bounds
+        return None if b is None else b.take(self.index)
+
+    @property
+    def interval_bounds(self):
+        """:attr:`bounds` when they make objectives intervals (methods interval, affine)."""
+        b = self.bounds
+        return b if b is not None and b.is_interval else None
 
     @property
     def closed_lines(self) -> np.ndarray:
@@ -264,8 +281,10 @@ constraint = CONSTRAINTS.register
 # --- economics ---------------------------------------------------------------------------
 @objective("total_cost", unit="currency (NPV)", sense="min")
 def total_cost(ev: Evaluated) -> float:
-    """Net present value of investment, O&M, losses and penalties minus PV profit."""
-    return float(ev.costs["total"].sum())
+    """Net present value of investment, O&M, losses and penalties minus PV profit (an interval
+    under methods interval/affine, :mod:`fdnmoo.interval_objectives`)."""
+    value = float(ev.costs["total"].sum())
+    return value if ev.interval_bounds is None else cost_interval(ev, value)
 
 
 @objective("investment", unit="currency (NPV)", sense="min")
@@ -326,18 +345,27 @@ def operational_adaptability(ev: Evaluated, w3: float = 0.5, w4: float = 0.5,
                              vmin_pu: float | None = None, vmax_pu: float | None = None
                              ) -> float:
     """w3 * voltage violation margin + w4 * current violation margin (SPEC; 1 = all at nominal,
-    0 = at the limits, negative = violated); band [vmin_pu, vmax_pu] (default: the case's)."""
+    0 = at the limits, negative = violated); band [vmin_pu, vmax_pu] (default: the case's);
+    an interval under methods interval/affine (:mod:`fdnmoo.interval_objectives`)."""
     v_min, v_max = voltage_limits_pu(ev, vmin_pu, vmax_pu)
     half_band = (v_max - v_min) / 2
-    # distance of the upper bound from v_max (over-voltage side) or of the lower bound from
-    # v_min (under-voltage side), whichever is nearer, normalised by the half band
-    margin = np.minimum(v_max - ev.ops.vmax_pu, ev.ops.vmin_pu - v_min) / half_band
-    vvm = float(np.nanmean(margin))
     closed = ev.closed_lines[:, None, :]
     limit = ev.ops.i_limit_ka[None, None, :]
-    cvm_all = (limit - ev.ops.i_max_ka) / limit
-    cvm = float(np.nanmean(np.where(closed, cvm_all, np.nan)))
-    return w3 * vvm + w4 * cvm
+
+    def value(v_low, v_high, i_ka) -> float:
+        # distance of the upper bound from v_max (over-voltage side) or of the lower bound
+        # from v_min (under-voltage side), whichever is nearer, normalised by the half band
+        vvm = float(np.nanmean(np.minimum(v_max - v_high, v_low - v_min) / half_band))
+        cvm = float(np.nanmean(np.where(closed, (limit - i_ka) / limit, np.nan)))
+        return w3 * vvm + w4 * cvm
+
+    forecast = value(ev.ops.vmin_pu, ev.ops.vmax_pu, ev.ops.i_max_ka)
+    b = ev.interval_bounds
+    if b is None:
+        return forecast
+    nearest = np.clip((v_min + v_max) / 2, b.vm_lo_pu, b.vm_hi_pu)  # best voltage in the bounds
+    return interval_of(value(b.vm_lo_pu, b.vm_hi_pu, b.i_hi_ka), value(nearest, nearest, b.i_lo_ka),
+                       forecast)
 
 
 # --- structure -----------------------------------------------------------------------------
@@ -351,10 +379,16 @@ def structural_adaptability(ev: Evaluated, w1: float = 0.5, w2: float = 0.5) -> 
 
 @objective("pv_uneven_degree", unit="MW", sense="min")
 def pv_uneven_degree(ev: Evaluated) -> float:
-    """Spread of PV capacity over substation areas weighted by electrical distance (SPEC)."""
+    """Spread of PV capacity over substation areas weighted by electrical distance (SPEC); an
+    interval (its AA spread) under methods interval/affine (:mod:`fdnmoo.interval_objectives`)."""
     from .metrics.adaptability import pv_uneven_degree as uneven
 
-    return float(uneven(ev.grid, ev.plan))
+    forecast = float(uneven(ev.grid, ev.plan))
+    b = ev.interval_bounds
+    if b is None:
+        return forecast
+    lo, hi = np.broadcast_to(uneven(ev.grid, ev.plan, spread=spread_interval(b.level["pv"])), 2)
+    return interval_of(lo, hi, forecast)
 
 
 @objective("pv_hosting_mw", unit="MW", sense="max")

@@ -269,11 +269,12 @@ def _ncd(grid: PlanningGrid, v: _StageView) -> float:
 
 
 # --- PV unevenness -------------------------------------------------------------------------
-def pv_uneven_degree(grid: PlanningGrid, plan: Plan) -> float:
+def pv_uneven_degree(grid: PlanningGrid, plan: Plan, spread=np.std):
     """Distance-weighted spread of PV capacity per supply area, mean over stages (MW).
 
     ``U = mean_h sum_a std_i(P_i,h * R_i,h / max_{j in a} R_j,h)`` over the PV
-    candidate buses of every area (module docstring). 0 without PV.
+    candidate buses of every area (module docstring). 0 without PV. ``spread``
+    replaces ``std`` (e.g. bounds of it, :func:`fdnmoo.interval_objectives.spread_interval`).
     """
     cap = plan.der.get("pv")
     table = grid.case.candidates.get("pv")
@@ -295,5 +296,5 @@ def pv_uneven_degree(grid: PlanningGrid, plan: Plan) -> float:
             members = supplied & (area[cand] == name)
             r_max = r_path[active & (area == name)].max(initial=0.0)
             delta = r_path[cand[members]] / r_max if r_max > 0 else np.zeros(members.sum())
-            total += float(np.std(cap[stage - 1][members] * delta))
+            total = total + spread(cap[stage - 1][members] * delta)
     return total / plan.n_stages
