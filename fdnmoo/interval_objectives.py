@@ -74,8 +74,8 @@ def cost_interval(ev, forecast: float) -> ObjectiveInterval:
     from .metrics.economics import cost_breakdown
 
     cheap, dear = ev.bounds.cost_metrics(ev.ops)
-    lo = float(cost_breakdown(ev.grid, ev.plan, cheap)["total"].sum())
-    hi = float(cost_breakdown(ev.grid, ev.plan, dear)["total"].sum())
+    lo = float(cost_breakdown(ev.grid, ev.plan, cheap)["total"].to_numpy().sum())  # NaN stays
+    hi = float(cost_breakdown(ev.grid, ev.plan, dear)["total"].to_numpy().sum())
     return interval_of(lo, hi, forecast)
 
 

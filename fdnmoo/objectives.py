@@ -363,6 +363,8 @@ def operational_adaptability(ev: Evaluated, w3: float = 0.5, w4: float = 0.5,
     b = ev.interval_bounds
     if b is None:
         return forecast
+    if not b.defined:
+        return ObjectiveInterval(np.nan, np.nan)
     nearest = np.clip((v_min + v_max) / 2, b.vm_lo_pu, b.vm_hi_pu)  # best voltage in the bounds
     return interval_of(value(b.vm_lo_pu, b.vm_hi_pu, b.i_hi_ka), value(nearest, nearest, b.i_lo_ka),
                        forecast)
@@ -436,8 +438,11 @@ def violation_probability(ev: Evaluated) -> float:
 # --- constraints (g <= 0 feasible) ---------------------------------------------------------
 @constraint("power_flow_converged", unit="-")
 def power_flow_converged(ev: Evaluated) -> float:
-    """Share of the plan's power flows that did not converge (every problem has it)."""
-    return float(1.0 - ev.ops.converged_share)
+    """Share of the plan's power flows that did not converge (every problem has it); under
+    uncertainty methods interval, affine, robust at least the share of stages whose uncertain
+    sweep gave no bounds (:mod:`fdnmoo.uncertain_pass`)."""
+    share = float(1.0 - ev.ops.converged_share)
+    return share if ev.bounds is None else max(share, ev.bounds.undefined_share)
 
 
 @constraint("voltage_band", unit="p.u.")

@@ -30,8 +30,10 @@ move around that forecast:
 
 A plan whose forecast power flow did not converge in a stage gets NaN bounds
 there (it already violates ``power_flow_converged``); so does a plan whose own
-sweep fails (an affine range holding 0 V): its interval objectives become
-undefined rather than wrong.
+sweep fails (an affine range holding 0 V, typically a plan near voltage
+collapse at the upper end of its loads): its interval objectives become
+undefined rather than wrong, and ``power_flow_converged`` counts the stages
+without bounds as not converged, so that the plan is infeasible.
 """
 
 from __future__ import annotations
@@ -110,6 +112,16 @@ class UncertainBounds:
     def is_interval(self) -> bool:
         """Whether the objectives that read these bounds become intervals."""
         return self.method in INTERVAL_METHODS
+
+    @property
+    def undefined_share(self) -> float:
+        """Share of this plan's stages (one plan: :meth:`take`) without bounds."""
+        return float(np.mean(~np.isfinite(self.vm_hi_pu).any(axis=(-2, -1))))
+
+    @property
+    def defined(self) -> bool:
+        """Whether every stage of this plan got its bounds."""
+        return self.undefined_share == 0
 
     def take(self, index: int) -> "UncertainBounds":
         """The bounds of plan ``index`` of a batch."""
