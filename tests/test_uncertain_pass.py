@@ -107,6 +107,34 @@ def test_level_zero_gives_points_at_the_deterministic_forecast():
     np.testing.assert_array_equal(G0, Gd)  # constraints read the forecast
 
 
+def test_level_zero_bounds_are_the_operated_forecast_with_sops_and_svcs():
+    """The joint preset's plans operate SOPs (dispatched) and SVCs: the uncertain stage sweeps
+    the forecast rows as operated, so at level 0 its bounds are the forecast's power flow."""
+    kw = dict(case="ieee33", preset="joint", n_stages=2, profile="peak", seed=1)
+    p = ProblemConfig(**kw, uncertainty={"method": "affine", "level": 0.0}).build()
+    X = p.genome.sample(6, np.random.default_rng(3))
+    evs = p.evaluated(X)
+    assert all(len(ev.plan.sop) for ev in evs) and any("svc" in ev.plan.der for ev in evs)
+    converged = [ev for ev in evs if ev.ops.converged_share == 1]
+    assert len(converged) >= 4
+    for ev in converged:
+        b, ops = ev.bounds, ev.ops
+        # the sweep stops when bounds move < 1e-9 p.u. and is then inflated (verification)
+        np.testing.assert_allclose(b.vm_lo_pu, ops.vmin_pu, rtol=0, atol=1e-8)
+        np.testing.assert_allclose(b.vm_hi_pu, ops.vmax_pu, rtol=0, atol=1e-8)
+        np.testing.assert_allclose(b.i_hi_ka, ops.i_max_ka, rtol=0, atol=1e-8)
+        np.testing.assert_allclose(b.slot_loss_hi_mwh, ops.slot_loss_mwh, rtol=1e-8)
+    Fd, _ = ProblemConfig(**kw, uncertainty={"method": "deterministic"}).build().evaluate_genomes(X)
+    _, G, lo, hi = p.evaluate_genomes(X, bounds=True)
+    ok = [i for i, ev in enumerate(evs) if ev.ops.converged_share == 1]
+    # margins are normalised by the half band (0.05 p.u.): 1e-8 p.u. of V is 2e-7
+    np.testing.assert_allclose(lo[ok], Fd[ok], rtol=1e-8, atol=2e-7)
+    np.testing.assert_allclose(hi[ok], Fd[ok], rtol=1e-8, atol=2e-7)
+    # a stage whose forecast diverged has no bounds: infeasible (as deterministic), undefined
+    bad = [i for i in range(len(evs)) if i not in ok]
+    assert np.all(G[bad, p.constraint_names.index("power_flow_converged")] > 0)
+
+
 @pytest.mark.parametrize("method", ["affine", "interval"])
 def test_widths_grow_with_the_level_and_hold_the_forecast(method):
     X = genomes(3)
