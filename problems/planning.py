@@ -556,7 +556,12 @@ class PlanningProblem(Problem):
             (every stage's full state, :meth:`~fdnmoo.planning.Plan.describe`),
             ``violations`` (worst voltages and loading, energy out of band per
             stage, :func:`~fdnmoo.metrics.violations.violations_per_stage`),
-            ``currency`` and ``n_stages``.
+            ``currency`` and ``n_stages``. Under uncertainty methods interval, affine
+            and robust also ``uncertainty``: ``method``, ``level``, ``verified`` (per
+            stage), ``objectives`` (interval methods: name -> ``[lo, hi]`` in the
+            objective's own sign; ``objectives`` above holds the midpoints), ``buses``
+            (stage, bus, lowest and highest voltage bound over the slots; robust: the
+            worst cases) and ``lines`` (stage, closed line, highest current bound).
         """
         from ..metrics.violations import violations_per_stage
 
