@@ -26,9 +26,12 @@ in extraction; what is computed here, from the bounds of the uncertain stage:
     intervals, which drops the correlation between buses the affine forms carry.
 ``pv_uneven_degree``
     Every PV candidate's capacity as an affine form ``P (1 + level_pv eps)`` with its
-    own symbol; the distance-weighted standard deviation per area in affine
-    arithmetic (centring exact, squares and the final square root by Chebyshev /
-    interval bounds), the areas' intervals summed.
+    own symbol (``interval``: the interval ``P [1 - level, 1 + level]``); the
+    distance-weighted standard deviation per area in that arithmetic (affine:
+    centring exact, squares by Chebyshev, intersected with the interval evaluation, which
+    also encloses and can be tighter at the low end; interval: centring loses the
+    correlation), the variance's range cut at 0 and square-rooted, the areas' intervals
+    summed.
 
 A bound is never on the wrong side of the forecast value (the forecast is one
 point of the box): each interval is widened to hold it, which only matters to
@@ -42,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .uncertainty.affine import AffineForm
+from .uncertainty.interval import Interval
 
 __all__ = ["ObjectiveInterval", "cost_interval", "interval_of", "spread_interval"]
 
@@ -79,18 +83,23 @@ def cost_interval(ev, forecast: float) -> ObjectiveInterval:
     return interval_of(lo, hi, forecast)
 
 
-def spread_interval(level: float):
+def spread_interval(level: float, arithmetic: str = "affine"):
     """A ``spread`` for :func:`~fdnmoo.metrics.adaptability.pv_uneven_degree`: the bounds
     ``array([lo, hi])`` of the population standard deviation of ``x (1 + level eps)``,
-    one symbol per element, in affine arithmetic."""
+    one symbol per element, in ``arithmetic`` (``"affine"`` or ``"interval"``)."""
     def spread(x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, float)
         n = x.size
         if n < 2:
             return np.zeros(2)
         centring = np.eye(n) - 1.0 / n
-        y = AffineForm(x, np.diag(level * np.abs(x))).linear(centring)
-        var = (y.square().sum() * (1.0 / n)).to_interval()
-        return np.sqrt(np.maximum([float(var.lo), float(var.hi)], 0.0))
+        y = Interval(x - level * np.abs(x), x + level * np.abs(x)).linear(centring)
+        var = y.square().sum() * (1.0 / n)
+        lo, hi = float(var.lo), float(var.hi)
+        if arithmetic == "affine":
+            y = AffineForm(x, np.diag(level * np.abs(x))).linear(centring)
+            aa = (y.square().sum() * (1.0 / n)).to_interval()
+            lo, hi = max(lo, float(aa.lo)), min(hi, float(aa.hi))
+        return np.sqrt(np.maximum([lo, hi], 0.0))
 
     return spread

@@ -382,14 +382,16 @@ def structural_adaptability(ev: Evaluated, w1: float = 0.5, w2: float = 0.5) -> 
 @objective("pv_uneven_degree", unit="MW", sense="min")
 def pv_uneven_degree(ev: Evaluated) -> float:
     """Spread of PV capacity over substation areas weighted by electrical distance (SPEC); an
-    interval (its AA spread) under methods interval/affine (:mod:`fdnmoo.interval_objectives`)."""
+    interval (its AA / IA spread) under methods affine / interval
+    (:mod:`fdnmoo.interval_objectives`)."""
     from .metrics.adaptability import pv_uneven_degree as uneven
 
     forecast = float(uneven(ev.grid, ev.plan))
     b = ev.interval_bounds
     if b is None:
         return forecast
-    lo, hi = np.broadcast_to(uneven(ev.grid, ev.plan, spread=spread_interval(b.level["pv"])), 2)
+    spread = spread_interval(b.level["pv"], b.method)
+    lo, hi = np.broadcast_to(uneven(ev.grid, ev.plan, spread=spread), 2)
     return interval_of(lo, hi, forecast)
 
 
