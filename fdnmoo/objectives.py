@@ -39,14 +39,15 @@ import numpy as np
 
 from .demand import bus_demand
 from .metrics.adaptability import pv_uneven_degrees, structure_terms
+from .interval_objectives import ObjectiveInterval, cost_interval, interval_of, spread_interval
 from .metrics.operation import OperationMetrics
 from .metrics.reliability import reliability_arrays
 from .parameters import UnknownEntryError, check_params, did_you_mean, signature_params
 from .planning import Plan, PlanBatch, PlanningGrid
 from .topology_cache import TopologyCache
 
-__all__ = ["Evaluated", "Objective", "Population", "Registry", "OBJECTIVES", "CONSTRAINTS",
-           "objective", "constraint", "population_row"]
+__all__ = ["Evaluated", "Objective", "ObjectiveInterval", "Population", "Registry", "OBJECTIVES",
+           "CONSTRAINTS", "objective", "constraint", "population_row"]
 
 
 @dataclass
@@ -68,6 +69,9 @@ class Population:
     topologies : TopologyCache, optional
         The problem's per-topology cache, kept across generations (default: a new
         one for this population, :attr:`topology_cache`).
+    bounds : UncertainBounds, optional
+        The uncertain stage's bounds (methods interval, affine, robust;
+        :mod:`fdnmoo.uncertain_pass`), plan axis first.
     """
 
     grid: PlanningGrid
@@ -75,6 +79,7 @@ class Population:
     ops: OperationMetrics
     options: dict = field(default_factory=dict)
     topologies: TopologyCache | None = None
+    bounds: Any = None
     _results: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -137,6 +142,18 @@ class Evaluated:
     @property
     def case(self):
         return self.grid.case
+
+    @property
+    def bounds(self):
+        """This plan's :class:`~fdnmoo.uncertain_pass.UncertainBounds` (None without them)."""
+        b = self.population.bounds
+        return None if b is None else b.take(self.index)
+
+    @property
+    def interval_bounds(self):
+        """:attr:`bounds` when they make objectives intervals (methods interval, affine)."""
+        b = self.bounds
+        return b if b is not None and b.is_interval else None
 
     @property
     def closed_lines(self) -> np.ndarray:
@@ -306,10 +323,10 @@ constraint = CONSTRAINTS.register
 # --- economics ---------------------------------------------------------------------------
 @objective("total_cost", unit="currency (NPV)", sense="min")
 def total_cost(ev: Evaluated) -> float:
-    """Net present value of investment, O&M, losses and penalties minus PV profit."""
-    from .metrics.economics import population_costs
-
-    return float(population_costs(ev)["total"].sum())
+    """Net present value of investment, O&M, losses and penalties minus PV profit (an interval
+    under methods interval/affine, :mod:`fdnmoo.interval_objectives`)."""
+    value = float(ev.costs["total"].sum())
+    return value if ev.interval_bounds is None else cost_interval(ev, value)
 
 
 @objective("investment", unit="currency (NPV)", sense="min")
@@ -370,18 +387,29 @@ def operational_adaptability(ev: Evaluated, w3: float = 0.5, w4: float = 0.5,
                              vmin_pu: float | None = None, vmax_pu: float | None = None
                              ) -> float:
     """w3 * voltage violation margin + w4 * current violation margin (SPEC; 1 = all at nominal,
-    0 = at the limits, negative = violated); band [vmin_pu, vmax_pu] (default: the case's)."""
+    0 = at the limits, negative = violated); band [vmin_pu, vmax_pu] (default: the case's);
+    an interval under methods interval/affine (:mod:`fdnmoo.interval_objectives`)."""
     v_min, v_max = voltage_limits_pu(ev, vmin_pu, vmax_pu)
     half_band = (v_max - v_min) / 2
-    # distance of the upper bound from v_max (over-voltage side) or of the lower bound from
-    # v_min (under-voltage side), whichever is nearer, normalised by the half band
-    margin = np.minimum(v_max - ev.ops.vmax_pu, ev.ops.vmin_pu - v_min) / half_band
-    vvm = float(np.nanmean(margin))
     closed = ev.closed_lines[:, None, :]
     limit = ev.ops.i_limit_ka[None, None, :]
-    cvm_all = (limit - ev.ops.i_max_ka) / limit
-    cvm = float(np.nanmean(np.where(closed, cvm_all, np.nan)))
-    return w3 * vvm + w4 * cvm
+
+    def value(v_low, v_high, i_ka) -> float:
+        # distance of the upper bound from v_max (over-voltage side) or of the lower bound
+        # from v_min (under-voltage side), whichever is nearer, normalised by the half band
+        vvm = float(np.nanmean(np.minimum(v_max - v_high, v_low - v_min) / half_band))
+        cvm = float(np.nanmean(np.where(closed, (limit - i_ka) / limit, np.nan)))
+        return w3 * vvm + w4 * cvm
+
+    forecast = value(ev.ops.vmin_pu, ev.ops.vmax_pu, ev.ops.i_max_ka)
+    b = ev.interval_bounds
+    if b is None:
+        return forecast
+    if not b.defined:
+        return ObjectiveInterval(np.nan, np.nan)
+    nearest = np.clip((v_min + v_max) / 2, b.vm_lo_pu, b.vm_hi_pu)  # best voltage in the bounds
+    return interval_of(value(b.vm_lo_pu, b.vm_hi_pu, b.i_hi_ka), value(nearest, nearest, b.i_lo_ka),
+                       forecast)
 
 
 # --- structure -----------------------------------------------------------------------------
@@ -394,8 +422,18 @@ def structural_adaptability(ev: Evaluated, w1: float = 0.5, w2: float = 0.5) -> 
 
 @objective("pv_uneven_degree", unit="MW", sense="min")
 def pv_uneven_degree(ev: Evaluated) -> float:
-    """Spread of PV capacity over substation areas weighted by electrical distance (SPEC)."""
-    return float(population_row(ev, "pv uneven degree", _pv_uneven_degrees)["pv_uneven_degree"])
+    """Spread of PV capacity over substation areas weighted by electrical distance (SPEC); an
+    interval (its AA / IA spread) under methods affine / interval
+    (:mod:`fdnmoo.interval_objectives`)."""
+    from .metrics.adaptability import pv_uneven_degree as uneven
+
+    forecast = float(population_row(ev, "pv uneven degree", _pv_uneven_degrees)["pv_uneven_degree"])
+    b = ev.interval_bounds
+    if b is None:
+        return forecast
+    spread = spread_interval(b.level["pv"], b.method)
+    lo, hi = np.broadcast_to(uneven(ev.grid, ev.plan, spread=spread), 2)
+    return interval_of(lo, hi, forecast)
 
 
 @objective("pv_hosting_mw", unit="MW", sense="max")
@@ -443,8 +481,11 @@ def violation_probability(ev: Evaluated) -> float:
 # --- constraints (g <= 0 feasible) ---------------------------------------------------------
 @constraint("power_flow_converged", unit="-")
 def power_flow_converged(ev: Evaluated) -> float:
-    """Share of the plan's power flows that did not converge (every problem has it)."""
-    return float(1.0 - ev.ops.converged_share)
+    """Share of the plan's power flows that did not converge (every problem has it); under
+    uncertainty methods interval, affine, robust at least the share of stages whose uncertain
+    sweep gave no bounds (:mod:`fdnmoo.uncertain_pass`)."""
+    share = float(1.0 - ev.ops.converged_share)
+    return share if ev.bounds is None else max(share, ev.bounds.undefined_share)
 
 
 @constraint("voltage_band", unit="p.u.")

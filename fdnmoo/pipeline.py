@@ -11,7 +11,10 @@ arrays of the stage before it:
 3. **power flow** (:class:`~fdnmoo.powerflow.BatchPowerFlow`): one batched run
    per group (split into chunks of plans when a group is large);
 4. **metrics** (:class:`~fdnmoo.metrics.OperationReducer`): the rows reduced to
-   per-plan :class:`~fdnmoo.metrics.OperationMetrics` (plan axis first).
+   per-plan :class:`~fdnmoo.metrics.OperationMetrics` (plan axis first);
+5. **uncertainty** (only with an :class:`~fdnmoo.uncertain_pass.UncertainPass`,
+   methods interval, affine, robust): the forecast rows as operated (SOP set-points
+   included) bounded over the uncertain loads and PV, per chunk.
 
 Objectives and constraints (:mod:`fdnmoo.objectives`) come after: they read the
 batch one plan at a time, and population-level metrics once per batch.
@@ -38,6 +41,7 @@ from .operation.sop_dispatch import OperatingLimits, OperatingPoint, SopTerminal
 from .planning import Plan, PlanBatch, PlanningGrid, label_positions
 from .powerflow import BatchPowerFlow
 from .scenarios.batch import ScenarioBatch
+from .uncertain_pass import UncertainPass
 
 __all__ = ["MAX_CELLS", "STAGES", "StageTimes", "decode_population", "evaluate_plans", "operate"]
 
@@ -45,7 +49,7 @@ __all__ = ["MAX_CELLS", "STAGES", "StageTimes", "decode_population", "evaluate_p
 MAX_CELLS = 1 << 21
 
 #: The stages a :class:`StageTimes` reports, in pipeline order.
-STAGES = ("decode", "operation", "power_flow", "metrics", "objectives")
+STAGES = ("decode", "operation", "power_flow", "metrics", "uncertainty", "objectives")
 
 
 @dataclass
@@ -88,7 +92,8 @@ def decode_population(genome, X, timings: StageTimes | None = None) -> PlanBatch
 
 def operate(grid: PlanningGrid, plans: PlanBatch, batch: ScenarioBatch,
             engine: BatchPowerFlow | None = None, *, violation_weight: float = 1.0,
-            max_cells: int = MAX_CELLS, timings: StageTimes | None = None) -> OperationMetrics:
+            max_cells: int = MAX_CELLS, timings: StageTimes | None = None,
+            uncertain: UncertainPass | None = None) -> OperationMetrics:
     """Operation metrics of every plan over the batch's stages, slots and samples.
 
     Parameters
@@ -106,7 +111,10 @@ def operate(grid: PlanningGrid, plans: PlanBatch, batch: ScenarioBatch,
     max_cells : int
         Rows x buses solved together (memory bound).
     timings : StageTimes, optional
-        Adds the seconds of operation, power flow and metrics.
+        Adds the seconds of operation, power flow and metrics (and uncertainty).
+    uncertain : UncertainPass, optional
+        The uncertain stage, fed every chunk's forecast rows; read its bounds with
+        ``uncertain.bounds()`` afterwards (:mod:`fdnmoo.uncertain_pass`).
 
     Returns
     -------
@@ -144,7 +152,7 @@ def operate(grid: PlanningGrid, plans: PlanBatch, batch: ScenarioBatch,
                 chunk = np.array(members[c:c + per_chunk])
                 _operate_chunk(grid, plans, chunk, [sop[i][stage - 1] for i in chunk], batch,
                                stage, eng, tree, layout, limits, reducer, violation_weight,
-                               timings)
+                               timings, uncertain)
     return reducer.metrics()
 
 
@@ -180,7 +188,7 @@ def _sop_terminals(plans: PlanBatch, batch: ScenarioBatch) -> list[list[SopTermi
 
 
 def _operate_chunk(grid, plans, index, terminals, batch, stage, eng, tree, layout, limits,
-                   reducer, weight, timings) -> None:
+                   reducer, weight, timings, uncertain=None) -> None:
     with timings.stage("operation", eng):
         nd = net_demand(grid, plans, batch, stage, tree, layout, index=index)
         n_p, n_t, n_s, n_b = nd.p_mw.shape
@@ -189,6 +197,7 @@ def _operate_chunk(grid, plans, index, terminals, batch, stage, eng, tree, layou
         point = OperatingPoint.from_result(eng.run(nd.p_mw.reshape(flat), nd.q_mvar.reshape(flat)))
     conv_loss = np.zeros(flat[0])
     with_sop = [i for i, t in enumerate(terminals) if t is not None and t.bus.size]
+    d = None
     if with_sop:
         with timings.stage("operation", eng):
             terms = [terminals[i] for i in with_sop]
@@ -208,3 +217,16 @@ def _operate_chunk(grid, plans, index, terminals, batch, stage, eng, tree, layou
             conv_loss[rows] = d.converter_loss_mw
     with timings.stage("metrics", eng):
         reducer.add(stage, index, nd, point, conv_loss, tree, limits, batch)
+    if uncertain is not None:
+        with timings.stage("uncertainty"):
+            k = batch.forecast_sample
+            p_f, q_f = nd.p_mw[:, :, k].copy(), nd.q_mvar[:, :, k].copy()
+            for j, i in enumerate(with_sop):  # the set-points as dispatch_sop applied them
+                bus = terminals[i].bus  # the dispatch pads every plan to the widest: cut
+                np.subtract.at(p_f[i], (slice(None), bus),
+                               d.p_mw[j].reshape(n_t, n_s, -1)[:, k, :bus.size])
+                np.subtract.at(q_f[i], (slice(None), bus),
+                               d.q_mvar[j].reshape(n_t, n_s, -1)[:, k, :bus.size])
+            uncertain.add(stage, index, nd, p_f, q_f,
+                          point.converged.reshape(n_p, n_t, n_s)[:, :, k],
+                          conv_loss.reshape(n_p, n_t, n_s)[:, :, k], eng, tree, limits, batch)

@@ -38,9 +38,11 @@ from ..cases.overrides import apply_overrides, check_overrides, overrides_as_dic
 from ..metrics.economics import MissingPriceError, cost_breakdown
 from ..objectives import CONSTRAINTS, OBJECTIVES, Evaluated, Objective, Population
 from ..parameters import ParameterError, UnknownEntryError, check_params, did_you_mean, entry
+from ..interval_objectives import ObjectiveInterval
 from ..pipeline import StageTimes, decode_population, operate
 from ..planning import planning_grid
 from ..plugins import PluginError, import_origin, import_plugins, module_origin
+from ..uncertain_pass import BOUNDED_METHODS, INTERVAL_METHODS, UncertainPass
 from ..uncertainty.settings import UncertaintySettings
 from ..topology_cache import TopologyCache
 from .encodings import BLOCKS
@@ -124,6 +126,11 @@ class ProblemConfig:
         set their own; ``marginals``/``dependence``/``reduction``/``data`` draw the
         samples (and, reduced, the typical days) from a fitted model
         (:mod:`fdnmoo.scenarios.fitted`).
+        set their own. ``interval`` / ``affine`` evaluate the forecast and bound it
+        by the IA / AA power flow: ``total_cost``, ``operational_adaptability`` and
+        ``pv_uneven_degree`` become intervals (see :class:`PlanningProblem`);
+        ``robust`` evaluates the forecast with the voltages and currents at the
+        worst case of the box with budget ``budget`` (:mod:`fdnmoo.uncertain_pass`).
     plugins : tuple of str
         Modules or ``.py`` files (absolute paths) registering objectives,
         constraints or gene blocks (:mod:`fdnmoo.plugins`). They are imported
@@ -205,7 +212,7 @@ class ProblemConfig:
         set_(self, "horizon", horizon["horizon"])
         set_(self, "case_overrides", check_overrides(self.case_overrides))
         set_(self, "uncertainty", UncertaintySettings.from_mapping(self.uncertainty))
-        _check_supported(self.uncertainty)
+        _check_uncertainty(self.uncertainty)
         objectives, constraints = self._registry_entries()
         entries = objectives + constraints
         for i, (name, params) in enumerate(_entries(self.blocks)):
@@ -296,7 +303,8 @@ class ProblemConfig:
         genome = self._bind(Genome(blocks), grid, n_stages)
         profile = self.profile or ("daily" if unc.reduction != "none"  # the reduction's days
                                    else preset.profile_for(case) if preset else "daily")
-        n_samples = 1 if unc.method == "deterministic" else (unc.samples or self.n_samples)
+        n_samples = 1 if unc.method in ("deterministic",) + BOUNDED_METHODS \
+            else (unc.samples or self.n_samples)
         seed = self.seed if unc.seed is None else unc.seed
         batch = ScenarioBatch.build(grid, n_stages, profile=profile, n_samples=n_samples,
                                     seed=seed, days=self.n_days, uncertainty=unc)
@@ -324,20 +332,15 @@ class ProblemConfig:
                                  ) from None
 
 
-#: Settings of the uncertainty block the problem builder does not act on yet, with the
-#: default each must keep (refused rather than ignored).
-_NOT_YET = {"method": ("deterministic", "montecarlo")}
-
-
-def _check_supported(unc: UncertaintySettings) -> None:
-    for name, allowed in _NOT_YET.items():
-        value = getattr(unc, name)
-        if value not in allowed:
-            raise ParameterError(f"uncertainty.{name}", f"{name} {value!r} is not supported by "
-                                 f"planning problems yet (supported: {', '.join(allowed)})")
-    if unc.budget is not None:
-        raise ParameterError("uncertainty.budget", "the robust budget needs method 'robust', "
-                                                   "which planning problems do not support yet")
+def _check_uncertainty(unc: UncertaintySettings) -> None:
+    """Settings the method does not use are refused, not ignored."""
+    if unc.budget is not None and unc.method != "robust":
+        raise ParameterError("uncertainty.budget", f"the robust budget needs method 'robust', "
+                                                   f"not {unc.method!r}")
+    if unc.samples is not None and unc.method in BOUNDED_METHODS:
+        raise ParameterError("uncertainty.samples", f"method {unc.method!r} bounds the forecast "
+                                                    f"and draws no samples (samples are for "
+                                                    f"'montecarlo')")
 
 
 def _compact(item: tuple[str, tuple]):
@@ -377,6 +380,16 @@ class PlanningProblem(Problem):
     ``_evaluate(X, out)`` hands the whole population to the evaluator (or
     evaluates it here): decode every genome into a plan, evaluate all plans by
     grouped batched power flows, then apply the objectives and constraints.
+
+    Interval objectives (``uncertainty.method`` interval or affine,
+    :attr:`interval_objectives`): ``out["F_lo"]`` and ``out["F_hi"]`` (shape of
+    ``F``, as minimised, so ``F_lo <= F <= F_hi``) hold every objective's lower
+    and upper value, and ``F`` its midpoint, the interval centre (on which
+    AA-NSGA-II computes crowding; seed 004 compares intervals by possibility
+    degree of these ends). Objectives that are not intervals have
+    ``F_lo == F == F_hi``. pymoo keeps both on the population
+    (``pop.get("F_lo")``); :mod:`fdnmoo.interval_objectives` says how each
+    interval is computed.
     """
 
     def __init__(self, config: ProblemConfig, grid, genome: Genome, batch,
@@ -406,6 +419,11 @@ class PlanningProblem(Problem):
     @property
     def constraint_names(self) -> list[str]:
         return [c.name for c in self.constraints]
+
+    @property
+    def interval_objectives(self) -> bool:
+        """Whether objectives may be intervals (``F_lo``/``F_hi`` beside ``F``)."""
+        return self.config.uncertainty.method in INTERVAL_METHODS
 
     @property
     def composition(self) -> dict[str, Any]:
@@ -452,13 +470,17 @@ class PlanningProblem(Problem):
 
     def _evaluate(self, X, out, *args, **kwargs):
         X = np.asarray(X)
+        extra = {"bounds": True} if self.interval_objectives else {}
         if self.evaluator is not None:
-            F, G = self.evaluator.evaluate(self.config, X)
+            F, G, *ends = self.evaluator.evaluate(self.config, X, **extra)
         else:
-            F, G = self.evaluate_genomes(X)
+            F, G, *ends = self.evaluate_genomes(X, **extra)
         if self.constraint_penalty is not None:
-            F = F + self.constraint_penalty * np.maximum(G, 0.0).sum(axis=1, keepdims=True)
+            penalty = self.constraint_penalty * np.maximum(G, 0.0).sum(axis=1, keepdims=True)
+            F, ends = F + penalty, [e + penalty for e in ends]
         out["F"] = F
+        if ends:
+            out["F_lo"], out["F_hi"] = ends
         if self.n_ieq_constr:
             out["G"] = G
 
@@ -470,28 +492,47 @@ class PlanningProblem(Problem):
         """Decode and evaluate genomes (:mod:`fdnmoo.pipeline`); one :class:`Evaluated` per
         row, all sharing one :class:`~fdnmoo.objectives.Population`."""
         plans = decode_population(self.genome, np.asarray(X).astype(np.int64), timings)
-        ops = operate(self.grid, plans, self.batch, engine=self.engine, timings=timings)
+        stage = UncertainPass.of(self.config.uncertainty, self.grid.case, len(plans), self.batch,
+                                 self.engine)
+        ops = operate(self.grid, plans, self.batch, engine=self.engine, timings=timings,
+                      uncertain=stage)
+        bounds = None if stage is None else stage.bounds()
+        if bounds is not None and bounds.method == "robust":
+            ops = bounds.worst_case_metrics(ops)
         return Population(self.grid, plans, ops, dict(self.config.options),
-                          topologies=self.topologies).members()
+                          topologies=self.topologies, bounds=bounds).members()
 
-    def evaluate_genomes(self, X, timings: StageTimes | None = None
-                         ) -> tuple[np.ndarray, np.ndarray]:
+    def evaluate_genomes(self, X, timings: StageTimes | None = None, bounds: bool = False
+                         ) -> tuple[np.ndarray, ...]:
         """Objectives (as minimised) and constraints of genomes; deterministic for the config.
 
         Values that are undefined because power flows diverged (NaN) become
         :data:`UNDEFINED` in F (and G); such plans already violate the
         ``power_flow_converged`` constraint, so pymoo ranks them as infeasible.
+
+        Returns
+        -------
+        F, G : ndarray, shapes (n, n_obj) and (n, n_constr)
+            ``F`` of an interval objective is its midpoint.
+        F_lo, F_hi : ndarray, shape (n, n_obj)
+            Only with ``bounds=True``: the objectives' lower and upper values (as
+            minimised; equal to ``F`` where an objective is not an interval).
         """
         timings = StageTimes() if timings is None else timings
         evs = self.evaluated(X, timings)
         with timings.stage("objectives"):
-            F = np.array([[o.to_minimise(self._value(o, ev)) for o in self.objectives]
-                          for ev in evs], dtype=float)
+            values = [[_ends(o.to_minimise(self._value(o, ev))) for o in self.objectives]
+                      for ev in evs]
+            ends = np.array(values, dtype=float).reshape(len(evs), self.n_obj, 2)
             G = np.array([[self._value(c, ev) for c in self.constraints] for ev in evs],
                          dtype=float)
+        F = ends.mean(axis=-1)  # a number's mean is itself, exactly
         F = np.where(np.isfinite(F), F, UNDEFINED)
-        G = np.where(np.isfinite(G), G, UNDEFINED)
-        return F.reshape(len(evs), self.n_obj), G.reshape(len(evs), len(self.constraints))
+        ends = np.where(np.isfinite(ends), ends, UNDEFINED)
+        G = np.where(np.isfinite(G), G, UNDEFINED).reshape(len(evs), len(self.constraints))
+        if bounds:
+            return F, G, ends[..., 0], ends[..., 1]
+        return F, G
 
     def _value(self, entry: Objective, ev: Evaluated) -> float:
         """``entry(ev)``; a price the entry needs and the case lacks is named with the entry."""
@@ -520,13 +561,22 @@ class PlanningProblem(Problem):
             (every stage's full state, :meth:`~fdnmoo.planning.Plan.describe`),
             ``violations`` (worst voltages and loading, energy out of band per
             stage, :func:`~fdnmoo.metrics.violations.violations_per_stage`),
-            ``currency`` and ``n_stages``.
+            ``currency`` and ``n_stages``. Under uncertainty methods interval, affine
+            and robust also ``uncertainty``: ``method``, ``level``, ``verified`` (per
+            stage), ``objectives`` (interval methods: name -> ``[lo, hi]`` in the
+            objective's own sign; ``objectives`` above holds the midpoints), ``buses``
+            (stage, bus, lowest and highest voltage bound over the slots; robust: the
+            worst cases) and ``lines`` (stage, closed line, highest current bound).
         """
         from ..metrics.violations import violations_per_stage
 
         ev = self.evaluated(np.atleast_2d(x))[0]
         case = self.grid.case
-        return {"objectives": {o.name: float(o(ev)) for o in self.objectives},
+        values = {o.name: o(ev) for o in self.objectives}
+        extra = {}
+        if ev.bounds is not None:
+            extra["uncertainty"] = _uncertainty_report(ev, values, self.batch.bus_labels)
+        return {"objectives": {name: float(v) for name, v in values.items()}, **extra,
                 "constraints": {c.name: float(c(ev)) for c in self.constraints},
                 # terms no objective priced stay NaN rather than ask for prices
                 "costs": cost_breakdown(self.grid, ev.plan, ev.ops, unpriced="nan"),
@@ -542,6 +592,38 @@ class PlanningProblem(Problem):
     def __setstate__(self, state: dict[str, Any]) -> None:
         rebuilt = state["config"].build()
         self.__dict__.update(rebuilt.__dict__)
+
+
+def _ends(value) -> tuple[float, float]:
+    """``(lo, hi)`` of an objective value (a number is both)."""
+    if isinstance(value, ObjectiveInterval):
+        return value.lo, value.hi
+    return float(value), float(value)
+
+
+def _uncertainty_report(ev: Evaluated, values: dict, bus_labels) -> dict:
+    """The ``uncertainty`` entry of a plan report (see :meth:`PlanningProblem.plan_report`)."""
+    import pandas as pd
+
+    b = ev.bounds
+    out: dict[str, Any] = {"method": b.method, "level": dict(b.level),
+                           "verified": b.verified.tolist()}
+    if b.is_interval:
+        out["objectives"] = {name: list(_ends(v)) for name, v in values.items()}
+    stages = np.arange(1, b.vm_lo_pu.shape[0] + 1)
+    with np.errstate(all="ignore"):
+        vm_lo, vm_hi = np.fmin.reduce(b.vm_lo_pu, axis=1), np.fmax.reduce(b.vm_hi_pu, axis=1)
+        i_hi = np.fmax.reduce(b.i_hi_ka, axis=1)
+    n_bus, n_line = vm_lo.shape[1], i_hi.shape[1]
+    out["buses"] = pd.DataFrame({"stage": np.repeat(stages, n_bus),
+                                 "bus": np.tile(np.asarray(bus_labels), len(stages)),
+                                 "vm_min_pu": vm_lo.ravel(), "vm_max_pu": vm_hi.ravel()})
+    closed = ev.closed_lines.ravel()
+    lines = pd.DataFrame({"stage": np.repeat(stages, n_line),
+                          "line": np.tile(ev.grid.net.line.index.to_numpy(), len(stages)),
+                          "i_max_ka": i_hi.ravel()})
+    out["lines"] = lines[closed].reset_index(drop=True)
+    return out
 
 
 def _plain(value: Any) -> Any:

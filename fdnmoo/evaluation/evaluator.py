@@ -19,6 +19,7 @@ must be importable in the workers.
 >>> from fdnmoo.evaluation import Evaluator
 >>> with Evaluator("joblib", n_workers=2) as ev:          # doctest: +SKIP
 ...     F, G = ev.evaluate(config, X)
+...     F, G, F_lo, F_hi = ev.evaluate(config, X, bounds=True)   # interval objectives
 """
 
 from __future__ import annotations
@@ -102,22 +103,28 @@ def report_chunk(config: Any, X: np.ndarray) -> list[dict]:
     return [problem.plan_report(x) for x in np.atleast_2d(X)]
 
 
-def evaluate_chunk(config: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+def evaluate_chunk(config: Any, X: np.ndarray, bounds: bool = False) -> tuple:
     """Evaluate genomes ``X`` on the problem of ``config`` (runs in a worker).
 
     Parameters
     ----------
     config
         A picklable problem description with ``build()`` returning an object
-        with ``evaluate_genomes(X) -> (F, G)``.
+        with ``evaluate_genomes(X) -> (F, G)`` (and, for ``bounds=True``,
+        ``evaluate_genomes(X, bounds=True) -> (F, G, F_lo, F_hi)``).
     X : ndarray, shape (n, n_var)
+    bounds : bool
+        Also return the objectives' lower and upper values.
 
     Returns
     -------
     F : ndarray, shape (n, n_obj)
     G : ndarray, shape (n, n_constr), or None
+    F_lo, F_hi : ndarray, shape (n, n_obj)
+        Only with ``bounds=True``.
     """
-    return cached_problem(config).evaluate_genomes(X)
+    problem = cached_problem(config)
+    return problem.evaluate_genomes(X, bounds=True) if bounds else problem.evaluate_genomes(X)
 
 
 class Evaluator:
@@ -159,7 +166,7 @@ class Evaluator:
         self._own_cluster = None
 
     # -- public API -------------------------------------------------------
-    def evaluate(self, config: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    def evaluate(self, config: Any, X: np.ndarray, bounds: bool = False) -> tuple:
         """Objectives and constraints of the rows of ``X``, in row order.
 
         Parameters
@@ -167,21 +174,25 @@ class Evaluator:
         config
             Picklable problem description (see :func:`evaluate_chunk`).
         X : ndarray, shape (n, n_var)
+        bounds : bool
+            Also return the objectives' lower and upper values (interval objectives).
 
         Returns
         -------
         F : ndarray, shape (n, n_obj)
         G : ndarray, shape (n, n_constr), or None if the problem returns none
+        F_lo, F_hi : ndarray, shape (n, n_obj)
+            Only with ``bounds=True``.
         """
         self._check()
         X = np.asarray(X)
         if self.backend == "serial" or len(X) == 0:
-            return evaluate_chunk(config, X)
+            return evaluate_chunk(config, X, bounds)
         chunks = self._split(X)
         if self.backend == "joblib":
-            parts = self._joblib_map(config, chunks)
+            parts = self._joblib_map(config, chunks, bounds=bounds)
         else:
-            parts = self._dask_map(config, chunks)
+            parts = self._dask_map(config, chunks, bounds=bounds)
         return _concatenate(parts)
 
     def prepare(self, config: Any) -> None:
@@ -266,19 +277,27 @@ class Evaluator:
             return max(1, sum(self.client.nthreads().values()))
         return int(self.n_workers)
 
-    def _joblib_map(self, config: Any, chunks: list[np.ndarray], func=None) -> list:
+    def _joblib_map(self, config: Any, chunks: list[np.ndarray], func=None,
+                    bounds: bool = False) -> list:
         from joblib import Parallel, delayed
 
         if self._parallel is None:
             # loky keeps one reusable executor: workers and their cached
             # problems survive from one generation to the next
             self._parallel = Parallel(n_jobs=int(self.n_workers), backend="loky")
+        if bounds:
+            return self._parallel(delayed(evaluate_chunk)(config, c, True) for c in chunks)
         return self._parallel(delayed(func or evaluate_chunk)(config, c) for c in chunks)
 
-    def _dask_map(self, config: Any, chunks: list[np.ndarray], func=None) -> list:
+    def _dask_map(self, config: Any, chunks: list[np.ndarray], func=None,
+                  bounds: bool = False) -> list:
         client = self._dask_client()
-        futures = client.map(func or evaluate_chunk, [config] * len(chunks), chunks,
-                             pure=False)
+        if bounds:
+            futures = client.map(evaluate_chunk, [config] * len(chunks), chunks,
+                                 [True] * len(chunks), pure=False)
+        else:
+            futures = client.map(func or evaluate_chunk, [config] * len(chunks), chunks,
+                                 pure=False)
         return client.gather(futures)
 
     def _dask_client(self) -> Any:
@@ -305,9 +324,12 @@ def _prepare(config: Any, _: Any) -> None:
     cached_problem(config)
 
 
-def _concatenate(parts: list[tuple]) -> tuple[np.ndarray, np.ndarray | None]:
-    F = np.concatenate([np.asarray(p[0]) for p in parts], axis=0)
-    if any(p[1] is None for p in parts):
-        return F, None
-    G = np.concatenate([np.asarray(p[1]) for p in parts], axis=0)
-    return F, G
+def _concatenate(parts: list[tuple]) -> tuple:
+    """The chunks' outputs (F, G[, F_lo, F_hi]) joined row-wise; G stays None if a chunk has none."""
+    out = []
+    for k in range(len(parts[0])):
+        if any(p[k] is None for p in parts):
+            out.append(None)
+        else:
+            out.append(np.concatenate([np.asarray(p[k]) for p in parts], axis=0))
+    return tuple(out)

@@ -10,13 +10,20 @@
                                  where, size, built_in_stage, line)
       plans/solution_<k>_costs.csv       cost breakdown per stage, in the case currency
       plans/solution_<k>_violations.csv  worst voltages and loading, energy out of band per stage
+      plans/solution_<k>_bounds_buses.csv, _bounds_lines.csv   under uncertainty methods
+                                 interval, affine, robust: per stage, the lowest and highest
+                                 voltage bound of every bus and the highest current bound of
+                                 every closed line over the slots (robust: the worst cases)
       history.csv                one row per generation (see HistoryRecorder)
       run.json                   versions, seed, spec, hashes, wall time, n_evals, ...
       pareto.png convergence.png network_solution_<k>.png
       checkpoint.pkl             algorithm state (resume / re-write results)
 
 ``pareto.csv`` columns: ``solution``; the objectives (registry names, their own
-sign) and constraint values ``g_<name>`` (``g <= 0`` feasible); ``cv``,
+sign; under uncertainty methods interval and affine, each followed by its lower and upper
+value ``<objective>_lo``, ``<objective>_hi``, the objective being their midpoint; equal for
+objectives that are not intervals) and
+constraint values ``g_<name>`` (``g <= 0`` feasible); ``cv``,
 ``feasible``, ``chosen``; the violations of the plan (worst stage of
 ``solution_<k>_violations.csv``) and its penalties (:data:`PENALTY_TERMS`); ``group`` and
 ``n_genomes``; one ``plan_<item>`` column per item of
@@ -321,9 +328,13 @@ def pareto_table(outcome: RunOutcome, chosen: int | None = None) -> pd.DataFrame
     """``pareto.csv``: one row per Pareto solution (see the module docstring)."""
     table = pd.DataFrame({"solution": np.arange(1, len(outcome.F) + 1)})
     own = outcome.objectives
+    reports = outcome.reports or []
+    bounds = [r.get("uncertainty", {}).get("objectives") for r in reports]
     for j, (name, unit) in enumerate(zip(outcome.objective_names, outcome.units)):
         table[_with_unit(name, unit)] = own[:, j]
-    reports = outcome.reports or []
+        if reports and all(b is not None for b in bounds):
+            for end, col in (("lo", 0), ("hi", 1)):
+                table[_with_unit(f"{name}_{end}", unit)] = [b[name][col] for b in bounds]
     for name in outcome.constraint_names:
         table[_with_unit(f"g_{name}", _unit(name, outcome.currency, "constraint"))] = \
             [r.get("constraints", {}).get(name, np.nan) for r in reports] if reports else np.nan
@@ -416,6 +427,11 @@ def write_results(out_dir: str | Path, outcome: RunOutcome, grid=None,
         if report.get("violations") is not None:
             written[f"violations_{k}"] = _csv(report["violations"], out / "plans" /
                                               f"solution_{k}_violations.csv", index=True)
+        for part in ("buses", "lines"):
+            frame = report.get("uncertainty", {}).get(part)
+            if frame is not None:
+                written[f"bounds_{part}_{k}"] = _csv(frame, out / "plans" /
+                                                     f"solution_{k}_bounds_{part}.csv")
     written["history"] = _csv(outcome.history, out / "history.csv")
 
     meta = dict(outcome.metadata)

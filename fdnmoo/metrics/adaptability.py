@@ -310,12 +310,17 @@ def structural_adaptability(grid: PlanningGrid, plan: Plan, w1: float = 0.5,
 
 # --- PV unevenness -------------------------------------------------------------------------
 def pv_uneven_degrees(grid: PlanningGrid, batch: PlanBatch,
-                      cache: TopologyCache | None = None) -> np.ndarray:
-    """PV uneven degree of every plan of ``batch`` (MW), shape (P,); see :func:`pv_uneven_degree`."""
+                      cache: TopologyCache | None = None, spread=None) -> np.ndarray:
+    """PV uneven degree of every plan of ``batch`` (MW), shape (P,); see :func:`pv_uneven_degree`.
+
+    ``spread`` replaces the standard deviation per area: a function of the area's
+    weighted capacities returning ``array([lo, hi])`` (bounds of it,
+    :func:`fdnmoo.interval_objectives.spread_interval`); the result is then (P, 2).
+    """
     table = grid.case.candidates.get("pv")
     cap = batch.der.get("pv")
     if table is None or cap is None or not np.any(cap > 0):
-        return np.zeros(len(batch))
+        return np.zeros(len(batch)) if spread is None else np.zeros((len(batch), 2))
     cache = TopologyCache(grid) if cache is None else cache
     index, topos = cache.of_batch(batch)
     cand = cache.branches.bus_position(table.bus.to_numpy(np.int64))
@@ -330,6 +335,11 @@ def pv_uneven_degrees(grid: PlanningGrid, batch: PlanBatch,
     on = area[topo] >= 0
     g, x = group[on], x[on]
     n_groups = n_p * n_s * n_area
+    if spread is not None:  # area by area (interval arithmetic, not on the hot path)
+        bounds = np.zeros((n_p * n_s, 2))
+        for k in np.unique(g):
+            bounds[k // n_area] += spread(x[g == k])
+        return bounds.reshape(n_p, n_s, 2).sum(axis=1) / n_s
     count = np.bincount(g, minlength=n_groups)
     mean = np.divide(np.bincount(g, x, minlength=n_groups), count, out=np.zeros(n_groups),
                      where=count > 0)
@@ -345,10 +355,13 @@ def _distance_weight(topo: StageTopology, cand: np.ndarray) -> np.ndarray:
     return np.divide(topo.r_path_pu[cand], r_max, out=np.zeros(cand.size), where=r_max > 0)
 
 
-def pv_uneven_degree(grid: PlanningGrid, plan: Plan) -> float:
+def pv_uneven_degree(grid: PlanningGrid, plan: Plan, spread=None):
     """Distance-weighted spread of PV capacity per supply area, mean over stages (MW).
 
     ``U = mean_h sum_a std_i(P_i,h * R_i,h / max_{j in a} R_j,h)`` over the PV
-    candidate buses of every area (module docstring). 0 without PV.
+    candidate buses of every area (module docstring). 0 without PV. ``spread``
+    replaces ``std`` (e.g. bounds of it, :func:`fdnmoo.interval_objectives.spread_interval`):
+    the result is then ``array([lo, hi])``.
     """
-    return float(pv_uneven_degrees(grid, PlanBatch.of(grid, [plan]))[0])
+    out = pv_uneven_degrees(grid, PlanBatch.of(grid, [plan]), spread=spread)[0]
+    return float(out) if spread is None else out

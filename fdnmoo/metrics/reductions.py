@@ -44,7 +44,7 @@ from ..scenarios.batch import ScenarioBatch
 from .operation import OperationMetrics
 from .violation_counts import violation_counts
 
-__all__ = ["OperationReducer", "line_limits_ka"]
+__all__ = ["OperationReducer", "line_limits_ka", "overloaded_load"]
 
 
 def line_limits_ka(net) -> np.ndarray:
@@ -133,7 +133,7 @@ class OperationReducer:
         a["voltage_violation_energy_mwh"][index, s] = yearly(
             (demand * out_of_band).sum(axis=1).reshape(shape) * conv)
         a["overload_energy_mwh"][index, s] = yearly(
-            _overloaded_load(tree, demand, over).reshape(shape) * conv)
+            overloaded_load(tree, demand, over).reshape(shape) * conv)
         ext_p = np.nan_to_num(point.ext_grid_p_mw).sum(axis=-1).reshape(shape)
         a["grid_energy_mwh"][index, s] = yearly(np.where(conv, ext_p, 0.0))
         return loss
@@ -175,7 +175,7 @@ class OperationReducer:
                                 i_limit_ka=self.i_limit_ka, **self.arrays)
 
 
-def _overloaded_load(tree: FeederTree, demand: np.ndarray, over: np.ndarray) -> np.ndarray:
+def overloaded_load(tree: FeederTree, demand: np.ndarray, over: np.ndarray) -> np.ndarray:
     """Per row, the demand downstream of every overloaded line, summed over the lines.
 
     ``demand`` (rows, n_bus), ``over`` (rows, n_line) bool; the load below the line

@@ -176,10 +176,11 @@ class UncertaintySettings:
             raise ParameterError(f"{key}.level", f"with fitted marginals {self.marginals!r} the "
                                  "spread of the samples is the data's, so a half-width would have no "
                                  "effect: drop level, or use marginals 'normal'")
-        if self.method == "deterministic" and self.reduction == "none":
-            raise ParameterError(f"{key}.marginals", "method 'deterministic' evaluates the forecast "
-                                 "only, which uses no fitted model: add reduction (kmeans or "
-                                 "backward) to evaluate reduced typical days, or drop marginals")
+        if self.method != "montecarlo" and self.reduction == "none":
+            raise ParameterError(f"{key}.marginals", f"method {self.method!r} evaluates the "
+                                 "forecast only, which uses no fitted model: add reduction "
+                                 "(kmeans or backward) to evaluate reduced typical days, or drop "
+                                 "marginals")
         if self.generated_days is not None and self.reduction == "none":
             raise ParameterError(f"{key}.generated_days", "generated days are what a reduction "
                                  "reduces: set reduction (kmeans or backward)")

@@ -127,3 +127,23 @@ def test_planning_problem_identical_on_every_backend():
         out = {}
         problem._evaluate(X, out)
         np.testing.assert_array_equal(out["F"], reference[0])
+
+
+@pytest.mark.parametrize("backend", ["serial", "joblib"])
+def test_interval_objective_bounds_survive_every_backend(backend):
+    config = ProblemConfig(case="ieee33", preset="joint", n_stages=1, profile="peak", seed=4,
+                           uncertainty={"method": "affine", "level": 0.1})
+    problem = config.build()
+    X = GenomeSampling()._do(problem, 6, random_state=np.random.default_rng(5))
+    reference = problem.evaluate_genomes(X, bounds=True)
+    assert len(reference) == 4 and np.any(reference[3] > reference[2])
+    with Evaluator(backend, n_workers=2, chunk_size=2) as ev:
+        result = ev.evaluate(config, X, bounds=True)
+        for got, want in zip(result, reference):
+            np.testing.assert_array_equal(got, want)
+        _same(ev.evaluate(config, X), reference[:2])  # without bounds: F, G as before
+        problem.evaluator = ev
+        out = {}
+        problem._evaluate(X, out)
+    for key, want in zip(("F", "G", "F_lo", "F_hi"), reference):
+        np.testing.assert_array_equal(out[key], want)

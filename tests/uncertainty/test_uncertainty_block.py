@@ -61,12 +61,6 @@ def test_gamma_is_the_default_of_the_chance_constraints_only():
     assert [dict(c.params)["gamma"] for c in constraints] == [0.1, 0.2]
 
 
-@pytest.mark.parametrize("block", [{"method": "robust"}, {"budget": 2}])
-def test_settings_the_builder_does_not_act_on_are_refused(block):
-    with pytest.raises(ParameterError, match="not support"):
-        ProblemConfig(case="ieee33", preset="joint", uncertainty=block)
-
-
 @pytest.mark.parametrize("block", [
     {"marginals": "gmm", "dependence": "nataf"}, {"marginals": "kde", "dependence": "auto"},
     {"marginals": "gmm", "dependence": "frank", "reduction": "kmeans", "generated_days": 50},
@@ -113,3 +107,25 @@ def test_a_spec_reads_data_relative_to_its_folder(tmp_path):
     spec = tmp_path / "s.yaml"
     spec.write_text("case: ieee33\nuncertainty: {marginals: kde, dependence: frank, data: days.csv}\n")
     assert load_spec(spec).uncertainty.data == str(tmp_path / "days.csv")
+
+
+@pytest.mark.parametrize("block, key", [
+    ({"budget": 2}, "uncertainty.budget"),                      # montecarlo has no budget
+    ({"method": "affine", "budget": 2}, "uncertainty.budget"),
+    ({"method": "affine", "samples": 20}, "uncertainty.samples"),  # AA draws no samples
+    ({"method": "robust", "samples": 20}, "uncertainty.samples"),
+])
+def test_settings_the_method_does_not_use_are_refused(block, key):
+    with pytest.raises(ParameterError) as err:
+        ProblemConfig(case="ieee33", preset="joint", uncertainty=block)
+    assert err.value.key == key
+
+
+@pytest.mark.parametrize("method", ["interval", "affine", "robust"])
+def test_bounding_methods_evaluate_the_forecast_only(method):
+    cfg = ProblemConfig(case="ieee33", preset="sop_planning", n_stages=1, n_days=1, n_samples=4,
+                        uncertainty={"method": method, **({"budget": 3} if method == "robust"
+                                                          else {})})
+    p = cfg.build()
+    assert p.batch.n_samples == 1
+    assert p.interval_objectives is (method != "robust")
