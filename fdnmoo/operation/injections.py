@@ -383,7 +383,7 @@ def net_demand(grid: PlanningGrid, plans: Sequence[Plan] | PlanBatch, batch: Sce
         demand = np.broadcast_to(load_p[None], (n_p, n_t, n_s, n_b))
     p = demand + batch.fixed_p_mw[None, :, None, :]  # existing sgens/storage
     if pv_mw.any():
-        p -= pv_mw @ mat["pv"]
+        _add_at_buses(p, -1.0, pv_mw, layout, "pv")
     cap_dg = caps["dg"]  # (P, n_dg), MVA
     dg = np.zeros((n_p, n_t, cap_dg.shape[1]))
     if cap_dg.any():
@@ -391,7 +391,7 @@ def net_demand(grid: PlanningGrid, plans: Sequence[Plan] | PlanBatch, batch: Sce
         share = dg_share(grid, batch)  # (n_dg, n_types, T)
         per = share[np.arange(cap_dg.shape[1])[None, :], np.maximum(rows, 0)]  # (P, n_dg, T)
         dg = (cap_dg[:, :, None] * per).transpose(0, 2, 1)
-        p -= (dg @ mat["dg"])[:, :, None, :]
+        _add_at_buses(p, -1.0, dg[:, :, None, :], layout, "dg")
 
     ess = np.zeros((n_p, n_t, layout.bus["ess"].size))
     power = caps["ess"]
@@ -399,7 +399,7 @@ def net_demand(grid: PlanningGrid, plans: Sequence[Plan] | PlanBatch, batch: Sce
         forecast = p[:, :, batch.forecast_sample, :].sum(axis=-1)  # (P, T)
         ess = ess_schedule(forecast.reshape(n_p, days.n_days, days.slots_per_day), power,
                            power * layout.ess_hours, days.slot_duration_h).reshape(n_p, n_t, -1)
-        p += (ess @ mat["ess"])[:, :, None, :]
+        _add_at_buses(p, 1.0, ess[:, :, None, :], layout, "ess")
 
     q = np.broadcast_to((batch.load_q_mvar[stage - 1] + batch.fixed_q_mvar[:, None, :])[None],
                         p.shape).copy()
@@ -415,6 +415,25 @@ def net_demand(grid: PlanningGrid, plans: Sequence[Plan] | PlanBatch, batch: Sce
                       for i in range(n_p)]).reshape(n_p, n_t, n_s, -1)
         svc = svc_output(v, cap_svc[:, None, None, :], unc.v_min_pu, unc.v_max_pu)
         svc[..., ~tree.supplied[svc_bus]] = 0.0
-        q -= svc @ mat["svc"]
+        _add_at_buses(q, -1.0, svc, layout, "svc")
     return NetDemand(p_mw=p, q_mvar=q, demand_mw=demand, pv_mw=pv_mw, pv_bus=layout.bus["pv"],
                      svc_mvar=svc, ess_mw=ess, dg_mw=dg, dg_bus=layout.bus["dg"])
+
+
+def _add_at_buses(target: np.ndarray, sign: float, values: np.ndarray, layout: DerLayout,
+                  kind: str) -> None:
+    """``target += sign * values @ layout.matrix[kind]`` (values per candidate onto its bus).
+
+    With one candidate per bus the product holds each value exactly, so the columns
+    are updated in place instead (same numbers, no bus-sized temporary).
+    """
+    bus = layout.bus[kind]
+    if np.unique(bus).size == bus.size:
+        if sign > 0:
+            target[..., bus] += values
+        else:
+            target[..., bus] -= values
+    elif sign > 0:
+        target += values @ layout.matrix[kind]
+    else:
+        target -= values @ layout.matrix[kind]

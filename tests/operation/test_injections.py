@@ -126,3 +126,22 @@ def test_plans_without_svc_do_not_need_a_tree_and_wrong_sizes_are_refused():
         net_demand(g, [plan_on(g, 1, der={"svc": np.ones((1, len(g.case.candidates["svc"])))})], batch, 1)
     with pytest.raises(ValueError, match="candidates"):
         net_demand(g, [plan_on(g, 1, der={"pv": np.ones((1, 2))})], batch, 1)
+
+
+def test_resources_are_added_at_their_buses_as_the_one_hot_product_bit_for_bit():
+    """One candidate per bus: columns updated in place; two at one bus: the product."""
+    from types import SimpleNamespace
+
+    from fdnmoo.operation.injections import _add_at_buses
+
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=(2, 3, 4, 3))
+    for bus in (np.array([4, 0, 2]), np.array([1, 1, 3])):
+        matrix = np.zeros((3, 5))
+        matrix[np.arange(3), bus] = 1.0
+        layout = SimpleNamespace(bus={"pv": bus}, matrix={"pv": matrix})
+        for sign in (-1.0, 1.0):
+            target = rng.normal(size=(2, 3, 4, 5))
+            want = target + sign * (values @ matrix) if sign > 0 else target - values @ matrix
+            _add_at_buses(target, sign, values, layout, "pv")
+            assert np.array_equal(target, want)
