@@ -58,10 +58,10 @@ def bounds_figure(widths: pd.DataFrame) -> Figure:
                 ax.fill_between(x, rows["lo"], rows["hi"], color=colour, alpha=0.35, step="mid",
                                 label=label, gid=method, lw=0.8, edgecolor=colour)
         ax.set_title(f"±{100 * level:g} %", fontsize=9)
+        axis_label(ax.xaxis, "bus")  # before the ticks: it sets a numeric formatter
         step = max(1, len(buses) // 12)
         ax.set_xticks(x[::step], [buses[i] for i in range(0, len(buses), step)], fontsize=7)
         ax.tick_params(labelsize=7)
-        axis_label(ax.xaxis, "bus")
         ax.grid(alpha=0.3, lw=0.5)
     axis_label(axes[0].yaxis, "|V|", "p.u.")
     handles, labels = axes[0].get_legend_handles_labels()
