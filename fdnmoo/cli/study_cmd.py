@@ -1,4 +1,4 @@
-"""``fdnmoo study SPEC.yaml``: run an analysis of fixed plans (a bounds study) and write its folder."""
+"""``fdnmoo study SPEC.yaml``: run a study of fixed plans (uncertainty bounds), write its folder."""
 
 from __future__ import annotations
 

@@ -37,13 +37,15 @@ def report_markdown(spec: BoundsStudySpec, summary: pd.DataFrame) -> str:
     table["verified"] = [("yes" if v else "no") if isinstance(v, (bool, np.bool_)) else ""
                          for v in table["verified"]]
     table = table.rename(columns=_REPORT_COLUMNS)
-    slots = "the typical day's peak slot" if spec.slots == "peak" else "all 24 slots of the typical day"
+    slots = ("the typical day's peak slot" if spec.slots == "peak"
+             else "all 24 slots of the typical day")
     return "\n".join([
         "# Uncertainty bounds: affine vs interval vs Monte Carlo",
         "",
         f"Spec `{spec.source}`; cases {', '.join(f'`{c}`' for c in spec.cases)}; {slots} "
         f"(first stage's forecast); every bus's demand its own source at ±level; Monte Carlo "
-        f"{spec.samples} uniform samples of the box plus its 2 extreme vertices (seed {spec.seed}).",
+        f"{spec.samples} uniform samples of the box plus its 2 extreme vertices "
+        f"(seed {spec.seed}).",
         "",
         markdown_table(table),
         "Widths are over supplied buses (and all slots). *AA/IA*: the affine bounds' largest "

@@ -100,7 +100,8 @@ def load_bounds_study(path: str | Path, settings: tuple[str, ...] | list[str] = 
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
-        raise SpecError(str(path), "yaml", f"invalid YAML ({getattr(exc, 'problem', exc)})") from None
+        raise SpecError(str(path), "yaml",
+                        f"invalid YAML ({getattr(exc, 'problem', exc)})") from None
     return parse_bounds_study(data, source=str(path), base_dir=path.parent, settings=settings)
 
 

@@ -172,8 +172,9 @@ def _monte_carlo(pf, p, q, level, eps, bounds):
                           & _within(loss, llo[t], lhi[t]))
         good = res.converged
         for k, x in enumerate((vm, ika, loss[:, 0])):
-            out[2 * k].append(np.min(x[good], axis=0) if good.any() else np.full(x.shape[1:], np.nan))
-            out[2 * k + 1].append(np.max(x[good], axis=0) if good.any() else np.full(x.shape[1:], np.nan))
+            nan = np.full(x.shape[1:], np.nan)
+            out[2 * k].append(np.min(x[good], axis=0) if good.any() else nan)
+            out[2 * k + 1].append(np.max(x[good], axis=0) if good.any() else nan)
     shares = {m: float(np.mean(inside[m][ok])) if ok.any() else np.nan for m in inside}
     diverged = int((~ok).sum())
     if diverged:
@@ -275,4 +276,5 @@ def run_bounds_study(spec: BoundsStudySpec, out_dir: str | Path | None = None,
             runs.append(r)
     widths = pd.concat(frames, ignore_index=True)
     summary = summarise(widths, pd.concat(runs, ignore_index=True))
-    return write_bounds_study(spec, widths, summary, spec.output_dir() if out_dir is None else out_dir)
+    out = spec.output_dir() if out_dir is None else out_dir
+    return write_bounds_study(spec, widths, summary, out)

@@ -136,11 +136,13 @@ def test_the_outputs_have_their_columns_and_the_figure_its_artists(tmp_path):
         for method, band in bands.items():
             b = by_method(widths, "ieee33", "vm_pu", level)[method]
             y = band.get_paths()[0].vertices[:, 1]
-            assert y.min() == pytest.approx(b["lo"].min()) and y.max() == pytest.approx(b["hi"].max())
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == [v[0] for v in METHOD_LABELS.values()]
+            assert y.min() == pytest.approx(b["lo"].min())
+            assert y.max() == pytest.approx(b["hi"].max())
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == [v[0] for v in METHOD_LABELS.values()]
     md24 = bounds_figure(widths[widths.case == "md24"])
     ticks = [t.get_text() for t in md24.axes[0].get_xticklabels()]
-    assert ticks == ["1", "2", "6", "8", "21", "22", "121", "122", "123", "124"]  # its supplied buses
+    assert ticks == ["1", "2", "6", "8", "21", "22", "121", "122", "123", "124"]  # supplied ones
 
 
 def test_all_slots_of_the_day_in_one_batch(tmp_path):
