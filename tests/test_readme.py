@@ -13,7 +13,8 @@ is not run, and why:
 Commands quoted in the prose are syntax (``fdnmoo run SPEC.yaml [--out DIR]``) or benchmarks
 (``python experiments/bench/powerflow.py``), not examples, and are not run.
 ``fdnmoo run`` commands run in-process with their own arguments plus ``--set`` changes that
-shrink them to one stage, one sample, four plans and one generation, into a temporary folder.
+shrink them to one stage, one sample, four plans and one generation, into a temporary folder;
+``fdnmoo study`` commands likewise with 20 samples at one level.
 The values of the plug-in example are checked against pandapower's base case on joblib by
 ``tests/evaluation/test_plugins.py::test_readme_plugin_example_on_joblib``.
 """
@@ -37,6 +38,8 @@ README = ROOT / "README.md"
 TINY_RUN = ["--set", "problem.stages=1", "--set", "problem.samples=1",
             "--set", "algorithm.pop_size=4", "--set", "algorithm.n_gen=1",
             "--backend", "serial", "--workers", "1", "--no-progress"]
+#: appended to every ``fdnmoo study`` of the README
+TINY_STUDY = ["--set", "samples=20", "--set", "levels=[0.1]", "--no-progress"]
 #: shell commands not run, with the reason
 NOT_RUN = {"pip install": "installs into the environment the tests run in",
            "pytest": "the test suite itself"}
@@ -79,6 +82,8 @@ def test_shell_commands_run_with_a_small_budget(tmp_path, monkeypatch, capsys):
         if args[:1] == ["run"]:
             out = tmp_path / f"run_{i}"
             args = args + TINY_RUN + ["--out", str(out)]
+        elif args[:1] == ["study"]:
+            args = args + TINY_STUDY + ["--out", str(tmp_path / f"study_{i}")]
         assert main(args) == 0, command
         if args[:1] == ["run"]:
             run = json.loads((out / "run.json").read_text())
