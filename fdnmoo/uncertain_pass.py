@@ -15,8 +15,9 @@ move around that forecast:
   schedules, DG, existing generators, the SVC outputs and the SOP set-points
   (and their converter losses).
 * ``interval`` / ``affine``: one IA / AA sweep
-  (:func:`~fdnmoo.uncertainty.power_flow.uncertain_power_flow`) over the
-  plans x slots of a chunk gives bounds of ``|V|`` per bus, ``|I|`` per line
+  (:func:`~fdnmoo.uncertainty.power_flow.uncertain_power_flow`) per plan over
+  its slots (plan by plan: a plan's bounds never depend on the other plans of
+  the chunk, whatever backend splits the population) gives bounds of ``|V|`` per bus, ``|I|`` per line
   and the losses per slot. From them, bounds of the yearly energies the cost
   reads: losses (slot-weighted like :class:`~fdnmoo.metrics.OperationReducer`,
   converter losses added), PV energy (``(1 +- level) x`` the forecast), unserved
@@ -53,15 +54,13 @@ from .uncertainty.power_flow import uncertain_power_flow
 from .uncertainty.robust import budgeted_worst_case
 from .uncertainty.settings import UncertaintySettings
 
-__all__ = ["BOUNDED_METHODS", "INTERVAL_METHODS", "MAX_AFFINE_CELLS", "UncertainBounds",
+__all__ = ["BOUNDED_METHODS", "INTERVAL_METHODS", "UncertainBounds",
            "UncertainPass"]
 
 #: Methods whose objectives become intervals.
 INTERVAL_METHODS = ("interval", "affine")
 #: Methods that run the uncertain stage.
 BOUNDED_METHODS = INTERVAL_METHODS + ("robust",)
-#: Rows x buses x noise symbols of the affine forms of one sweep (memory bound).
-MAX_AFFINE_CELLS = 1 << 21
 
 _FIELDS = ("vm_lo_pu", "vm_hi_pu", "i_lo_ka", "i_hi_ka", "slot_loss_lo_mwh", "slot_loss_hi_mwh",
            "pv_energy_lo_mwh", "pv_energy_hi_mwh", "unserved_energy_lo_mwh",
@@ -219,17 +218,14 @@ class UncertainPass:
             for j in plans:
                 self._robust(stage, index[j], j, p_mw[j], q_mvar[j], sources, engine)
             return
-        n_sym = max(sources.n_symbols, 1)
-        per = max(1, MAX_AFFINE_CELLS // (batch.n_slots * batch.n_bus * n_sym))
-        todo = [plans[c:c + per] for c in range(0, plans.size, per)]
-        while todo:
-            part = todo.pop(0)
+        # plan by plan: the sweep iterates until every row's bounds settle, so a batch of
+        # plans would make one plan's bounds (and its last digits) depend on the others,
+        # and differ between evaluation backends that chunk the population differently
+        for j in plans:
+            part = np.array([j])
             try:
                 res = self._sweep(p_mw[part], q_mvar[part], sources.take(part), engine)
-            except ValueError:  # an affine range reached 0 V: plan by plan, then NaN
-                if part.size > 1:
-                    todo[:0] = [part[:1], part[1:]] if part.size == 2 else \
-                        [np.array([j]) for j in part]
+            except ValueError:  # an affine range reached 0 V: no bounds (NaN)
                 continue
             self._store(stage, index[part], part, res, nd, k, converter_loss_mw[part],
                         sources.take(part), tree, limits, batch)

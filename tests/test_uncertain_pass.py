@@ -253,3 +253,15 @@ def test_a_plan_the_sweep_cannot_bound_is_infeasible_and_undefined():
     j = [p.objective_names.index(n) for n in ("total_cost", "operational_adaptability")]
     assert np.all(F[1, j] == UNDEFINED) and np.all(lo[1, j] == UNDEFINED)
     assert np.all(F[[0, 2, 3, 4, 5]] < UNDEFINED)
+
+
+def test_a_plans_bounds_do_not_depend_on_the_plans_evaluated_with_it():
+    """Bit for bit: one plan alone, or among others (what differs between backends' chunks)."""
+    p = ProblemConfig(case="ieee33", preset="joint", n_stages=1, profile="peak", seed=4,
+                      uncertainty={"method": "affine", "level": 0.1}).build()
+    X = p.genome.sample(5, np.random.default_rng(5))
+    _, _, lo, hi = p.evaluate_genomes(X, bounds=True)
+    for i in (0, 3):
+        _, _, lo_i, hi_i = p.evaluate_genomes(X[i:i + 1], bounds=True)
+        np.testing.assert_array_equal(lo_i[0], lo[i])
+        np.testing.assert_array_equal(hi_i[0], hi[i])
