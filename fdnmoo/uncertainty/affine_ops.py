@@ -27,9 +27,11 @@ from numba import njit
 
 ROUNDING = 8 * np.finfo(float).eps  # relative slack per operation
 
-# reassociation lets the coefficient sums vectorise; no 'arcp' (x / y stays a division),
-# no 'nnan'/'ninf' (the range checks compare)
-_FAST = {"reassoc", "contract", "nsz"}
+# no 'reassoc' or 'contract': they let LLVM reorder sums and fuse multiply-adds differently
+# where an operation is inlined into the sweep than where it is called alone, and between a
+# fresh compile and one loaded from numba's cache, so the same bounds could differ in their
+# last bit between two processes (seen: a joblib worker and the main process on a cold cache)
+_FAST = {"nsz"}
 _JIT = dict(cache=True, nogil=True, fastmath=_FAST, error_model="numpy")
 
 
