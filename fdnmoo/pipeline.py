@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 from typing import Iterator, Sequence
 
 import numpy as np
-import pandas as pd
 
 from .metrics.operation import OperationMetrics
 from .metrics.reductions import OperationReducer, line_limits_ka
@@ -181,9 +180,8 @@ def _sop_terminals(plans: PlanBatch, batch: ScenarioBatch) -> list[list[SopTermi
     starts = np.flatnonzero(np.r_[True, key[order][1:] != key[order][:-1]])
     for rows in np.split(order, starts[1:]):
         i, s = int(sop["plan"][rows[0]]), int(sop["stage"][rows[0]])
-        device = pd.factorize(sop["device"][rows])[0].astype(np.int64)  # as SopTerminals.of_plan
-        out[i][s - 1] = SopTerminals(bus=pos[rows].astype(np.int64), device=device,
-                                     capacity_mva=sop["capacity_mva"][rows].astype(float))
+        out[i][s - 1] = SopTerminals.numbered(pos[rows], sop["device"][rows],
+                                              sop["capacity_mva"][rows])
     return out
 
 

@@ -51,9 +51,15 @@ class SopTerminals:
         if (pos < 0).any():
             raise KeyError(f"SOP terminal of stage {stage} at bus {labels[pos < 0][0]}, "
                            "which is not a bus of the grid")
-        device = pd.factorize(np.asarray(t["device"]))[0].astype(np.int64)
-        return cls(bus=pos.astype(np.int64), device=device,
-                   capacity_mva=np.asarray(t["capacity_mva"], dtype=float))
+        return cls.numbered(pos, t["device"], t["capacity_mva"])
+
+    @classmethod
+    def numbered(cls, bus, device_labels, capacity_mva) -> "SopTerminals":
+        """Terminals at bus positions ``bus``, their devices numbered 0.. in order of first
+        appearance of ``device_labels`` (the plan's device ids)."""
+        return cls(bus=np.asarray(bus, dtype=np.int64),
+                   device=pd.factorize(np.asarray(device_labels))[0].astype(np.int64),
+                   capacity_mva=np.asarray(capacity_mva, dtype=float))
 
     @property
     def n_devices(self) -> int:
