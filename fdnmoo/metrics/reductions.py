@@ -33,7 +33,6 @@ Conventions of the reductions
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 

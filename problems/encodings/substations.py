@@ -25,7 +25,6 @@ the common upstream grid).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from fdnmoo.planning import plan_table
 
