@@ -321,19 +321,27 @@ class _Prepared:
                    half_open_y=half_y[is_line],
                    parallel_lines=eff.parallel[eff.parallel < br.n_line])
 
+    def tree_lines(self, br: BranchTable) -> tuple[np.ndarray, ...]:
+        """The lines of the radial order not merged with parallel branches, each as
+        ``(c, u, k, y_u, y_c)``: child bus, parent bus, branch, and the branch's shunt
+        admittance at the parent and at the child end (computed once per topology)."""
+        if "tree_lines" not in self.derived:
+            st = self.structure
+            child = st.order
+            k = st.parent_branch[child]
+            own = (k < br.n_line) & ~np.isin(k, self.parallel_lines)
+            c, k = child[own], k[own]
+            rev = st.branch_reversed[k]
+            self.derived["tree_lines"] = (c, st.parent[c], k,
+                                          np.where(rev, br.y_to_pu[k], br.y_from_pu[k]),
+                                          np.where(rev, br.y_from_pu[k], br.y_to_pu[k]))
+        return self.derived["tree_lines"]
+
     def line_currents_ka(self, br: BranchTable, v: np.ndarray, j: np.ndarray) -> np.ndarray:
         """Largest current magnitude at the two ends of every line (0 if open)."""
-        st = self.structure
         i_ka = np.zeros((v.shape[0], br.n_line))
         i_base = br.sn_mva / (np.sqrt(3.0) * br.vn_kv)
-        child = st.order
-        k = st.parent_branch[child]
-        own = (k < br.n_line) & ~np.isin(k, self.parallel_lines)
-        c, k = child[own], k[own]
-        u = st.parent[c]
-        rev = st.branch_reversed[k]
-        y_u = np.where(rev, br.y_to_pu[k], br.y_from_pu[k])
-        y_c = np.where(rev, br.y_from_pu[k], br.y_to_pu[k])
+        c, u, k, y_u, y_c = self.tree_lines(br)
         line_end_currents(v, j, c, u, k, y_u, y_c, i_base[u], i_base[c], i_ka)
         if self.parallel_lines.size:
             i_ka[:, self.parallel_lines] = _terminal_currents_ka(br, v, self.parallel_lines, i_base)

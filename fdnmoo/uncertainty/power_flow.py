@@ -369,15 +369,7 @@ def _line_current_bounds(br, prep, e, f, jr, ji) -> tuple[np.ndarray, np.ndarray
     (``_Prepared.line_currents_ka``): ``J + y_u V_u`` at the parent end and ``J - y_c V_c`` at
     the child end of a tree line; from the end voltages for lines merged with parallel
     branches; the charging current at the live end of a line open at the other."""
-    st = prep.structure
-    child = st.order
-    k = st.parent_branch[child]
-    own = (k < br.n_line) & ~np.isin(k, prep.parallel_lines)
-    c, k = child[own], k[own]
-    u = st.parent[c]
-    rev = st.branch_reversed[k]
-    y_u = np.where(rev, br.y_to_pu[k], br.y_from_pu[k])
-    y_c = np.where(rev, br.y_from_pu[k], br.y_to_pu[k])
+    c, u, k, y_u, y_c = prep.tree_lines(br)
     i_base = br.sn_mva / (np.sqrt(3.0) * br.vn_kv)
     shape = jr.shape[:-1] + (br.n_line,)
     i_lo, i_hi = np.zeros(shape), np.zeros(shape)
