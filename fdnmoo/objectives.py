@@ -47,7 +47,7 @@ from .planning import Plan, PlanBatch, PlanningGrid
 from .topology_cache import TopologyCache
 
 __all__ = ["Evaluated", "Objective", "ObjectiveInterval", "Population", "Registry", "OBJECTIVES",
-           "CONSTRAINTS", "objective", "constraint", "population_row"]
+           "CONSTRAINTS", "objective", "constraint", "objective_signs", "population_row"]
 
 
 @dataclass
@@ -318,6 +318,20 @@ OBJECTIVES = Registry("objective")
 CONSTRAINTS = Registry("constraint")
 objective = OBJECTIVES.register
 constraint = CONSTRAINTS.register
+
+
+def objective_signs(problem) -> tuple[list[str], np.ndarray]:
+    """A problem's objective names and the factor from its minimised F to each
+    objective's own sign (-1 for registered ``sense="max"`` objectives).
+
+    Names default to ``f1, f2, ...`` for problems without ``objective_names``;
+    names not in :data:`OBJECTIVES` are taken as minimised.
+    """
+    names = list(getattr(problem, "objective_names", None)
+                 or [f"f{j + 1}" for j in range(problem.n_obj)])
+    signs = np.array([-1.0 if name in OBJECTIVES and OBJECTIVES[name].sense == "max" else 1.0
+                      for name in names])
+    return names, signs
 
 
 # --- economics ---------------------------------------------------------------------------

@@ -1,7 +1,16 @@
-"""pymoo operators and algorithms (imported as ``fdnmoo.operators``)."""
+"""pymoo operators and algorithms (imported as ``fdnmoo.operators``).
 
+:data:`ALGORITHMS` is the registry of every algorithm a spec can name
+(:mod:`fdnmoo.operators.registry`); importing this package registers pymoo's.
+"""
+
+from . import pymoo_algorithms  # noqa: F401  (registers pymoo's algorithms)
 from .composite import (GenomeCrossover, GenomeMutation, GenomeRepair, GenomeSampling,
                         genome_operators)
+from .registry import (ALGORITHMS, AlgorithmEntry, AlgorithmRequest, algorithm_entry,
+                       build_algorithm, reference_directions, register_algorithm)
 
-__all__ = ["GenomeSampling", "GenomeCrossover", "GenomeMutation", "GenomeRepair",
-           "genome_operators"]
+__all__ = ["ALGORITHMS", "AlgorithmEntry", "AlgorithmRequest", "GenomeCrossover",
+           "GenomeMutation", "GenomeRepair", "GenomeSampling", "algorithm_entry",
+           "build_algorithm", "genome_operators", "reference_directions",
+           "register_algorithm"]

@@ -4,7 +4,8 @@
 >>> out = run_experiment(load_spec("experiments/quickstart.yaml"))   # doctest: +SKIP
 """
 
-from .results import RunOutcome, write_results
+from .outcome import RunOutcome
+from .results import write_results
 from .runner import build_algorithm, optimise, run_experiment
 from .spec import ALGORITHMS, ExperimentSpec, SpecError, load_spec, parse_spec
 

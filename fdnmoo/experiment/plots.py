@@ -12,29 +12,29 @@ case's currency, powers of ten) in :mod:`fdnmoo.experiment.figure_base`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from .figure_base import axis_label, case_currency, new_figure, save_figure
 from .network_map import network_figure, plot_network
-
-if TYPE_CHECKING:
-    from .results import RunOutcome
+from .outcome import RunOutcome
 
 __all__ = ["convergence_figure", "network_figure", "pareto_figure", "plot_convergence",
            "plot_network", "plot_pareto"]
 
 
-def plot_pareto(outcome: "RunOutcome", path: str | Path, chosen: int | None = None,
+def plot_pareto(outcome: RunOutcome, path: str | Path, chosen: int | None = None,
                 case: Any = None) -> Path:
     """Write :func:`pareto_figure` as a PNG at ``path``; returns the path."""
     return save_figure(pareto_figure(outcome, chosen, case), path)
 
 
-def pareto_figure(outcome: "RunOutcome", chosen: int | None = None, case: Any = None) -> Figure:
+def pareto_figure(outcome: RunOutcome, chosen: int | None = None, case: Any = None) -> Figure:
     """The Pareto front over the final population, in every objective's own sign.
 
     Two objectives: one scatter plot. More: a scatter matrix of every pair,
@@ -42,7 +42,9 @@ def pareto_figure(outcome: "RunOutcome", chosen: int | None = None, case: Any = 
     bottom row, a row's objective labels its first scatter panel. The final
     population is grey, Pareto solutions blue, the chosen one (row of
     ``outcome.objectives``) a red star (scatter ``gid`` ``population``,
-    ``pareto``, ``chosen``). Money axes carry ``case``'s currency.
+    ``pareto``, ``chosen``). Under interval objectives every Pareto solution
+    also gets its box ``[lo, hi]`` of the two objectives (a patch collection,
+    ``gid`` ``intervals``). Money axes carry ``case``'s currency.
 
     Raises
     ------
@@ -55,6 +57,7 @@ def pareto_figure(outcome: "RunOutcome", chosen: int | None = None, case: Any = 
         raise ValueError(f"a Pareto front needs two or more objectives, got {names}; draw "
                          "convergence_figure for a single-objective run")
     front, pop = outcome.objectives, outcome.pop_F * outcome.signs
+    ranges = outcome.objective_ranges()
     currency = case_currency(case)
 
     def label(axis, j: int) -> None:
@@ -66,6 +69,16 @@ def pareto_figure(outcome: "RunOutcome", chosen: int | None = None, case: Any = 
                    gid="population")
         ax.scatter(front[:, j], front[:, i], s=14, color="tab:blue", label="Pareto set",
                    gid="pareto")
+        if ranges is not None:
+            lo, hi = ranges
+            boxes = [Rectangle((lo[k, j], lo[k, i]), hi[k, j] - lo[k, j], hi[k, i] - lo[k, i])
+                     for k in range(len(front))]
+            ax.add_collection(PatchCollection(boxes, facecolor="tab:blue", alpha=0.12,
+                                              edgecolor="tab:blue", linewidth=0.6,
+                                              gid="intervals", label="interval box"))
+            ax.update_datalim(np.column_stack([np.r_[lo[:, j], hi[:, j]],
+                                               np.r_[lo[:, i], hi[:, i]]]))
+            ax.autoscale_view()
         if chosen is not None:
             ax.scatter(front[chosen, j], front[chosen, i], s=90, marker="*", color="tab:red",
                        label="chosen", zorder=3, gid="chosen")
@@ -99,7 +112,8 @@ def pareto_figure(outcome: "RunOutcome", chosen: int | None = None, case: Any = 
                 ax.xaxis.label.set_visible(i == n - 1)
     handles, texts = axes[0, -1].get_legend_handles_labels()
     fig.legend(handles, texts, loc="outside lower center", ncols=3, fontsize=8)
-    fig.suptitle(f"{len(front)} Pareto solutions", fontsize=10)
+    boxes = " with their interval boxes" if ranges is not None else ""
+    fig.suptitle(f"{len(front)} Pareto solutions{boxes}", fontsize=10)
     return fig
 
 

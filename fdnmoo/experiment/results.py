@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import json
 import platform
-from dataclasses import dataclass, field
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -58,84 +57,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..objectives import CONSTRAINTS, OBJECTIVES, objective_signs
+from . import plots as figures
+from .outcome import RunOutcome, objective_groups, rounded_objectives
+
 __all__ = ["RunOutcome", "choose_compromise", "collect_outcome", "compact_plan_text",
            "merge_equal_plans", "pareto_table", "versions", "write_results"]
 
 #: Cost terms that price violations, each a ``pareto.csv`` column.
 PENALTY_TERMS = ("voltage_penalty", "overload_penalty")
 
-#: Significant digits to which objectives are equal for ``group``.
-_EQUAL_DIGITS = 10
-
 _VERSION_PACKAGES = ("fdnmoo", "pymoo", "numpy", "scipy", "pandas", "pandapower", "numba",
                      "joblib", "distributed", "moocore", "matplotlib")
-
-
-@dataclass
-class RunOutcome:
-    """What a finished run hands to :func:`write_results`.
-
-    Attributes
-    ----------
-    objective_names, units : list of str
-    senses : list of str
-        ``"min"`` or ``"max"`` per objective.
-    constraint_names : list of str
-    X, F, CV : ndarray
-        Pareto solutions: genomes, objectives as minimised (pymoo's F) and
-        constraint violation.
-    pop_F, pop_CV : ndarray
-        The final population.
-    reports : list of dict, optional
-        ``plan_report`` of each Pareto solution (``objectives``,
-        ``constraints``, ``costs``, ``plan``).
-    plans : list, optional
-        Decoded :class:`~fdnmoo.planning.Plan` of each Pareto solution.
-    history : DataFrame
-    metadata : dict
-        Written to ``run.json``.
-    currency : str, optional
-        The case currency (``case.economics.currency``); ``units`` name it
-        instead of the registry's ``currency``.
-    n_genomes : ndarray, optional
-        Per solution, how many Pareto genomes decode to its plan (default 1).
-    group : ndarray, optional
-        Per solution, the number of its objective vector (1, 2, ...): solutions
-        of one group have equal objectives and different plans.
-    """
-
-    objective_names: list[str]
-    units: list[str]
-    senses: list[str]
-    constraint_names: list[str]
-    X: np.ndarray
-    F: np.ndarray
-    CV: np.ndarray
-    pop_F: np.ndarray
-    pop_CV: np.ndarray
-    history: pd.DataFrame
-    reports: list[dict] | None = None
-    plans: list | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-    currency: str | None = None
-    n_genomes: np.ndarray | None = None
-    group: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        if self.n_genomes is None:
-            self.n_genomes = np.ones(len(self.F), dtype=int)
-        if self.group is None:
-            self.group = objective_groups(self.F)
-
-    @property
-    def signs(self) -> np.ndarray:
-        """Factor from minimised F to each objective's own sign."""
-        return np.array([-1.0 if s == "max" else 1.0 for s in self.senses])
-
-    @property
-    def objectives(self) -> np.ndarray:
-        """Pareto objectives in their own sign."""
-        return self.F * self.signs
 
 
 def collect_outcome(problem, algorithm, evaluator=None) -> RunOutcome:
@@ -146,8 +79,6 @@ def collect_outcome(problem, algorithm, evaluator=None) -> RunOutcome:
     each Pareto solution) are computed on the evaluator's workers when one is
     given.
     """
-    from .runner import objective_signs
-
     names, signs = objective_signs(problem)
     grid = getattr(problem, "grid", None)
     currency = grid.case.economics.currency if grid is not None else None
@@ -155,13 +86,16 @@ def collect_outcome(problem, algorithm, evaluator=None) -> RunOutcome:
     opt = algorithm.opt if algorithm.opt is not None and len(algorithm.opt) else algorithm.pop
     X, F, CV = (np.asarray(a) for a in opt.get("X", "F", "CV"))
     F, CV = F.astype(float), CV.reshape(len(X), -1)[:, 0]
-    order = np.lexsort(_rounded(F).T[::-1])  # sorted by the first objective, then the next
+    F_lo, F_hi = interval_ends(opt, F)
+    order = np.lexsort(rounded_objectives(F).T[::-1])  # sorted by the first objective, then the next
     X, F, CV = X[order], F[order], CV[order]
     plans = [problem.decode(x) for x in X] if hasattr(problem, "decode") and len(X) else None
     keys = [p.decision_key() for p in plans] if plans else \
         [np.ascontiguousarray(x).tobytes() for x in X]
     keep, n_genomes = merge_equal_plans(keys)
     X, F, CV = X[keep], F[keep], CV[keep]
+    if F_lo is not None:
+        F_lo, F_hi = F_lo[order][keep], F_hi[order][keep]
     plans = [plans[k] for k in keep] if plans else None
     pop_F, pop_CV = algorithm.pop.get("F", "CV")
     reports = None
@@ -178,7 +112,17 @@ def collect_outcome(problem, algorithm, evaluator=None) -> RunOutcome:
                       X=X, F=F, CV=CV, pop_F=np.asarray(pop_F, dtype=float),
                       pop_CV=np.asarray(pop_CV, dtype=float).reshape(len(pop_F), -1)[:, 0],
                       history=history, reports=reports, plans=plans, currency=currency,
-                      n_genomes=n_genomes, group=objective_groups(F))
+                      n_genomes=n_genomes, group=objective_groups(F), F_lo=F_lo, F_hi=F_hi)
+
+
+def interval_ends(pop, F: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``F_lo`` and ``F_hi`` of a pymoo population (as minimised), or ``(None, None)``
+    when its problem exposes no interval objectives."""
+    lo, hi = pop.get("F_lo", "F_hi")
+    if len(F) == 0 or any(v is None for v in lo) or any(v is None for v in hi):
+        return None, None
+    return (np.asarray(list(lo), dtype=float).reshape(F.shape),
+            np.asarray(list(hi), dtype=float).reshape(F.shape))
 
 
 def merge_equal_plans(keys: list) -> tuple[np.ndarray, np.ndarray]:
@@ -209,29 +153,9 @@ def merge_equal_plans(keys: list) -> tuple[np.ndarray, np.ndarray]:
     return keep, np.array(counts, dtype=int)
 
 
-def objective_groups(F: np.ndarray) -> np.ndarray:
-    """Group number (from 1, in row order of first appearance) of every row's objectives,
-    equal to :data:`_EQUAL_DIGITS` significant digits."""
-    F = np.asarray(F, dtype=float).reshape(len(F), -1)
-    numbers: dict[bytes, int] = {}
-    return np.array([numbers.setdefault(row.tobytes(), len(numbers) + 1)
-                     for row in _rounded(F)], dtype=int)
-
-
-def _rounded(F: np.ndarray) -> np.ndarray:
-    """``F`` to :data:`_EQUAL_DIGITS` significant digits (``-0.0`` as ``0.0``)."""
-    F = np.asarray(F, dtype=float)
-    with np.errstate(divide="ignore"):
-        exponent = np.floor(np.log10(np.abs(np.where(F == 0, 1.0, F))))
-    scale = 10.0 ** (_EQUAL_DIGITS - 1 - exponent)
-    return np.where(np.isfinite(F), np.round(F * scale) / scale, F) + 0.0
-
-
 def _unit(name: str, currency: str | None = None, kind: str = "objective") -> str:
     """The registry unit of an objective (or constraint), naming the case currency where
     the registry says ``currency``."""
-    from ..objectives import CONSTRAINTS, OBJECTIVES
-
     registry = OBJECTIVES if kind == "objective" else CONSTRAINTS
     unit = registry[name].unit if name in registry else ""
     return unit.replace("currency", currency) if currency else unit
@@ -400,8 +324,6 @@ def write_results(out_dir: str | Path, outcome: RunOutcome, grid=None,
     dict
         Written file role -> path.
     """
-    from . import plots as figures
-
     out = Path(out_dir)
     (out / "plans").mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}

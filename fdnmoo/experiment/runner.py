@@ -23,7 +23,6 @@ import pickle
 import time
 from dataclasses import replace
 from datetime import datetime, timezone
-from math import comb
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +30,12 @@ import numpy as np
 import pandas as pd
 from pymoo.core.callback import Callback
 
-from .spec import (REF_DIR_ALGORITHMS, AlgorithmSpec, ExperimentSpec, SpecError,
-                   algorithm_class, load_spec)
+from ..evaluation import Evaluator, remember_problem
+from ..objectives import objective_signs
+from ..operators import algorithm_entry, reference_directions
+from ..operators import build_algorithm as registry_build
+from .results import collect_outcome, versions, write_results
+from .spec import AlgorithmSpec, ExperimentSpec, SpecError, load_spec
 
 __all__ = ["CHECKPOINT", "HistoryRecorder", "build_algorithm",
            "load_checkpoint", "optimise", "reference_directions", "run_experiment",
@@ -67,9 +70,6 @@ def run_experiment(spec: ExperimentSpec | str | Path, out_dir: str | Path | None
     Path
         The results folder (see :mod:`fdnmoo.experiment.results`).
     """
-    from ..evaluation import Evaluator, remember_problem
-    from .results import collect_outcome, write_results
-
     if not isinstance(spec, ExperimentSpec):
         spec = load_spec(spec)
     evaluation = spec.evaluation
@@ -100,8 +100,6 @@ def run_experiment(spec: ExperimentSpec | str | Path, out_dir: str | Path | None
 
 
 def _metadata(spec, config, problem, algorithm, evaluation, run, started, build_s) -> dict:
-    from .results import versions
-
     recorder = algorithm.callback
     return {
         "status": "complete",
@@ -115,7 +113,8 @@ def _metadata(spec, config, problem, algorithm, evaluation, run, started, build_
         "versions": versions(),
         "algorithm": {"name": spec.algorithm.name, "class": type(algorithm).__name__,
                       "pop_size": int(algorithm.pop_size),
-                      "n_ref_dirs": _n_ref_dirs(algorithm)},
+                      "n_ref_dirs": _n_ref_dirs(algorithm),
+                      "needs": algorithm_entry(spec.algorithm.name).needs()},
         "evaluation": {"backend": evaluation.backend, "workers": evaluation.workers,
                        "chunk_size": evaluation.chunk_size},
         "n_var": int(problem.n_var),
@@ -143,68 +142,29 @@ def _list(a) -> list | None:
 
 
 # -- algorithms ----------------------------------------------------------------------------
-def reference_directions(n_obj: int, pop_size: int, n_partitions: int | None = None
-                         ) -> np.ndarray:
-    """Das-Dennis reference directions: the most partitions with at most ``pop_size``
-    directions (at least one partition), unless ``n_partitions`` is given."""
-    from pymoo.util.ref_dirs import get_reference_directions
-
-    if n_partitions is None:
-        n_partitions = 1
-        while comb(n_partitions + 1 + n_obj - 1, n_obj - 1) <= pop_size:
-            n_partitions += 1
-    return get_reference_directions("das-dennis", n_obj, n_partitions=n_partitions)
-
-
 def build_algorithm(spec: AlgorithmSpec, problem, operators: dict[str, Any] | None = None,
                     source: str = "<spec>"):
-    """The pymoo algorithm of ``spec`` with the genome's operators.
+    """The registered algorithm of ``spec`` (:mod:`fdnmoo.operators.registry`) for ``problem``.
 
     Parameters
     ----------
     spec : AlgorithmSpec
     problem : pymoo Problem
-        Needed for ``n_obj`` (reference directions) and the genome.
+        Gives ``n_obj`` (reference directions), the genome and the constraints.
     operators : dict, optional
         ``sampling``/``crossover``/``mutation``/``repair`` (default:
         :func:`fdnmoo.operators.genome_operators` of ``problem.genome``).
     source : str
         Spec file named in errors.
-    """
-    cls = algorithm_class(spec.name)
-    options = dict(spec.options)
-    operator_options = {k: options.pop(k) for k in ("crossover_prob", "prob_var")
-                        if k in options}
-    if operators is None:
-        from ..operators.composite import genome_operators
 
-        ops = genome_operators(problem.genome, **operator_options)
-    else:
-        ops = dict(operators)
-    if spec.name == "moead":  # sets its own (no) duplicate elimination
-        ops.pop("eliminate_duplicates", None)
-    kwargs: dict[str, Any] = {**ops}
-    if spec.name == "moead" and problem.n_ieq_constr:
-        names = ", ".join(getattr(problem, "constraint_names", []) or ["some"])
-        raise SpecError(source, "algorithm.name", f"pymoo's moead handles no constraints and "
-                        f"this problem exposes {problem.n_ieq_constr} ({names}); build it with "
-                        f"a constraint_penalty (run specs do so for moead)")
-    if spec.name in REF_DIR_ALGORITHMS:
-        ref_dirs = reference_directions(problem.n_obj, spec.pop_size,
-                                        options.pop("n_partitions", None))
-        kwargs["ref_dirs"] = ref_dirs
-        if spec.name in ("nsga3", "unsga3", "rvea"):
-            kwargs["pop_size"] = max(spec.pop_size, len(ref_dirs))
-        # moead and ctaea: one individual per direction
-    else:
-        kwargs["pop_size"] = spec.pop_size
-    if "ref_points" in options:
-        options["ref_points"] = np.asarray(options["ref_points"], dtype=float)
-    if "weights" in options:
-        options["weights"] = np.asarray(options["weights"], dtype=float)
-    kwargs.update(options)
+    Raises
+    ------
+    SpecError
+        The entry refuses the problem or an option.
+    """
     try:
-        return cls(**kwargs)
+        return registry_build(spec.name, problem, pop_size=spec.pop_size,
+                              options=dict(spec.options), operators=operators, source=source)
     except (TypeError, ValueError) as exc:
         raise SpecError(source, "algorithm", f"{spec.name}: {exc}") from None
 
@@ -289,19 +249,6 @@ def _front_size(F: np.ndarray) -> int:
     from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
     return len(NonDominatedSorting().do(F, only_non_dominated_front=True))
-
-
-def objective_signs(problem) -> tuple[list[str], np.ndarray]:
-    """Objective names and the factor from minimised F to each objective's own sign."""
-    names = list(getattr(problem, "objective_names", None)
-                 or [f"f{j + 1}" for j in range(problem.n_obj)])
-    try:
-        from ..objectives import OBJECTIVES
-    except ImportError:  # pragma: no cover - objectives registry missing
-        OBJECTIVES = {}
-    signs = np.array([-1.0 if name in OBJECTIVES and OBJECTIVES[name].sense == "max" else 1.0
-                      for name in names])
-    return names, signs
 
 
 def optimise(problem, algorithm, *, n_gen: int, seed: int, out_dir: str | Path,

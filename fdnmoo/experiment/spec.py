@@ -50,14 +50,13 @@ problem (common random numbers).
 from __future__ import annotations
 
 import hashlib
-import importlib
-import inspect
 import json
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..operators import ALGORITHMS, algorithm_entry
 from ..parameters import ParameterError
 from ..parameters import did_you_mean as _did_you_mean
 from ..parameters import freeze
@@ -66,47 +65,12 @@ from ..uncertainty.settings import UncertaintySettings
 from .checking import BlockNames, Checker, SpecError, apply_settings, blame_setting
 from .schema import SPEC_KEYS, section_keys
 
-__all__ = ["ALGORITHMS", "REF_DIR_ALGORITHMS", "AlgorithmSpec", "EvaluationSpec",
-           "ExperimentSpec", "ProblemSpec", "SpecError", "algorithm_class",
-           "algorithm_options", "load_spec", "parse_spec", "spec_key_table"]
+__all__ = ["ALGORITHMS", "AlgorithmSpec", "EvaluationSpec", "ExperimentSpec", "ProblemSpec",
+           "SpecError", "load_spec", "parse_spec", "spec_key_table"]
 
-#: Algorithm names accepted in ``algorithm.name`` -> (module, class) in pymoo.
-ALGORITHMS: dict[str, tuple[str, str]] = {
-    "nsga2": ("pymoo.algorithms.moo.nsga2", "NSGA2"),
-    "rnsga2": ("pymoo.algorithms.moo.rnsga2", "RNSGA2"),
-    "nsga3": ("pymoo.algorithms.moo.nsga3", "NSGA3"),
-    "unsga3": ("pymoo.algorithms.moo.unsga3", "UNSGA3"),
-    # the batch variant: one call evaluates all offspring (the loop-wise MOEAD
-    # would send one genome at a time to the evaluator)
-    "moead": ("pymoo.algorithms.moo.moead", "ParallelMOEAD"),
-    "smsemoa": ("pymoo.algorithms.moo.sms", "SMSEMOA"),
-    "agemoea": ("pymoo.algorithms.moo.age", "AGEMOEA"),
-    "agemoea2": ("pymoo.algorithms.moo.age2", "AGEMOEA2"),
-    "spea2": ("pymoo.algorithms.moo.spea2", "SPEA2"),
-    "rvea": ("pymoo.algorithms.moo.rvea", "RVEA"),
-    "ctaea": ("pymoo.algorithms.moo.ctaea", "CTAEA"),
-}
-
-#: Algorithms driven by reference directions (Das-Dennis, sized for n_obj).
-REF_DIR_ALGORITHMS = frozenset({"nsga3", "unsga3", "moead", "rvea", "ctaea"})
-
-#: Algorithms without constraint handling, and the penalty per unit of constraint
-#: violation their problems add to every objective (large against costs of ~1e7-1e8,
-#: so a violating plan never beats a feasible one).
-UNCONSTRAINED_ALGORITHMS: dict[str, float] = {"moead": 1e12}
-
-# Constructor arguments the runner sets itself (never from YAML).
-_MANAGED = frozenset({
-    "pop_size", "ref_dirs", "sampling", "crossover", "mutation", "repair", "selection",
-    "survival", "mating", "decomposition", "termination", "callback", "seed", "evaluator",
-    "display", "output", "verbose", "save_history", "archive", "progress", "kwargs",
-    "advance_after_initial_infill"})
-# Types of options whose pymoo default (None) does not tell.
-_OPTION_TYPES = {"n_offsprings": int, "weights": list}
-# Options the runner interprets before constructing the algorithm: Das-Dennis
-# partitions, and the genome operators' crossover and per-gene mutation probabilities.
-_REF_DIR_OPTIONS = {"n_partitions": int}
-_OPERATOR_OPTIONS = {"crossover_prob": float, "prob_var": float}
+# Why a required algorithm option is needed, for messages.
+_REQUIRED_HINTS = {"ref_points": " (reference points: a list of objective vectors in minimised form: "
+                                 "maximised objectives negated)"}
 
 _TOP_KEYS = section_keys()
 _PROBLEM_KEYS = section_keys("problem")
@@ -198,7 +162,8 @@ class ExperimentSpec:
 
         p = self.problem
         with self.spec_errors():
-            penalty = UNCONSTRAINED_ALGORITHMS.get(self.algorithm.name)
+            entry = algorithm_entry(self.algorithm.name)
+            penalty = None if entry.constraints else entry.penalty
             return ProblemConfig(case=self.case, preset=p.preset, n_stages=p.stages,
                                  profile=p.profile, n_days=p.days, n_samples=p.samples,
                                  objectives=p.objectives, constraints=p.constraints,
@@ -226,8 +191,6 @@ class ExperimentSpec:
         """Re-raise a :class:`~fdnmoo.parameters.ParameterError` of the problem config
         (also one raised while plans are evaluated, e.g. a price an objective needs)
         as a :class:`SpecError` naming this spec's file and key."""
-        from ..parameters import ParameterError
-
         try:
             yield
         except ParameterError as exc:
@@ -459,10 +422,11 @@ def _plugins(check: "Checker", data: Any, base_dir: str | Path | None) -> tuple[
 
 def _algorithm(check: "Checker", data: Any) -> AlgorithmSpec:
     data = check.mapping(data, "algorithm", None)
-    name = check.choice(data.get("name", "nsga2"), "algorithm.name", tuple(ALGORITHMS))
+    name = check.choice(data.get("name", "nsga2"), "algorithm.name", tuple(sorted(ALGORITHMS)))
+    entry = algorithm_entry(name)
     pop_size = check.integer(data.get("pop_size", 100), "algorithm.pop_size", minimum=2)
     n_gen = check.integer(data.get("n_gen", 100), "algorithm.n_gen", minimum=1)
-    allowed = algorithm_options(name)
+    allowed = entry.options()
     options = {}
     for key, value in data.items():
         if key in ("name", "pop_size", "n_gen"):
@@ -474,10 +438,10 @@ def _algorithm(check: "Checker", data: Any) -> AlgorithmSpec:
                             f"unknown option of {name}{_did_you_mean(key, known)}; options are "
                             f"{', '.join(known)}")
         options[key] = check.typed(value, where, allowed[key])
-    if name == "rnsga2" and "ref_points" not in options:
-        raise SpecError(check.source, "algorithm.ref_points",
-                        "rnsga2 needs reference points (a list of objective vectors in "
-                        "minimised form: maximised objectives negated)")
+    for key in entry.required:
+        if key not in options:
+            raise SpecError(check.source, f"algorithm.{key}", f"{name} needs {key}"
+                            + _REQUIRED_HINTS.get(key, ""))
     return AlgorithmSpec(name=name, pop_size=pop_size, n_gen=n_gen,
                          options=tuple(sorted(options.items())))
 
@@ -494,51 +458,6 @@ def _evaluation(check: "Checker", data: Any) -> EvaluationSpec:
                                                             minimum=1))
 
 
-# -- algorithm options ----------------------------------------------------------------------
-def algorithm_class(name: str) -> type:
-    """The pymoo class behind an algorithm name of :data:`ALGORITHMS`."""
-    module, cls = ALGORITHMS[name]
-    return getattr(importlib.import_module(module), cls)
-
-
-def algorithm_options(name: str) -> dict[str, Any]:
-    """Options a spec may set for algorithm ``name``: option -> expected type.
-
-    ``crossover_prob`` and ``prob_var`` (of the genome operators),
-    ``n_partitions`` (reference-direction algorithms), and the keyword
-    arguments of the pymoo class and of the bases it forwards ``**kwargs`` to,
-    minus those the runner sets (operators, reference directions,
-    termination, seed, ...) and those taking objects. The type is that of the
-    default (``None`` for no default or a ``None`` default: any plain value).
-    """
-    options: dict[str, Any] = dict(_OPERATOR_OPTIONS)
-    if name in REF_DIR_ALGORITHMS:
-        options.update(_REF_DIR_OPTIONS)
-    for cls in algorithm_class(name).__mro__:
-        init = cls.__dict__.get("__init__")
-        if init is None:
-            continue
-        params = inspect.signature(init).parameters
-        for p in params.values():
-            if p.name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-                continue
-            if p.name in options or p.name in _MANAGED:
-                continue
-            default = p.default
-            if default is inspect.Parameter.empty or default is None:
-                options[p.name] = _OPTION_TYPES.get(p.name)
-            elif isinstance(default, (bool, int, float, str)):
-                options[p.name] = type(default)
-            elif p.name == "eliminate_duplicates":
-                options[p.name] = bool
-        if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
-            break
-    options.pop("ref_points", None)
-    if name == "rnsga2":
-        options["ref_points"] = list
-    return options
-
-
 def spec_key_table() -> str:
     """The README's table of spec keys, rendered from :data:`~fdnmoo.experiment.schema.SPEC_KEYS`
     with the registered profiles, backends and algorithms."""
@@ -549,7 +468,7 @@ def spec_key_table() -> str:
         return ", ".join(f"`{n}`" for n in items)
 
     lists = {"profiles": names(PROFILES), "backends": names(BACKENDS),
-             "algorithms": names(ALGORITHMS)}
+             "algorithms": names(sorted(ALGORITHMS))}
     lines = ["| key | value | default | what |", "|---|---|---|---|"]
     for k in SPEC_KEYS:
         lines.append(f"| `{k.key}` | {k.kind.format(**lists)} | {k.default} | "

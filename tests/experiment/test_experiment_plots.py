@@ -18,7 +18,7 @@ from fdnmoo.cases import load_case
 from fdnmoo.experiment.figure_base import new_figure
 from fdnmoo.experiment.plots import (convergence_figure, pareto_figure, plot_convergence,
                                      plot_pareto)
-from fdnmoo.experiment.results import RunOutcome
+from fdnmoo.experiment.outcome import RunOutcome
 
 
 def artists(ax, gid: str) -> list:
@@ -210,3 +210,22 @@ def test_matrix_labels_stay_inside_the_figure():
         box = text.get_window_extent(renderer)
         assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0, text.get_text()
     assert offsets_on_labels(fig) == []
+
+
+def test_interval_objectives_draw_their_boxes_in_own_sign():
+    outcome = toy_outcome(2)
+    half = np.array([0.05, 0.1])
+    outcome.F_lo, outcome.F_hi = outcome.F - half, outcome.F + half
+    lo, hi = outcome.objective_ranges()
+    # the maximised second objective is negated: its minimised upper end is its lowest value
+    np.testing.assert_allclose(lo[:, 1], -outcome.F_hi[:, 1])
+    np.testing.assert_allclose(hi - lo, np.broadcast_to(2 * half, lo.shape))
+    fig = pareto_figure(outcome)
+    (ax,) = fig.axes
+    (boxes,) = artists(ax, "intervals")
+    extents = np.array([path.get_extents().get_points() for path in boxes.get_paths()])
+    np.testing.assert_allclose(extents[:, 0], lo)   # lower-left corners
+    np.testing.assert_allclose(extents[:, 1], hi)   # upper-right corners
+    assert fig._suptitle.get_text() == "5 Pareto solutions with their interval boxes"
+    x0, x1 = ax.get_xlim()
+    assert x0 <= lo[:, 0].min() and x1 >= hi[:, 0].max()

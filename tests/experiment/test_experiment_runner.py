@@ -17,7 +17,8 @@ import pytest
 from experiment_toy import ToyPlanning, toy_operators
 from fdnmoo.evaluation import Evaluator
 from fdnmoo.experiment import ALGORITHMS, SpecError, build_algorithm, optimise
-from fdnmoo.experiment.runner import CHECKPOINT, reference_directions
+from fdnmoo.experiment.runner import CHECKPOINT
+from fdnmoo.operators import reference_directions
 from fdnmoo.experiment.spec import AlgorithmSpec
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from fdnmoo.experiment import SpecError, load_spec, parse_spec
-from fdnmoo.experiment.spec import algorithm_options
+from fdnmoo.operators import algorithm_entry
 from fdnmoo.problems.planning import ProblemConfig
 from spec_files import write_spec
 
@@ -109,10 +109,11 @@ def test_defaults_and_relative_case_path(tmp_path):
 
 
 def test_algorithm_options_come_from_pymoo_signatures():
-    assert {"n_partitions", "n_neighbors", "prob_neighbor_mating"} <= set(algorithm_options("moead"))
-    assert "sampling" not in algorithm_options("nsga2")
-    assert algorithm_options("rnsga2")["ref_points"] is list
-    with pytest.raises(SpecError, match="rnsga2 needs reference points"):
+    assert {"n_partitions", "n_neighbors", "prob_neighbor_mating"} <= set(
+        algorithm_entry("moead").options())
+    assert "sampling" not in algorithm_entry("nsga2").options()
+    assert algorithm_entry("rnsga2").options()["ref_points"] is list
+    with pytest.raises(SpecError, match="rnsga2 needs ref_points \\(reference points"):
         parse_spec({"case": "ieee33", "algorithm": {"name": "rnsga2"}})
 
 
