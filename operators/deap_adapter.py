@@ -9,8 +9,8 @@ Evaluator. Only survival and, optionally, variation are DEAP's:
   ``deap.tools.selSPEA2`` on creator-free DEAP individuals built from the
   population (:class:`DeapIndividual`, whose :class:`MinimisedFitness` has weight
   -1 on every column of pymoo's minimised ``F``). No ``deap.creator`` classes:
-  they are created at run time in a module of DEAP's and do not unpickle in
-  another process.
+  they are made at run time inside DEAP's ``creator`` module and unpickle only
+  in a process that has made them too.
 * **Constraints.** DEAP has none, so pymoo's feasibility split applies (the
   rule of pymoo's own NSGA-II): feasible solutions (CV = 0) survive first and
   DEAP selects among them when more are feasible than places; the remaining
@@ -30,7 +30,7 @@ generator and its previous state is restored afterwards, so a run depends only
 on its seed and leaves the caller's ``random`` untouched (not thread-safe: do
 not run DEAP code in other threads of the same process meanwhile).
 
->>> algorithm = DeapAlgorithm(pop_size=40, selection="spea2")            # doctest: +SKIP
+>>> algorithm = DeapAlgorithm(pop_size=40, deap_selection="spea2")         # doctest: +SKIP
 >>> algorithm = DeapAlgorithm(pop_size=40, crossover=DeapCrossover("cxUniform", indpb=0.3),
 ...                           mutation=DeapMutation("mutUniformInt"))   # doctest: +SKIP
 """
@@ -53,7 +53,7 @@ from pymoo.util.display.multi import MultiObjectiveOutput
 
 from fdnmoo.parameters import did_you_mean
 
-from .composite import GenomeCrossover, GenomeMutation, GenomeRepair, GenomeSampling
+from .composite import genome_operators
 
 __all__ = ["DEAP_CROSSOVERS", "DEAP_MUTATIONS", "DEAP_SELECTIONS", "DEAP_NSGA2_OPTIONS",
            "DEAP_SPEA2_OPTIONS", "DeapAlgorithm", "DeapCrossover", "DeapIndividual",
@@ -185,8 +185,15 @@ class DeapSurvival(Survival):
         self.selection = selection
         self.nd = nd
 
-    def _do(self, problem, pop, *args, n_survive=None, random_state=None, **kwargs):
+    def check(self) -> None:
+        """Raise ValueError for an unknown selection or ``nd``."""
         _check_name(self.selection, DEAP_SELECTIONS, "selection")
+        if self.selection == "nsga2" and self.nd not in ("standard", "log"):
+            raise ValueError(f"DEAP selNSGA2's nd must be 'standard' or 'log', got {self.nd!r}"
+                             f"{did_you_mean(self.nd, ('standard', 'log'))}")
+
+    def _do(self, problem, pop, *args, n_survive=None, random_state=None, **kwargs):
+        self.check()
         individuals = deap_individuals(pop.get("X"), pop.get("F"))
         extra = {"nd": self.nd} if self.selection == "nsga2" else {}
         with deap_random(random_state):
@@ -198,16 +205,30 @@ class DeapSurvival(Survival):
 
 
 # -- variation -----------------------------------------------------------------------------
-def _parameters(names: tuple[str, ...], problem, **given) -> dict[str, Any]:
-    if _gene_kind(problem) == "integer":
-        low, up = [int(v) for v in problem.xl], [int(v) for v in problem.xu]
-    else:
-        low, up = [float(v) for v in problem.xl], [float(v) for v in problem.xu]
-    return {name: {"low": low, "up": up, **given}[name] for name in names}
+def _bounds(problem) -> tuple[list, list]:
+    """``problem.xl``, ``problem.xu`` as lists of Python ints (integer genes) or floats."""
+    cast = int if _gene_kind(problem) == "integer" else float
+    return [cast(v) for v in problem.xl], [cast(v) for v in problem.xu]
+
+
+def _resolve(name: str | None, table: dict, what: str, defaults: dict[str, str],
+             problem) -> str:
+    """Operator ``name`` (or the default for the problem's gene kind), checked."""
+    name = name or defaults[_gene_kind(problem)]
+    _check_name(name, table, what)
+    _check_kind(name, table[name][2], problem)
+    return name
+
+
+def _arguments(names: tuple[str, ...], problem, **given) -> dict[str, Any]:
+    """Keyword arguments ``names`` of a DEAP operator: bounds ``low``/``up`` or ``given``."""
+    low, up = _bounds(problem)
+    values = {"low": low, "up": up, **given}
+    return {name: values[name] for name in names}
 
 
 class DeapCrossover(Crossover):
-    """Two parents -> two offspring by a DEAP crossover (``DEAP_CROSSOVERS``).
+    """Two parents -> two offspring by a DEAP crossover (:data:`DEAP_CROSSOVERS`).
 
     Parameters
     ----------
@@ -222,32 +243,30 @@ class DeapCrossover(Crossover):
         cxSimulatedBinaryBounded's crowding degree.
     """
 
+    defaults = {"integer": "cxTwoPoint", "real": "cxSimulatedBinaryBounded"}
+
     def __init__(self, name: str | None = None, prob: float = 0.9, indpb: float = 0.5,
                  eta: float = 20.0) -> None:
         super().__init__(n_parents=2, n_offsprings=2, prob=prob)
         self.name, self.indpb, self.eta = name, indpb, eta
 
     def resolved(self, problem) -> str:
-        """The operator name used on ``problem`` (checked)."""
-        name = self.name or ("cxTwoPoint" if _gene_kind(problem) == "integer"
-                             else "cxSimulatedBinaryBounded")
-        _check_name(name, DEAP_CROSSOVERS, "crossover")
-        _check_kind(name, DEAP_CROSSOVERS[name][2], problem)
-        return name
+        """The operator name used on ``problem`` (checked against its gene kind)."""
+        return _resolve(self.name, DEAP_CROSSOVERS, "crossover", self.defaults, problem)
 
     def _do(self, problem, X, *args, random_state=None, **kwargs):
+        # X: (n_parents=2, n_matings, n_var) -> (n_offsprings=2, n_matings, n_var)
         func, names, _ = DEAP_CROSSOVERS[self.resolved(problem)]
-        params = _parameters(names, problem, indpb=float(self.indpb), eta=float(self.eta))
+        params = _arguments(names, problem, indpb=float(self.indpb), eta=float(self.eta))
         out = np.empty_like(X)
         with deap_random(random_state):
             for k in range(X.shape[1]):
-                a, b = func(X[0, k].tolist(), X[1, k].tolist(), **params)
-                out[0, k], out[1, k] = a, b
+                out[0, k], out[1, k] = func(X[0, k].tolist(), X[1, k].tolist(), **params)
         return out
 
 
 class DeapMutation(Mutation):
-    """A DEAP mutation (``DEAP_MUTATIONS``) of each individual, within the bounds.
+    """A DEAP mutation (:data:`DEAP_MUTATIONS`) of each individual, within the bounds.
 
     Parameters
     ----------
@@ -257,28 +276,26 @@ class DeapMutation(Mutation):
     prob : float
         Probability that an individual is mutated (DEAP's ``mutpb``).
     indpb : float, optional
-        Per-gene probability (default ``1 / n_var``).
+        Per-gene probability (pymoo's ``prob_var``; default ``min(0.5, 1 / n_var)``).
     eta : float
         mutPolynomialBounded's crowding degree.
     """
 
+    defaults = {"integer": "mutUniformInt", "real": "mutPolynomialBounded"}
+
     def __init__(self, name: str | None = None, prob: float = 1.0, indpb: float | None = None,
                  eta: float = 20.0) -> None:
         super().__init__(prob=prob, prob_var=indpb)
-        self.name, self.indpb, self.eta = name, indpb, eta
+        self.name, self.eta = name, eta
 
     def resolved(self, problem) -> str:
-        """The operator name used on ``problem`` (checked)."""
-        name = self.name or ("mutUniformInt" if _gene_kind(problem) == "integer"
-                             else "mutPolynomialBounded")
-        _check_name(name, DEAP_MUTATIONS, "mutation")
-        _check_kind(name, DEAP_MUTATIONS[name][2], problem)
-        return name
+        """The operator name used on ``problem`` (checked against its gene kind)."""
+        return _resolve(self.name, DEAP_MUTATIONS, "mutation", self.defaults, problem)
 
     def _do(self, problem, X, *args, random_state=None, **kwargs):
         func, names, _ = DEAP_MUTATIONS[self.resolved(problem)]
-        indpb = 1.0 / problem.n_var if self.indpb is None else float(self.indpb)
-        params = _parameters(names, problem, indpb=indpb, eta=float(self.eta))
+        params = _arguments(names, problem, indpb=float(self.get_prob_var(problem)),
+                            eta=float(self.eta))
         out = np.empty_like(X)
         with deap_random(random_state):
             for i in range(len(X)):
@@ -293,43 +310,49 @@ class DeapAlgorithm(GeneticAlgorithm):
     Parameters
     ----------
     pop_size : int
-    selection : {"nsga2", "spea2"}
-        ``deap.tools.selNSGA2`` or ``deap.tools.selSPEA2``.
+    deap_selection : {"nsga2", "spea2"}
+        Survival by ``deap.tools.selNSGA2`` or ``deap.tools.selSPEA2``.
     nd : {"standard", "log"}
         selNSGA2's non-dominated sort.
     sampling, crossover, mutation, repair : pymoo operators, optional
-        Default: the genome operators of ``problem.genome``
-        (:mod:`fdnmoo.operators.composite`); pass :class:`DeapCrossover` /
-        :class:`DeapMutation` for DEAP's variation.
+        Default: :func:`~fdnmoo.operators.composite.genome_operators` of
+        ``problem.genome``; pass :class:`DeapCrossover` / :class:`DeapMutation`
+        for DEAP's variation.
+    selection : pymoo selection, optional
+        Mating selection; default pymoo's NSGA-II binary tournament (CV, Pareto
+        dominance, crowding, coin toss), which is what DEAP's NSGA-II example
+        does with ``selTournamentDCD`` plus the constraint step.
     eliminate_duplicates : bool or pymoo duplicate elimination
+        Default True (repaired offspring often coincide).
+    output : pymoo Output, optional
+        Default: pymoo's ``MultiObjectiveOutput``.
     **kwargs
         Passed to pymoo's :class:`GeneticAlgorithm` (e.g. ``n_offsprings``).
     """
 
-    def __init__(self, pop_size: int = 100, selection: str = "nsga2", nd: str = "standard",
-                 sampling=None, crossover=None, mutation=None, repair=None,
-                 eliminate_duplicates=True, output=None, **kwargs) -> None:
+    def __init__(self, pop_size: int = 100, deap_selection: str = "nsga2",
+                 nd: str = "standard", sampling=None, crossover=None, mutation=None,
+                 repair=None, selection=None, eliminate_duplicates=True, output=None,
+                 **kwargs) -> None:
+        genome = genome_operators()
         super().__init__(
             pop_size=pop_size,
-            sampling=GenomeSampling() if sampling is None else sampling,
-            selection=TournamentSelection(func_comp=binary_tournament),
-            crossover=GenomeCrossover() if crossover is None else crossover,
-            mutation=GenomeMutation() if mutation is None else mutation,
-            survival=DeapSurvival(selection, nd),
-            repair=GenomeRepair() if repair is None else repair,
+            sampling=genome["sampling"] if sampling is None else sampling,
+            selection=(TournamentSelection(func_comp=binary_tournament) if selection is None
+                       else selection),
+            crossover=genome["crossover"] if crossover is None else crossover,
+            mutation=genome["mutation"] if mutation is None else mutation,
+            survival=DeapSurvival(deap_selection, nd),
+            repair=genome["repair"] if repair is None else repair,
             eliminate_duplicates=eliminate_duplicates,
             output=MultiObjectiveOutput() if output is None else output,
             advance_after_initial_infill=True, **kwargs)
-        self.selection_name = selection
         # read by pymoo's binary_tournament
         self.tournament_type = "comp_by_dom_and_crowding"
 
     def _setup(self, problem, **kwargs) -> None:
         # bad names and operator/gene mismatches fail here, not in the first generation
-        _check_name(self.selection_name, DEAP_SELECTIONS, "selection")
-        if self.selection_name == "nsga2" and self.survival.nd not in ("standard", "log"):
-            raise ValueError(f"DEAP selNSGA2 nd must be 'standard' or 'log', got "
-                             f"{self.survival.nd!r}")
+        self.survival.check()
         for op in (self.mating.crossover, self.mating.mutation):
             if isinstance(op, (DeapCrossover, DeapMutation)):
                 op.resolved(problem)
@@ -340,10 +363,10 @@ class DeapAlgorithm(GeneticAlgorithm):
 #: Options of ``deap-spea2`` (name -> type); ``deap-nsga2`` adds ``nd``.
 DEAP_SPEA2_OPTIONS: dict[str, type] = {"variation": str, "crossover": str, "mutation": str,
                                        "cxpb": float, "mutpb": float, "indpb": float,
-                                       "eta": float}
+                                       "cx_indpb": float, "eta": float}
 DEAP_NSGA2_OPTIONS: dict[str, type] = {**DEAP_SPEA2_OPTIONS, "nd": str}
 
-_DEAP_VARIATION_KEYS = ("crossover", "mutation", "cxpb", "mutpb", "indpb", "eta")
+_DEAP_VARIATION_KEYS = ("crossover", "mutation", "cxpb", "mutpb", "indpb", "cx_indpb", "eta")
 
 
 def _build(request, selection: str) -> DeapAlgorithm:
@@ -353,28 +376,28 @@ def _build(request, selection: str) -> DeapAlgorithm:
     if unknown:
         raise ValueError(f"deap-{selection}: unknown option {unknown[0]!r}"
                          f"{did_you_mean(unknown[0], known)}; known: {', '.join(known)}")
-    nd = options.pop("nd", "standard")
-    variation = options.pop("variation", None)
     deap_keys = [k for k in _DEAP_VARIATION_KEYS if k in options]
-    if variation is None:
-        variation = "deap" if deap_keys else "genome"
+    variation = options.get("variation", "deap" if deap_keys else "genome")
     if variation not in ("genome", "deap"):
         raise ValueError(f"deap-{selection}: variation must be 'genome' or 'deap', got "
                          f"{variation!r}{did_you_mean(variation, ('genome', 'deap'))}")
     ops = dict(request.operators)
     if variation == "deap":
+        eta = options.get("eta", 20.0)
         ops["crossover"] = DeapCrossover(options.get("crossover"), prob=options.get("cxpb", 0.9),
-                                         indpb=options.get("indpb", 0.5),
-                                         eta=options.get("eta", 20.0))
+                                         indpb=options.get("cx_indpb", 0.5), eta=eta)
         ops["mutation"] = DeapMutation(options.get("mutation"), prob=options.get("mutpb", 1.0),
-                                       indpb=options.get("indpb"), eta=options.get("eta", 20.0))
+                                       indpb=options.get("indpb"), eta=eta)
         for op in (ops["crossover"], ops["mutation"]):
             op.resolved(request.problem)
     elif deap_keys:
         raise ValueError(f"deap-{selection}: {', '.join(deap_keys)} set DEAP's variation, "
                          f"which variation: genome does not use (drop them or set "
                          f"variation: deap)")
-    return DeapAlgorithm(pop_size=request.pop_size, selection=selection, nd=nd, **ops)
+    algorithm = DeapAlgorithm(pop_size=request.pop_size, deap_selection=selection,
+                              nd=options.get("nd", "standard"), **ops)
+    algorithm.survival.check()
+    return algorithm
 
 
 def build_deap_nsga2(request) -> DeapAlgorithm:
@@ -382,10 +405,11 @@ def build_deap_nsga2(request) -> DeapAlgorithm:
 
     ``variation``: ``genome`` (default: ``request.operators``) or ``deap``
     (implied by any of ``crossover``, ``mutation``, ``cxpb``, ``mutpb``,
-    ``indpb``, ``eta``): :class:`DeapCrossover` (``crossover`` name, ``cxpb``,
-    ``indpb``, ``eta``) and :class:`DeapMutation` (``mutation`` name, ``mutpb``,
-    ``indpb``, ``eta``), repaired by ``request.operators["repair"]``. ``nd``:
-    ``standard`` or ``log``.
+    ``indpb``, ``cx_indpb``, ``eta``): :class:`DeapCrossover` (``crossover``
+    name, ``cxpb``, ``cx_indpb`` of cxUniform, ``eta`` of SBX) and
+    :class:`DeapMutation` (``mutation`` name, ``mutpb``, per-gene ``indpb``,
+    ``eta`` of the polynomial mutation), repaired by
+    ``request.operators["repair"]``. ``nd``: ``standard`` or ``log``.
     """
     return _build(request, "nsga2")
 

@@ -138,7 +138,7 @@ def test_deap_random_is_seeded_and_leaves_global_random_alone():
 
 # -- runs on ZDT1 ---------------------------------------------------------------------------
 def _zdt1_algorithm(selection):
-    return DeapAlgorithm(pop_size=40, selection=selection, sampling=FloatRandomSampling(),
+    return DeapAlgorithm(pop_size=40, deap_selection=selection, sampling=FloatRandomSampling(),
                          crossover=DeapCrossover(), mutation=DeapMutation(), repair=NoRepair())
 
 
@@ -207,8 +207,8 @@ def planning():
 def _planning_runs(problem):
     runs = {}
     algorithms = {
-        "nsga2-genome": lambda: DeapAlgorithm(pop_size=8, selection="nsga2"),
-        "spea2-deap": lambda: DeapAlgorithm(pop_size=8, selection="spea2",
+        "nsga2-genome": lambda: DeapAlgorithm(pop_size=8, deap_selection="nsga2"),
+        "spea2-deap": lambda: DeapAlgorithm(pop_size=8, deap_selection="spea2",
                                             crossover=DeapCrossover("cxUniform", indpb=0.3),
                                             mutation=DeapMutation("mutUniformInt", indpb=0.1)),
     }
@@ -248,7 +248,7 @@ class Killed(Exception):
 
 def test_runner_resume_after_kill_matches_uninterrupted(planning, tmp_path):
     def run(out, after=None):
-        algorithm = DeapAlgorithm(pop_size=8, selection="nsga2",
+        algorithm = DeapAlgorithm(pop_size=8, deap_selection="nsga2",
                                   crossover=DeapCrossover("cxTwoPoint"), mutation=DeapMutation())
         return optimise(planning, algorithm, n_gen=4, seed=2, out_dir=out, run_hash="deap",
                         progress=False, after_generation=after)[0]
@@ -275,12 +275,16 @@ def test_builders_choose_the_variation(planning):
     genome = build_deap_nsga2(_request(planning, nd="log"))
     assert genome.survival.selection == "nsga2" and genome.survival.nd == "log"
     assert type(genome.mating.crossover).__name__ == "GenomeCrossover"
-    deap = build_deap_spea2(_request(planning, crossover="cxUniform", indpb=0.2, cxpb=0.7,
-                                     mutpb=0.5))
+    deap = build_deap_spea2(_request(planning, crossover="cxUniform", cx_indpb=0.3, cxpb=0.7,
+                                     indpb=0.2, mutpb=0.5))
     cx, mut = deap.mating.crossover, deap.mating.mutation
     assert deap.survival.selection == "spea2"
-    assert (cx.name, cx.indpb, cx.prob.value) == ("cxUniform", 0.2, 0.7)
-    assert (mut.resolved(planning), mut.indpb, mut.prob.value) == ("mutUniformInt", 0.2, 0.5)
+    assert (cx.name, cx.indpb, cx.prob.value) == ("cxUniform", 0.3, 0.7)
+    assert (mut.resolved(planning), mut.get_prob_var(planning), mut.prob.value) == \
+        ("mutUniformInt", 0.2, 0.5)
+    # only a mutation named: DEAP's default crossover for integer genes
+    assert build_deap_nsga2(_request(planning, mutation="mutUniformInt")).mating.crossover \
+        .resolved(planning) == "cxTwoPoint"
     assert type(deap.repair).__name__ == "GenomeRepair"
 
 
@@ -291,6 +295,7 @@ def test_builders_choose_the_variation(planning):
     ({"variation": "genome", "cxpb": 0.5}, "cxpb set DEAP's variation"),
     ({"variation": "deaps"}, "variation must be 'genome' or 'deap', got 'deaps'"),
     ({"indbp": 0.5}, "unknown option 'indbp' \\(did you mean 'indpb'"),
+    ({"nd": "fast"}, "nd must be 'standard' or 'log', got 'fast'"),
 ])
 def test_builder_errors_name_the_option(planning, options, message):
     with pytest.raises(ValueError, match=message):
