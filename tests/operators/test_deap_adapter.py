@@ -16,6 +16,8 @@ import moocore
 import numpy as np
 import pytest
 from deap import base, creator, tools
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pymoo.core.evaluator import Evaluator as PymooEvaluator
 from pymoo.core.population import Population
 from pymoo.core.problem import Problem
@@ -134,6 +136,50 @@ def test_deap_random_is_seeded_and_leaves_global_random_alone():
     assert draws[0] == draws[1] and random.getstate() == before
     with deap_random(np.random.default_rng(8)):
         assert [random.random() for _ in range(3)] != draws[0]
+
+
+# -- variation contract --------------------------------------------------------------------
+class Box(Problem):
+    """Bounds only (the operators never evaluate)."""
+
+    def __init__(self, xl, xu, vtype):
+        super().__init__(n_var=len(xl), n_obj=2, xl=np.asarray(xl), xu=np.asarray(xu),
+                         vtype=vtype)
+
+
+@st.composite
+def parents(draw, integer):
+    n_var = draw(st.integers(2, 8))
+    low = np.array(draw(st.lists(st.integers(-3, 3), min_size=n_var, max_size=n_var)))
+    up = low + np.array(draw(st.lists(st.integers(0 if integer else 1, 4), min_size=n_var,
+                                      max_size=n_var)))
+    u = np.array(draw(st.lists(st.floats(0, 1), min_size=2 * 3 * n_var,
+                               max_size=2 * 3 * n_var))).reshape(2, 3, n_var)
+    X = low + u * (up - low)
+    return Box(low, up, int if integer else float), np.round(X) if integer else X
+
+
+@pytest.mark.parametrize("name", ["cxOnePoint", "cxTwoPoint", "cxUniform", "mutUniformInt",
+                                  "cxSimulatedBinaryBounded", "mutPolynomialBounded"])
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_deap_variation_contract(name, data):
+    integer = name in ("cxOnePoint", "cxTwoPoint", "cxUniform", "mutUniformInt")
+    problem, X = data.draw(parents(integer))
+    op = (DeapCrossover(name, indpb=0.5) if name.startswith("cx")
+          else DeapMutation(name, indpb=0.5))
+    inputs = X if name.startswith("cx") else X[0]
+    before = inputs.copy()
+    out = op._do(problem, inputs, random_state=np.random.default_rng(3))
+    again = op._do(problem, inputs, random_state=np.random.default_rng(3))
+    np.testing.assert_array_equal(inputs, before)          # parents not mutated
+    np.testing.assert_array_equal(out, again)               # same seed, same offspring
+    assert out.shape == inputs.shape
+    assert np.all((out >= problem.xl - 1e-12) & (out <= problem.xu + 1e-12))
+    if integer:
+        assert np.all(out == np.round(out))
+    if name.startswith("cx") and integer:  # these crossovers only exchange genes per position
+        np.testing.assert_array_equal(np.sort(out, axis=0), np.sort(X, axis=0))
 
 
 # -- runs on ZDT1 ---------------------------------------------------------------------------
