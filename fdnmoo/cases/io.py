@@ -91,7 +91,7 @@ def case_to_dict(case: PlanningCase) -> dict[str, Any]:
         "net": json.loads(pp.to_json(case.net)),
         "candidates": {name: _records(df) for name, df in case.candidates.items()},
         "horizon": asdict(case.horizon),
-        "economics": asdict(case.economics),
+        "economics": _economics(case.economics),
         "uncertainty": asdict(case.uncertainty),
     }
 
@@ -141,6 +141,15 @@ def _record(cls, values: Any, file: str, key: str):
         if name not in allowed:
             raise CaseError(file, f"{key}.{name}", value, f"unknown key; allowed keys are {sorted(allowed)}")
     return cls(**values)
+
+
+def _economics(economics: Economics) -> dict[str, Any]:
+    """The economics record; ``inflation_rate`` only when set, so that files without
+    inflation are written as they were before the field existed."""
+    doc = asdict(economics)
+    if doc.get("inflation_rate") == 0:
+        del doc["inflation_rate"]
+    return doc
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:

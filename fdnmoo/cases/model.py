@@ -100,7 +100,11 @@ class Economics:
     currency : str
         Currency of every cost (e.g. ``"USD"``, ``"CNY"``).
     discount_rate : float
-        Yearly discount rate d used for present values and capital recovery.
+        Yearly interest (discount) rate d used for present values and capital recovery.
+    inflation_rate : float
+        Yearly inflation rate f of the case's prices, which are in money of year 0
+        (the horizon start): an amount priced for year t costs ``(1 + f)^t`` times
+        its price (:mod:`fdnmoo.metrics.cost_model`). 0: constant prices.
     lifetimes_years : dict of str to float
         Economic lifetime per asset type (``"line"``, ``"sop"``, ``"pv"``, ...).
     unit_costs : dict of str to float
@@ -115,6 +119,7 @@ class Economics:
 
     currency: str = "USD"
     discount_rate: float = 0.08
+    inflation_rate: float = 0.0
     lifetimes_years: dict[str, float] = field(default_factory=dict)
     unit_costs: dict[str, float] = field(default_factory=dict)
     prices: dict[str, float] = field(default_factory=dict)

@@ -220,12 +220,27 @@ def _check_economics(e, file: str) -> None:
     _number(e.discount_rate, "economics.discount_rate", file, low=0.0)
     if e.discount_rate >= 1:
         raise CaseError(file, "economics.discount_rate", e.discount_rate, "is a fraction: must be < 1")
+    _check_inflation(e.inflation_rate, file)
     for group in ("lifetimes_years", "unit_costs", "prices"):
         values = getattr(e, group)
         if not isinstance(values, dict):
             raise CaseError(file, f"economics.{group}", values, "must be an object of numbers")
         for key, v in values.items():
             _number(v, f"economics.{group}.{key}", file, low=0.0, strict=group == "lifetimes_years")
+
+
+#: Inflation rates accepted (per year, as fractions): deflation down to -50 %, inflation below 100 %.
+INFLATION_RANGE = (-0.5, 1.0)
+
+
+def _check_inflation(value, file: str) -> None:
+    """A yearly inflation rate as a fraction in :data:`INFLATION_RANGE` (``[lo, hi)``)."""
+    field = "economics.inflation_rate"
+    _number(value, field, file, low=INFLATION_RANGE[0])
+    if value >= INFLATION_RANGE[1]:
+        hint = f": did you mean {value / 100:g} ({value:g} %)?" if value < 100 else ""
+        raise CaseError(file, field, value, f"is a fraction per year (0.03 = 3 %/yr): must be < "
+                                            f"{INFLATION_RANGE[1]:g}{hint}")
 
 
 def _check_uncertainty(u, file: str) -> None:

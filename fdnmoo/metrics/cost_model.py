@@ -17,6 +17,7 @@ converters``).
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +27,8 @@ import numpy as np
 from ..planning import DER_KINDS, PlanningGrid
 
 __all__ = ["CostModel", "StagePrice", "annuity_present_value", "capital_recovery_factor",
-           "cost_model", "first_match", "present_value_factor", "price_at_stage", "stage_years"]
+           "cost_model", "escalation_factor", "first_match", "present_value_factor",
+           "price_at_stage", "stage_years"]
 
 
 # --- discounting ---------------------------------------------------------------------------
@@ -44,20 +46,44 @@ def capital_recovery_factor(rate: float, lifetime_years: float) -> float:
     return rate * growth / (growth - 1.0)
 
 
-def present_value_factor(rate: float, year):
-    """Present value at year 0 of one unit paid at (the end of) ``year``: ``(1+d)^-t``."""
-    factor = (1.0 + rate) ** -np.asarray(year, dtype=float)
+def escalation_factor(inflation: float, year):
+    """Price of year ``t`` per unit of year-0 price: ``(1+f)^t`` (exactly 1 for ``f = 0``)."""
+    factor = (1.0 + inflation) ** np.asarray(year, dtype=float)
     return float(factor) if factor.ndim == 0 else factor
 
 
-def annuity_present_value(rate: float, start_year: float, end_year: float) -> float:
-    """Present value of one unit paid at the end of every year in ``(start_year, end_year]``.
+def present_value_factor(rate: float, year, inflation: float = 0.0):
+    """Present value at year 0 of one unit of year-0 price paid at (the end of) ``year``.
 
-    ``sum_{t = start+1}^{end} (1+d)^-t = ((1+d)^-start - (1+d)^-end) / d``
-    (``end - start`` for ``d = 0``; the closed form extends to fractional years).
+    ``(1+f)^t (1+d)^-t``: the price escalated by inflation ``f`` to year ``t``,
+    discounted at interest rate ``d``; ``(1+d)^-t`` for ``f = 0``.
+    """
+    factor = (1.0 + rate) ** -np.asarray(year, dtype=float)
+    if inflation != 0:
+        factor = factor * escalation_factor(inflation, year)
+    return float(factor) if factor.ndim == 0 else factor
+
+
+def annuity_present_value(rate: float, start_year: float, end_year: float,
+                          inflation: float = 0.0) -> float:
+    """Present value of one unit of year-0 price paid at the end of every year in
+    ``(start_year, end_year]``, the price escalating at ``inflation``.
+
+    ``sum_{t = start+1}^{end} q^t`` with ``q = (1+f)/(1+d)``. For ``f = 0`` that is
+    ``((1+d)^-start - (1+d)^-end) / d`` (``end - start`` for ``d = 0``); otherwise
+    ``q^(start+1) (q^(end-start) - 1) / (q - 1)``, computed from
+    ``log q = log(1+f) - log(1+d)`` with ``expm1`` so that it stays exact as ``f``
+    approaches ``d`` (``end - start`` when they are equal). Both closed forms
+    extend to fractional years.
     """
     if end_year <= start_year:
         return 0.0
+    if inflation != 0:
+        log_q = math.log1p(inflation) - math.log1p(rate)
+        if log_q == 0:
+            return float(end_year - start_year)
+        n = end_year - start_year
+        return math.exp(log_q * (start_year + 1)) * math.expm1(log_q * n) / math.expm1(log_q)
     if rate == 0:
         return float(end_year - start_year)
     return ((1.0 + rate) ** -start_year - (1.0 + rate) ** -end_year) / rate
@@ -163,13 +189,18 @@ class CostModel:
     n_stages : int
         Stages of the plans priced (the horizon ends after them).
     discount_rate : float
+        Interest rate ``d`` (``economics.discount_rate``).
+    inflation_rate : float
+        ``f`` (``economics.inflation_rate``): the case's prices are in year-0 money.
     annuity_to_end : ndarray, shape (n_stages,)
-        ``annuity_present_value(d, (u-1) Y, H Y)``: an item built in stage ``u``
-        is paid by annuities until the horizon end (``convention="horizon"``).
+        ``(1+f)^((u-1) Y) annuity_present_value(d, (u-1) Y, H Y)``: an item built in
+        stage ``u`` costs its price escalated to the stage start and is paid by
+        constant annuities until the horizon end (``convention="horizon"``).
     annuity_in_stage : ndarray, shape (n_stages,)
-        ``annuity_present_value(d, (u-1) Y, u Y)``: yearly amounts of stage ``u``.
+        ``annuity_present_value(d, (u-1) Y, u Y, inflation=f)``: yearly amounts of
+        stage ``u``, at the prices of the years they are paid in.
     discount_at_start : ndarray, shape (n_stages,)
-        ``(1+d)^-((u-1) Y)`` (``convention="lifetime"``).
+        ``(1+f)^((u-1) Y) (1+d)^-((u-1) Y)`` (``convention="lifetime"``).
     line_table_row : ndarray, shape (n_candidate_lines,)
         Per row of ``grid.candidate_lines``: the first row of the case's
         ``conductors`` table of its conductor type, else -1 (priced by
@@ -212,6 +243,7 @@ class CostModel:
     case: object
     n_stages: int
     discount_rate: float
+    inflation_rate: float
     annuity_to_end: np.ndarray
     annuity_in_stage: np.ndarray
     discount_at_start: np.ndarray
@@ -240,6 +272,7 @@ class CostModel:
         """Read the case of ``grid`` for plans of ``n_stages`` stages."""
         case = grid.case
         d = float(case.economics.discount_rate)
+        f = float(case.economics.inflation_rate)
         years = stage_years(case.horizon, n_stages)
         end = float(years[-1, 1]) if n_stages else 0.0
         cand = case.candidates
@@ -285,10 +318,13 @@ class CostModel:
         ess = cand.get("ess")
         ess_hours = None if ess is None else (ess.max_mwh / ess.max_mw).to_numpy(float)
         return cls(
-            case=case, n_stages=n_stages, discount_rate=d,
-            annuity_to_end=np.array([annuity_present_value(d, s, end) for s in years[:, 0]]),
-            annuity_in_stage=np.array([annuity_present_value(d, a, b) for a, b in years]),
-            discount_at_start=np.array([present_value_factor(d, s) for s in years[:, 0]]),
+            case=case, n_stages=n_stages, discount_rate=d, inflation_rate=f,
+            annuity_to_end=np.array([annuity_present_value(d, s, end) * escalation_factor(f, s)
+                                     for s in years[:, 0]]),
+            annuity_in_stage=np.array([annuity_present_value(d, a, b, inflation=f)
+                                       for a, b in years]),
+            discount_at_start=np.array([present_value_factor(d, s, inflation=f)
+                                        for s in years[:, 0]]),
             line_table_row=line_table_row, line_length_km=lines.length_km.to_numpy(float),
             line_corridor=lines.corridor.to_numpy(np.int64), line_replaces=replaces,
             line_replaces_row=replaces_row,

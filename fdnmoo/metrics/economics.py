@@ -30,9 +30,23 @@ eq. (7): ``f = sum_u sum_y lambda_yu (eps * phi_u^CO + phi_u^OP)`` with
   paid in each year of the stage; an item's O&M runs from its build stage on,
   at the O&M price of its build stage.
 
-Seed 004 (AA-NSGA-II) uses inflation and interest rates; its equations did not
-survive extraction, so a single discount rate ``economics.discount_rate`` is
-used here.
+Inflation (seed 004, S. Wang et al. 2022, the AA-NSGA-II joint-planning paper,
+prices its cost terms (1)-(5) with an inflation rate and an interest rate; its
+equations did not survive extraction, so the standard form is used):
+``economics.inflation_rate`` ``f`` escalates the case's prices, which are in
+money of year 0, and ``economics.discount_rate`` ``d`` is the interest rate
+that discounts and annualises:
+
+* an item built in stage ``u`` costs ``cost * (1+f)^((u-1) Y)`` (its price at
+  the stage start), repaid by constant annuities ``eps(d, L)`` times that, each
+  discounted by ``(1+d)^-t`` (``convention="lifetime"``: the escalated lump sum
+  discounted to the stage start);
+* a yearly amount of stage ``u`` paid at the end of year ``t`` is its year-0
+  value times ``(1+f)^t (1+d)^-t``, summed over the stage's years by
+  :func:`~fdnmoo.metrics.cost_model.annuity_present_value` with ``inflation=f``.
+
+With ``f = 0`` (every case file without the key) all factors are those above,
+bit for bit.
 
 Prices come from the case: ``economics.unit_costs`` (the unit is in the key:
 ``pv_per_mw``, ``sop_per_mva``, ``line_per_km``, ``pv_om_per_mw_year``, ...)
@@ -308,11 +322,12 @@ def cost_breakdown(grid: PlanningGrid, plan: Plan, ops=None, *,
     See the module docstring for the timing convention. Per stage ``u``:
 
     * ``investment``: sum over items built in ``u`` (:func:`investment_items`) of
-      ``cost * eps(d, L) * annuity_present_value(d, (u-1) Y, H Y)``
-      (``convention="horizon"``) or ``cost * (1+d)^-((u-1) Y)``
-      (``convention="lifetime"``);
+      ``cost * (1+f)^((u-1) Y) * eps(d, L) * annuity_present_value(d, (u-1) Y, H Y)``
+      (``convention="horizon"``) or ``cost * (1+f)^((u-1) Y) * (1+d)^-((u-1) Y)``
+      (``convention="lifetime"``), ``f`` the inflation rate (0 by default);
     * ``om``: yearly O&M of the stage (:func:`om_per_stage`) x
-      ``annuity_present_value(d, (u-1) Y, u Y)``;
+      ``annuity_present_value(d, (u-1) Y, u Y, inflation=f)`` (and so every
+      yearly term below);
     * ``energy_loss``: ``ops.energy_loss_mwh`` (lines, transformers, SOP
       converters) x the energy price ``prices.energy_per_mwh``; without it
       (md24) every load level's losses at its own price when
