@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from pymoo.core.callback import Callback
 
+from .filtering import filter_results
 from .spec import (REF_DIR_ALGORITHMS, AlgorithmSpec, ExperimentSpec, SpecError,
                    algorithm_class, load_spec)
 
@@ -96,6 +97,8 @@ def run_experiment(spec: ExperimentSpec | str | Path, out_dir: str | Path | None
     outcome.metadata.update(_metadata(spec, config, problem, algorithm, evaluation, run,
                                       started, build_s))
     write_results(out, outcome, grid=getattr(problem, "grid", None))
+    if spec.filter is not None:  # the spec's Pareto filters: filtered.csv
+        filter_results(out, spec.filter)
     return out
 
 
