@@ -10,7 +10,7 @@ deviation filter). Maximised objectives are negated first; distances do not depe
 ``filtered.csv`` holds every row of ``pareto.csv`` (its columns unchanged) followed by
 
 * with weakening: ``weakening_kept``; ``strongest_rival`` (the ``solution`` beating it on
-  the most objectives); ``n_nondominated`` and ``nondominated_on`` (the objectives that
+  the most objectives, -1 for a front of one); ``n_nondominated`` and ``nondominated_on`` (the objectives that
   rival does not beat it on, names joined by ``", "``) and one bool column
   ``nondominated_on_<objective>`` per objective;
 * with a deviation filter: ``deviation_distance [-]`` (``comprehensive_deviation_distance

@@ -4,6 +4,7 @@ and weakened dominance with m = N against moocore's and pymoo's Pareto sorting."
 from __future__ import annotations
 
 import math
+import pickle
 
 import moocore
 import numpy as np
@@ -115,6 +116,19 @@ def test_weakening_rejects_bad_m_and_nan():
         weakening_filter(np.array([[1.0, 2.0], [np.nan, 1.0]]))
 
 
+def test_another_comparison_through_better():
+    # "better" = better by more than 0.1: a=(1, 1), b=(1.05, .5). With <, each wins one
+    # objective (no domination); with the tolerance a's 0.05 on f1 no longer counts and b,
+    # better on f2 and no worse on f1, Pareto-dominates a.
+    F = np.array([[1.0, 1.0], [1.05, 0.5]])
+    assert not weakened_dominance(F, 2).any()
+    better = F[:, None, :] < F[None, :, :] - 0.1
+    assert np.argwhere(weakened_dominance(F, 2, better=better)).tolist() == [[1, 0]]
+    assert weakening_filter(F, 2, better=better).keep.tolist() == [False, True]
+    with pytest.raises(ValueError, match="better must have shape"):
+        weakened_dominance(F, 2, better=better[:1])
+
+
 def test_weakening_single_and_empty():
     one = weakening_filter(np.array([[1.0, 2.0, 3.0]]))
     assert one.keep.tolist() == [True] and one.nondominated_on.all()
@@ -158,6 +172,7 @@ def test_survival_with_m_equal_n_is_rank_and_crowding(name):
     runs = [minimize(problem, NSGA2(pop_size=20, **survival), ("n_gen", 8), seed=3)
             for survival in ({}, {"survival": WeakenedDominanceSurvival(m=problem.n_obj)})]
     ours, pymoo_own = runs[1].algorithm.pop, runs[0].algorithm.pop
+    pickle.loads(pickle.dumps(runs[1].algorithm))  # checkpoints pickle the algorithm
     np.testing.assert_array_equal(ours.get("X"), pymoo_own.get("X"))
     np.testing.assert_array_equal(ours.get("rank"), pymoo_own.get("rank"))
 
