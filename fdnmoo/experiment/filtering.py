@@ -225,13 +225,15 @@ def filter_front(front: ParetoFront, settings: FilterSettings) -> pd.DataFrame:
                     lo[kept], hi[kept], settings.deviation, comprehensive=comprehensive)
             except ValueError as exc:
                 raise FilterError("deviation", str(exc)) from None
-        name = "comprehensive_deviation_distance [-]" if comprehensive \
-            else "deviation_distance [-]"
-        table[name] = distance
+        table[_distance_column(comprehensive)] = distance
         table["deviation_kept"] = within
         kept &= within
     table["kept"] = kept
     return table
+
+
+def _distance_column(comprehensive: bool) -> str:
+    return ("comprehensive_" if comprehensive else "") + "deviation_distance [-]"
 
 
 @dataclass
@@ -267,7 +269,10 @@ def filter_results(results_dir: str | Path, settings: FilterSettings) -> FilterR
         parts.append(f"weakening (m = {m} of {n_obj}) kept {int(table.weakening_kept.sum())}")
     if "deviation_kept" in table:
         kind = "comprehensive deviation" if settings.comprehensive else "deviation"
-        parts.append(f"{kind} (D_max = {settings.deviation:g}) kept "
+        distance = table[_distance_column(settings.comprehensive)].dropna()
+        spread = f", distances {distance.min():.3g}-{distance.max():.3g}" if len(distance) \
+            else ""
+        parts.append(f"{kind} (D_max = {settings.deviation:g}{spread}) kept "
                      f"{int(table.deviation_kept.sum())}")
     summary = "; ".join(parts) + f": {int(table.kept.sum())} of {len(table)} kept ({path})"
     return FilterReport(path, table, summary)

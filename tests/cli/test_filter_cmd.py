@@ -62,7 +62,7 @@ def test_weakening_and_deviation(tmp_path, capsys, run_json):
     assert main(["filter", str(out), "--weakening", "--deviation", "2.1"]) == 0
     printed = capsys.readouterr().out
     assert "5 solutions in pareto.csv; weakening (m = 3 of 4) kept 4; deviation " \
-           "(D_max = 2.1) kept 2: 2 of 5 kept" in printed
+           "(D_max = 2.1, distances 1.53-2.13) kept 2: 2 of 5 kept" in printed
     table = pd.read_csv(out / "filtered.csv")
     assert list(table.columns[:3]) == ["solution", "total_cost [CNY (NPV)]",
                                        "total_cost_lo [CNY (NPV)]"]  # input columns first
@@ -87,7 +87,7 @@ def test_comprehensive_and_pareto_weakening(tmp_path, capsys):
                  "--comprehensive"]) == 0
     table = pd.read_csv(out / "filtered.csv")
     assert table.weakening_kept.all()  # m = N: all five are Pareto-optimal
-    assert "comprehensive deviation (D_max = 2.3)" in capsys.readouterr().out
+    assert "comprehensive deviation (D_max = 2.3, distances" in capsys.readouterr().out
     assert main(["filter", str(out), "--weakening", "--deviation", "2.1",
                  "--comprehensive"]) == 0
     table = pd.read_csv(out / "filtered.csv")
