@@ -180,8 +180,9 @@ def _objectives(folder: Path, table: pd.DataFrame, columns: dict[str, str], path
         senses = [o["sense"] for o in stated]
     else:
         names = []
-        for column in table.columns[1:]:
-            name = _COLUMN.match(str(column))["name"] if _COLUMN.match(str(column)) else column
+        for column in map(str, table.columns[1:]):
+            match = _COLUMN.match(column)
+            name = match["name"] if match else column
             if name == "cv" or name.startswith("g_"):
                 break
             if not name.endswith(("_lo", "_hi")):
