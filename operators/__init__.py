@@ -8,11 +8,16 @@ from . import pymoo_algorithms  # noqa: F401  (registers pymoo's algorithms)
 from .composite import (GenomeCrossover, GenomeMutation, GenomeRepair, GenomeSampling,
                         genome_operators)
 from .deap_adapter import DeapAlgorithm, DeapCrossover, DeapMutation, DeapSurvival
+from .filters import (WeakenedDominanceSurvival, WeakeningResult, choose_compromise,
+                      deviation_distance, deviation_filter, weakened_dominance,
+                      weakening_filter)
 from .registry import (ALGORITHMS, AlgorithmEntry, AlgorithmRequest, algorithm_entry,
                        build_algorithm, reference_directions, register_algorithm)
 
 __all__ = ["ALGORITHMS", "AlgorithmEntry", "AlgorithmRequest", "DeapAlgorithm",
            "DeapCrossover", "DeapMutation", "DeapSurvival", "GenomeCrossover",
-           "GenomeMutation", "GenomeRepair", "GenomeSampling", "algorithm_entry",
-           "build_algorithm", "genome_operators", "reference_directions",
-           "register_algorithm"]
+           "GenomeMutation", "GenomeRepair", "GenomeSampling", "WeakenedDominanceSurvival",
+           "WeakeningResult", "algorithm_entry", "build_algorithm", "choose_compromise",
+           "deviation_distance", "deviation_filter", "genome_operators",
+           "reference_directions", "register_algorithm", "weakened_dominance",
+           "weakening_filter"]

@@ -123,3 +123,21 @@ _register("agemoea2", f"{_MOO}.age2", "AGEMOEA2")
 _register("spea2", f"{_MOO}.spea2", "SPEA2")
 _register("rvea", f"{_MOO}.rvea", "RVEA", pop="at_least_ref_dirs")
 _register("ctaea", f"{_MOO}.ctaea", "CTAEA", pop="ref_dirs")
+
+
+@register_algorithm("nsga2-weakened", options={"m": int},
+                    description="NSGA-II sorting by weakened dominance")
+def build_weakened_nsga2(request: AlgorithmRequest):
+    """pymoo's NSGA-II whose survival sorts by weakened dominance
+    (:class:`~fdnmoo.operators.filters.WeakenedDominanceSurvival`): ``m`` of
+    the objectives better suffice (default ``floor(n_obj / 2) + 1``)."""
+    from pymoo.algorithms.moo.nsga2 import NSGA2
+
+    from .filters import WeakenedDominanceSurvival
+
+    m = request.options.get("m")
+    n_obj = request.problem.n_obj
+    if m is not None and not 1 <= m <= n_obj:
+        raise ValueError(f"m must be in 1..{n_obj} (the problem's objectives), got {m}")
+    return NSGA2(pop_size=request.pop_size, survival=WeakenedDominanceSurvival(m=m),
+                 **request.operators)

@@ -14,7 +14,8 @@ Commands quoted in the prose are syntax (``fdnmoo run SPEC.yaml [--out DIR]``) o
 (``python experiments/bench/powerflow.py``), not examples, and are not run.
 ``fdnmoo run`` commands run in-process with their own arguments plus ``--set`` changes that
 shrink them to one stage, one sample, four plans and one generation, into a temporary folder;
-``fdnmoo study`` commands likewise with 20 samples at one level.
+``fdnmoo study`` commands likewise with 20 samples at one level. ``fdnmoo filter DIR`` runs
+on the temporary folder of the README's ``fdnmoo run ... --out DIR`` before it.
 The values of the plug-in example are checked against pandapower's base case on joblib by
 ``tests/evaluation/test_plugins.py::test_readme_plugin_example_on_joblib``.
 """
@@ -72,6 +73,7 @@ def shell_commands() -> list[str]:
 def test_shell_commands_run_with_a_small_budget(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(ROOT)  # commands name paths of the source tree
     ran = []
+    outs: dict[str, str] = {}  # --out of a README run -> its temporary folder
     for i, command in enumerate(shell_commands()):
         if any(marker in command for marker in NOT_RUN):
             continue
@@ -81,7 +83,12 @@ def test_shell_commands_run_with_a_small_budget(tmp_path, monkeypatch, capsys):
         args = argv[1:]
         if args[:1] == ["run"]:
             out = tmp_path / f"run_{i}"
+            if "--out" in args:
+                outs[args[args.index("--out") + 1]] = str(out)
             args = args + TINY_RUN + ["--out", str(out)]
+        elif args[:1] == ["filter"]:
+            assert args[1] in outs, f"{command!r}: no README run writes {args[1]} before it"
+            args = [args[0], outs[args[1]], *args[2:]]
         elif args[:1] == ["study"]:
             args = args + TINY_STUDY + ["--out", str(tmp_path / f"study_{i}")]
         assert main(args) == 0, command

@@ -68,6 +68,8 @@ def _summary(out: Path) -> str:
         k = run["chosen_solution"]
         lines.append(f"compromise: solution {k} (plans/solution_{k}.csv, "
                      f"network_solution_{k}.png)")
+    if (run.get("spec") or {}).get("filter"):
+        lines.append("the spec's Pareto filters: filtered.csv (column kept)")
     lines.append(f"results in {out}")
     return "\n".join(lines)
 

@@ -58,10 +58,11 @@ import numpy as np
 import pandas as pd
 
 from ..objectives import CONSTRAINTS, OBJECTIVES, objective_signs
+from ..operators.filters import choose_compromise
 from . import plots as figures
 from .outcome import RunOutcome, objective_groups, rounded_objectives
 
-__all__ = ["RunOutcome", "choose_compromise", "collect_outcome", "compact_plan_text",
+__all__ = ["RunOutcome", "collect_outcome", "compact_plan_text",
            "merge_equal_plans", "pareto_table", "versions", "write_results"]
 
 #: Cost terms that price violations, each a ``pareto.csv`` column.
@@ -162,16 +163,6 @@ def _unit(name: str, currency: str | None = None, kind: str = "objective") -> st
 
 
 # -- tables --------------------------------------------------------------------------------
-def choose_compromise(F: np.ndarray) -> int:
-    """Row of ``F`` (minimised) nearest to the ideal point, objectives scaled over ``F``."""
-    F = np.asarray(F, dtype=float)
-    if len(F) == 0:
-        raise ValueError("no solutions to choose from")
-    lo, hi = F.min(axis=0), F.max(axis=0)
-    Z = (F - lo) / np.where(hi > lo, hi - lo, 1.0)
-    return int(np.argmin(np.linalg.norm(Z, axis=1)))
-
-
 def compact_plan_text(plan_table: pd.DataFrame, n_stages: int | None = None) -> dict[str, str]:
     """One text per item of a ``Plan.describe`` table: the item's full state in every stage.
 

@@ -34,6 +34,7 @@ from ..evaluation import Evaluator, remember_problem
 from ..objectives import objective_signs
 from ..operators import algorithm_entry, reference_directions
 from ..operators import build_algorithm as registry_build
+from .filtering import filter_results
 from .results import collect_outcome, versions, write_results
 from .spec import AlgorithmSpec, ExperimentSpec, SpecError, load_spec
 
@@ -96,6 +97,8 @@ def run_experiment(spec: ExperimentSpec | str | Path, out_dir: str | Path | None
     outcome.metadata.update(_metadata(spec, config, problem, algorithm, evaluation, run,
                                       started, build_s))
     write_results(out, outcome, grid=getattr(problem, "grid", None))
+    if spec.filter is not None:  # the spec's Pareto filters: filtered.csv
+        filter_results(out, spec.filter)
     return out
 
 

@@ -119,6 +119,17 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
     SpecKey("evaluation.workers", "integer >= 1", "`1`", "worker processes"),
     SpecKey("evaluation.chunk_size", "integer >= 1", "the evaluator's",
             "genomes per task sent to a worker"),
+    SpecKey("filter", "mapping", "none",
+            "Pareto filters applied after the run, written to `filtered.csv` (`filter.*` "
+            "keys; `fdnmoo filter` runs them on a results folder)"),
+    SpecKey("filter.weakening", "integer in 1..N, or `true`", "none",
+            "dominance weakening: a solution dominates when better on at least this many "
+            "of the N objectives (`true`: floor(N/2) + 1)"),
+    SpecKey("filter.deviation", "number > 0", "none",
+            "D_max of the deviation-distance filter, run on the weakening's survivors "
+            "(needs `uncertainty.method` `interval` or `affine`, or `comprehensive`)"),
+    SpecKey("filter.comprehensive", "`true` or `false`", "`false`",
+            "the comprehensive deviation distance: deterministic objectives too"),
     SpecKey("output", "string", "`results/<spec file name>`", "results folder"),
     SpecKey("description", "string", "`\"\"`", "free text, kept in `run.json`"),
 )

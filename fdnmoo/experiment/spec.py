@@ -61,8 +61,10 @@ from ..parameters import ParameterError
 from ..parameters import did_you_mean as _did_you_mean
 from ..parameters import freeze
 from ..parameters import kind_of as _kind
+from ..uncertain_pass import INTERVAL_METHODS
 from ..uncertainty.settings import UncertaintySettings
 from .checking import BlockNames, Checker, SpecError, apply_settings, blame_setting
+from .filtering import FilterError, FilterSettings
 from .schema import SPEC_KEYS, section_keys
 
 __all__ = ["ALGORITHMS", "AlgorithmSpec", "EvaluationSpec", "ExperimentSpec", "ProblemSpec",
@@ -80,6 +82,7 @@ _CONFIG_KEYS = {"n_stages": "problem.stages", "n_days": "problem.days",
                 "plugins": "plugins", "case_params": "case_params",
                 "case_overrides": "case_overrides", "uncertainty": "uncertainty"}
 _EVALUATION_KEYS = section_keys("evaluation")
+_FILTER_KEYS = section_keys("filter")
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,7 @@ class ExperimentSpec:
     case_overrides: tuple = ()
     settings: tuple[str, ...] = ()
     uncertainty: UncertaintySettings = field(default_factory=UncertaintySettings)
+    filter: FilterSettings | None = None
 
     def problem_config(self):
         """The :class:`~fdnmoo.problems.planning.ProblemConfig` of this spec.
@@ -222,7 +226,8 @@ class ExperimentSpec:
                 "evaluation": {"backend": e.backend, "workers": e.workers,
                                "chunk_size": e.chunk_size},
                 "output": self.output, "description": self.description,
-                "uncertainty": self.uncertainty.as_dict()}
+                "uncertainty": self.uncertainty.as_dict(),
+                **({"filter": self.filter.as_dict()} if self.filter is not None else {})}
 
     @property
     def run_hash(self) -> str:
@@ -336,9 +341,37 @@ def _parse(data: Any, source: str, base_dir: str | Path | None, settings: tuple[
                           evaluation=evaluation, output=output,
                           case_params=tuple(sorted(case_params.items())),
                           description=description, source=source, plugins=plugins,
-                          case_overrides=freeze(case_overrides), settings=settings)
-    spec.problem_config()  # parameters and values of the composition, named by key
+                          case_overrides=freeze(case_overrides), settings=settings,
+                          filter=_filter(check, data.get("filter")))
+    config = spec.problem_config()  # parameters and values of the composition, named by key
+    if spec.filter is not None:
+        try:
+            spec.filter.check(len(config.resolved_entries()[0]),
+                              uncertainty.method in INTERVAL_METHODS)
+        except FilterError as exc:
+            raise SpecError(source, f"filter.{exc.key}" if exc.key else "filter",
+                            exc.message) from None
     return spec
+
+
+def _filter(check: "Checker", data: Any) -> FilterSettings | None:
+    """The ``filter:`` section (None when absent); what depends on the problem (m <= N,
+    interval objectives for the deviation filter) is checked by the caller."""
+    if data is None:
+        return None
+    data = check.mapping(data, "filter", _FILTER_KEYS)
+    weakening = data.get("weakening")
+    if weakening is False:
+        weakening = None
+    elif weakening is not None and weakening is not True:
+        weakening = check.integer(weakening, "filter.weakening", minimum=1)
+    deviation = data.get("deviation")
+    if deviation is not None:
+        deviation = check.typed(deviation, "filter.deviation", float)
+        if deviation <= 0:
+            raise check.fail("filter.deviation", f"D_max must be > 0, got {deviation}")
+    comprehensive = check.typed(data.get("comprehensive", False), "filter.comprehensive", bool)
+    return FilterSettings(weakening=weakening, deviation=deviation, comprehensive=comprehensive)
 
 
 def _resolve_case(case: str, base_dir: str | Path | None, source: str) -> str:

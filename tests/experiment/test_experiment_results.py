@@ -14,7 +14,7 @@ from experiment_toy import ToyPlanning, toy_operators
 from figure_checks import assert_png_of
 from fdnmoo.experiment import build_algorithm, optimise, write_results
 from fdnmoo.experiment.plots import convergence_figure, pareto_figure
-from fdnmoo.experiment.results import choose_compromise, collect_outcome, compact_plan_text
+from fdnmoo.experiment.results import collect_outcome, compact_plan_text
 from fdnmoo.experiment.spec import AlgorithmSpec
 
 
@@ -104,11 +104,6 @@ def test_compact_plan_text_states_every_stage_in_full():
     assert texts["built lines"] == "s1: none; s2-s3: 1-5 (conductor type 2, built s2); s4: none"
     assert compact_plan_text(table)["pv"].endswith("s3: bus 7 (1 MW), bus 12 (0.3 MW)")
     assert compact_plan_text(table.iloc[:0]) == {}
-
-
-def test_choose_compromise_nearest_ideal():
-    F = np.array([[0.0, 10.0], [4.0, 4.0], [10.0, 0.0], [6.0, 6.0]])
-    assert choose_compromise(F) == 1
 
 
 def _parse_stage_text(text: str, n_stages: int) -> list[set[str]]:
