@@ -19,10 +19,20 @@ dominance exactly (``a <= b`` everywhere, ``<`` somewhere; equal vectors do not
 dominate each other). With zero widths and ``beta > 0.5`` it is strict
 dominance on every objective.
 
-For ``beta >= 0.5`` the relation is asymmetric (``P > beta`` on one objective
-leaves ``P(B <= A) < 0.5 <= beta`` there), but it need not be transitive; for
-``beta < 0.5`` overlapping intervals can dominate each other.
-:func:`interval_fronts` peels fronts so that both cases stay well defined.
+What ``beta`` does: ``P(A <= B) >= beta`` is, for ``w_D > 0``,
+``b_c - a_c >= (2 beta - 1) r_D`` with ``a_c``, ``b_c`` the centres and ``r_D``
+the radius of ``D`` (``r_A + r_B`` for intervals). Hence
+
+* ``beta = 0.5``: ``a`` dominates ``b`` iff its centres Pareto-dominate ``b``'s; the
+  widths (and ``affine_difference``) do not matter. This is what the formula
+  gives, not a choice made here.
+* ``beta > 0.5``: the centre must be better by a margin proportional to the
+  uncertainty. The relation is a strict partial order (asymmetric, and
+  transitive: the margins add up, and ``r_{AC} <= r_{AB} + r_{BC}`` by the
+  triangle inequality for affine radii too), so the fronts are the usual ones.
+* ``beta < 0.5``: overlapping intervals (identical ones too) can dominate each
+  other, and the relation need not be transitive. :func:`interval_fronts` peels
+  fronts so that this stays well defined.
 """
 
 from __future__ import annotations
