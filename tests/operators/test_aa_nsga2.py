@@ -19,7 +19,7 @@ from pymoo.problems import get_problem
 from pymoo.util.dominator import Dominator
 
 from fdnmoo.operators import AANSGA2, IntervalDominance, IntervalRankAndCrowding, genome_operators
-from fdnmoo.operators.aa_nsga2 import build
+from fdnmoo.operators.aa_nsga2 import build, interval_binary_tournament
 from fdnmoo.operators.interval_dominance import (difference_possibility, dominates,
                                                  interval_fronts, possibility_degree)
 from fdnmoo.problems.planning import ProblemConfig
@@ -158,6 +158,23 @@ def test_beta_one_half_is_pareto_dominance_of_the_centres(members):
     np.testing.assert_array_equal(IntervalDominance(0.5).matrix(pop), expected)
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(interval, interval), min_size=3, max_size=7),
+       st.sampled_from([0.6, 0.75, 0.9]), st.booleans())
+def test_beta_above_one_half_gives_a_strict_partial_order(members, beta, affine):
+    """The docstring's claim: for beta > 0.5 the relation is asymmetric and transitive (in the
+    affine case too; here with one shared symbol moving every member's first objective)."""
+    ends = np.array(members, float)
+    F, r = ends.mean(axis=-1), (ends[..., 1] - ends[..., 0]) / 2
+    aff = np.zeros(F.shape + (1,))
+    aff[:, 0, 0] = r[:, 0] / 2  # half of the first objective's radius is shared
+    pop = population(F, F - r, F + r, F_aff=aff, F_rad=r - np.abs(aff).sum(axis=-1))
+    M = IntervalDominance(beta, affine).matrix(pop)
+    assert not (M & M.T).any()
+    implied = (M.astype(int) @ M.astype(int)) > 0  # i > k > j for some k
+    assert not (implied & ~M).any()
+
+
 def test_dominates_needs_beta_everywhere_and_more_than_beta_once():
     degrees = np.array([[0.5, 0.5], [0.5, 0.6], [0.4, 1.0], [1.0, 1.0]])
     np.testing.assert_array_equal(dominates(degrees, 0.5), [False, True, False, True])
@@ -208,6 +225,17 @@ def test_front_peeling_stops_once_enough_are_ranked():
     M = np.triu(np.ones((4, 4), bool), 1)  # a chain 0 > 1 > 2 > 3
     assert [f.tolist() for f in interval_fronts(M)] == [[0], [1], [2], [3]]
     assert [f.tolist() for f in interval_fronts(M, n_stop_if_ranked=2)] == [[0], [1]]
+
+
+@pytest.mark.parametrize("beta, winner", [(0.5, 0), (0.8, 1)])
+def test_tournament_uses_the_interval_relation_then_crowding(beta, winner):
+    # A = ([0, 2], [0, 2]), B = ([1, 3], [1, 3]): P(A <= B) = 3/4 on both objectives, so
+    # A dominates B at beta 0.5 and wins; at 0.8 neither dominates and B's larger crowding wins.
+    lo, hi = np.array([[0, 0], [1, 1]], float), np.array([[2, 2], [3, 3]], float)
+    pop = population((lo + hi) / 2, lo, hi, crowding=[0.1, 0.9], CV=[[0.0], [0.0]])
+    algorithm = AANSGA2(beta=beta)
+    algorithm.random_state = np.random.default_rng(0)
+    assert interval_binary_tournament(pop, np.array([[0, 1]]), algorithm)[0, 0] == winner
 
 
 # ---------------------------------------------------------------- affine difference
