@@ -47,7 +47,7 @@ from pymoo.operators.sampling.rnd import FloatRandomSampling
 from pymoo.operators.selection.tournament import TournamentSelection, compare
 from pymoo.operators.survival.rank_and_crowding import RankAndCrowding
 
-from .interval_dominance import (difference_possibility, dominates, interval_fronts,
+from .interval_dominance import (difference_possibility, dominates, dominance_fronts,
                                  possibility_degree)
 
 __all__ = ["AANSGA2", "IntervalDominance", "IntervalRankAndCrowding", "build",
@@ -195,7 +195,7 @@ class _FrontsOf:
     def do(self, F, n_stop_if_ranked=None, **kwargs) -> list[np.ndarray]:
         if len(F) != len(self.dominance):
             raise RuntimeError("AA-NSGA-II: sorting a population other than the one ranked")
-        return interval_fronts(self.dominance, n_stop_if_ranked)
+        return dominance_fronts(self.dominance, n_stop_if_ranked)
 
 
 class IntervalRankAndCrowding(RankAndCrowding):

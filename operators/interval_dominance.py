@@ -31,7 +31,7 @@ the radius of ``D`` (``r_A + r_B`` for intervals). Hence
   transitive: the margins add up, and ``r_{AC} <= r_{AB} + r_{BC}`` by the
   triangle inequality for affine radii too), so the fronts are the usual ones.
 * ``beta < 0.5``: overlapping intervals (identical ones too) can dominate each
-  other, and the relation need not be transitive. :func:`interval_fronts` peels
+  other, and the relation need not be transitive. :func:`dominance_fronts` peels
   fronts so that this stays well defined.
 """
 
@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["difference_possibility", "dominates", "interval_fronts", "possibility_degree"]
+__all__ = ["difference_possibility", "dominates", "dominance_fronts", "possibility_degree"]
 
 
 def _degree(numerator: np.ndarray, width: np.ndarray) -> np.ndarray:
@@ -99,15 +99,16 @@ def dominates(degrees: np.ndarray, beta: float) -> np.ndarray:
     return np.all(degrees >= beta, axis=-1) & np.any(degrees > beta, axis=-1)
 
 
-def interval_fronts(dominance: np.ndarray, n_stop_if_ranked: int | None = None
-                    ) -> list[np.ndarray]:
-    """Peel non-dominated fronts off a dominance matrix.
+def dominance_fronts(dominance: np.ndarray, n_stop_if_ranked: int | None = None
+                     ) -> list[np.ndarray]:
+    """Peel non-dominated fronts off any dominance matrix.
 
     Each front is the set of remaining members dominated by no remaining member
-    (for a transitive relation: the usual non-dominated sorting). The relation
-    of :func:`dominates` need not be transitive, so the remaining members can all
-    be dominated (a cycle); then the front is those with the fewest remaining
-    dominators. Every front is non-empty, so the peeling ends.
+    (for a transitive relation: the usual non-dominated sorting). A relation
+    such as :func:`dominates` for ``beta < 0.5`` need not be transitive, so the
+    remaining members can all be dominated (a cycle); then the front is those
+    with the fewest remaining dominators. Every front is non-empty, so the
+    peeling ends.
 
     Parameters
     ----------

@@ -21,7 +21,7 @@ from pymoo.util.dominator import Dominator
 from fdnmoo.operators import AANSGA2, IntervalDominance, IntervalRankAndCrowding, genome_operators
 from fdnmoo.operators.aa_nsga2 import build, interval_binary_tournament
 from fdnmoo.operators.interval_dominance import (difference_possibility, dominates,
-                                                 interval_fronts, possibility_degree)
+                                                 dominance_fronts, possibility_degree)
 from fdnmoo.problems.planning import ProblemConfig
 
 
@@ -218,13 +218,13 @@ def test_fronts_stay_defined_when_members_dominate_each_other():
     M = IntervalDominance(0.3).matrix(population((lo + hi) / 2, lo, hi))
     np.testing.assert_array_equal(M, [[False, True, True], [True, False, True],
                                       [False, False, False]])
-    assert [f.tolist() for f in interval_fronts(M)] == [[0, 1], [2]]
+    assert [f.tolist() for f in dominance_fronts(M)] == [[0, 1], [2]]
 
 
 def test_front_peeling_stops_once_enough_are_ranked():
     M = np.triu(np.ones((4, 4), bool), 1)  # a chain 0 > 1 > 2 > 3
-    assert [f.tolist() for f in interval_fronts(M)] == [[0], [1], [2], [3]]
-    assert [f.tolist() for f in interval_fronts(M, n_stop_if_ranked=2)] == [[0], [1]]
+    assert [f.tolist() for f in dominance_fronts(M)] == [[0], [1], [2], [3]]
+    assert [f.tolist() for f in dominance_fronts(M, n_stop_if_ranked=2)] == [[0], [1]]
 
 
 @pytest.mark.parametrize("beta, winner", [(0.5, 0), (0.8, 1)])
