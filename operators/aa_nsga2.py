@@ -25,6 +25,9 @@ Protocol: what a problem's ``_evaluate(X, out)`` may write beside ``out["F"]``
     every evaluation: the same load or PV unit, the same scenario), so that the
     objective is ``F + sum_k F_aff[..., k] eps_k (+- F_rad)``, ``eps_k in [-1, 1]``.
     A problem announces it with a true attribute ``affine_objectives``.
+    :class:`~fdnmoo.problems.planning.PlanningProblem` does under
+    ``uncertainty.method`` affine: one symbol per PV candidate, with terms in
+    ``pv_uneven_degree`` only so far (:mod:`fdnmoo.interval_objectives`).
 ``F_rad`` : shape (n, n_obj), optional (default 0)
     The radius of everything not expressed in shared symbols: symbols private
     to one evaluation (the new symbols of Chebyshev approximations, an
