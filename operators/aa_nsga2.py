@@ -53,8 +53,8 @@ from pymoo.operators.survival.rank_and_crowding import RankAndCrowding
 from .interval_dominance import (difference_possibility, dominates, dominance_fronts,
                                  possibility_degree)
 
-__all__ = ["AANSGA2", "IntervalDominance", "IntervalRankAndCrowding", "build",
-           "interval_binary_tournament"]
+__all__ = ["AANSGA2", "IntervalDominance", "IntervalRankAndCrowding", "affine_objectives",
+           "build", "interval_binary_tournament", "objective_ends"]
 
 #: Largest number of elements of a ``(rows, n, n_obj, n_symbols)`` block of affine differences.
 _AFFINE_BLOCK = 1 << 22
