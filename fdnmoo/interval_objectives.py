@@ -36,18 +36,34 @@ in extraction; what is computed here, from the bounds of the uncertain stage:
 A bound is never on the wrong side of the forecast value (the forecast is one
 point of the box): each interval is widened to hold it, which only matters to
 rounding.
+
+Shared noise symbols (``affine`` only, for AA-NSGA-II's ``affine_difference``,
+:mod:`fdnmoo.operators.aa_nsga2`): ``pv_uneven_degree`` also carries its affine
+form over the problem's shared symbols, one per PV candidate (row of
+``case.candidates["pv"]``), the same symbol in every stage and every plan
+(:func:`uneven_form`): two plans with PV at the same candidates share those
+terms, and they cancel in the difference of the two objectives. Its ``sqrt``
+is AA's Chebyshev fit where the variance's range stays above 0, else the
+interval of the square root (no shared terms). The form, centred on the
+interval's midpoint (:meth:`ObjectiveInterval.with_form`), can be wider than
+``[lo, hi]`` (which intersects it with interval arithmetic and uses a fresh
+symbol per stage); both enclose. The other interval objectives have no shared
+terms: their whole width is private.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from .metrics.adaptability import pv_area_capacities
+from .planning import PlanBatch
 from .uncertainty.affine import AffineForm
 from .uncertainty.interval import Interval
 
-__all__ = ["ObjectiveInterval", "cost_interval", "interval_of", "spread_interval"]
+__all__ = ["ObjectiveInterval", "cost_interval", "interval_of", "n_shared_symbols",
+           "spread_interval", "uneven_form"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +72,10 @@ class ObjectiveInterval:
 
     lo: float
     hi: float
+    #: Coefficients over the problem's shared noise symbols (None: no shared terms), and the
+    #: radius of the rest, so that the value is ``mid + shared @ eps +- private``.
+    shared: np.ndarray | None = field(default=None, compare=False)
+    private: float = field(default=0.0, compare=False)
 
     @property
     def mid(self) -> float:
@@ -65,7 +85,17 @@ class ObjectiveInterval:
         return float(self.mid)
 
     def __neg__(self) -> "ObjectiveInterval":
-        return ObjectiveInterval(-self.hi, -self.lo)
+        shared = None if self.shared is None else -self.shared
+        return ObjectiveInterval(-self.hi, -self.lo, shared, self.private)
+
+    def with_form(self, form: AffineForm) -> "ObjectiveInterval":
+        """This interval with the shared terms of a scalar affine ``form`` enclosing the same
+        value; the form is re-centred on :attr:`mid` (``|centre - mid|`` joins the private
+        radius, which keeps the enclosure)."""
+        if not np.isfinite(self.mid):
+            return self
+        private = float(form.error) + abs(float(form.center) - self.mid)
+        return ObjectiveInterval(self.lo, self.hi, np.array(form.coeffs, dtype=float), private)
 
 
 def interval_of(lo: float, hi: float, forecast: float) -> ObjectiveInterval:
@@ -97,9 +127,44 @@ def spread_interval(level: float, arithmetic: str = "affine"):
         var = y.square().sum() * (1.0 / n)
         lo, hi = float(var.lo), float(var.hi)
         if arithmetic == "affine":
-            y = AffineForm(x, np.diag(level * np.abs(x))).linear(centring)
-            aa = (y.square().sum() * (1.0 / n)).to_interval()
+            aa = _affine_variance(x, level, np.arange(n), n).to_interval()
             lo, hi = max(lo, float(aa.lo)), min(hi, float(aa.hi))
         return np.sqrt(np.maximum([lo, hi], 0.0))
 
     return spread
+
+
+def _affine_variance(x: np.ndarray, level: float, symbols: np.ndarray,
+                     n_symbols: int) -> AffineForm:
+    """Population variance of ``x_i (1 + level eps_{symbols_i})`` in affine arithmetic."""
+    n = x.size
+    y = AffineForm.from_sources(x, level * np.abs(x), symbols, n_symbols)
+    return y.linear(np.eye(n) - 1.0 / n).square().sum() * (1.0 / n)
+
+
+def n_shared_symbols(grid) -> int:
+    """Number of shared noise symbols of the interval objectives: one per PV candidate."""
+    table = grid.case.candidates.get("pv")
+    return 0 if table is None else len(table)
+
+
+def uneven_form(grid, plan, level: float) -> AffineForm:
+    """``pv_uneven_degree`` of ``plan`` as a scalar affine form over one shared symbol per PV
+    candidate, each candidate's capacity at ``(1 + level eps)`` (module docstring)."""
+    n_symbols = n_shared_symbols(grid)
+    total = AffineForm.constant(0.0, n_symbols)
+    areas = pv_area_capacities(grid, PlanBatch.of(grid, [plan]))
+    if areas is None:
+        return total
+    for k in np.unique(areas.group):
+        members = areas.group == k
+        if members.sum() < 2:
+            continue
+        var = _affine_variance(areas.x_mw[members], level, areas.candidate[members], n_symbols)
+        lo = float(var.to_interval().lo)
+        if lo > 0:
+            total = total + var.sqrt()
+        else:  # the Chebyshev fit of sqrt needs a range above 0: the interval, all private
+            ends = np.sqrt(np.maximum([lo, float(var.to_interval().hi)], 0.0))
+            total = total + AffineForm(ends.mean(), np.zeros(n_symbols), 0.5 * np.ptp(ends))
+    return total * (1.0 / plan.n_stages)

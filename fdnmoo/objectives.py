@@ -39,7 +39,8 @@ import numpy as np
 
 from .demand import bus_demand
 from .metrics.adaptability import pv_uneven_degrees, structure_terms
-from .interval_objectives import ObjectiveInterval, cost_interval, interval_of, spread_interval
+from .interval_objectives import (ObjectiveInterval, cost_interval, interval_of, spread_interval,
+                                  uneven_form)
 from .metrics.operation import OperationMetrics
 from .metrics.reliability import reliability_arrays
 from .parameters import UnknownEntryError, check_params, did_you_mean, signature_params
@@ -447,7 +448,10 @@ def pv_uneven_degree(ev: Evaluated) -> float:
         return forecast
     spread = spread_interval(b.level["pv"], b.method)
     lo, hi = np.broadcast_to(uneven(ev.grid, ev.plan, spread=spread), 2)
-    return interval_of(lo, hi, forecast)
+    value = interval_of(lo, hi, forecast)
+    if b.method == "affine":  # shared symbols for AA-NSGA-II's affine_difference
+        value = value.with_form(uneven_form(ev.grid, ev.plan, b.level["pv"]))
+    return value
 
 
 @objective("pv_hosting_mw", unit="MW", sense="max")

@@ -1,10 +1,12 @@
 """pymoo operators and algorithms (imported as ``fdnmoo.operators``).
 
 :data:`ALGORITHMS` is the registry of every algorithm a spec can name
-(:mod:`fdnmoo.operators.registry`); importing this package registers pymoo's and DEAP's.
+(:mod:`fdnmoo.operators.registry`); importing this package registers pymoo's, DEAP's,
+AA-NSGA-II and the bi-level driver.
 """
 
 from . import pymoo_algorithms  # noqa: F401  (registers pymoo's algorithms)
+from .aa_nsga2 import AANSGA2, IntervalDominance, IntervalRankAndCrowding
 from .composite import (GenomeCrossover, GenomeMutation, GenomeRepair, GenomeSampling,
                         genome_operators)
 from .deap_adapter import DeapAlgorithm, DeapCrossover, DeapMutation, DeapSurvival
@@ -14,9 +16,10 @@ from .filters import (WeakenedDominanceSurvival, WeakeningResult, choose_comprom
 from .registry import (ALGORITHMS, AlgorithmEntry, AlgorithmRequest, algorithm_entry,
                        build_algorithm, reference_directions, register_algorithm)
 
-__all__ = ["ALGORITHMS", "AlgorithmEntry", "AlgorithmRequest", "DeapAlgorithm",
+__all__ = ["AANSGA2", "ALGORITHMS", "AlgorithmEntry", "AlgorithmRequest", "DeapAlgorithm",
            "DeapCrossover", "DeapMutation", "DeapSurvival", "GenomeCrossover",
-           "GenomeMutation", "GenomeRepair", "GenomeSampling", "WeakenedDominanceSurvival",
+           "GenomeMutation", "GenomeRepair", "GenomeSampling", "IntervalDominance",
+           "IntervalRankAndCrowding", "WeakenedDominanceSurvival",
            "WeakeningResult", "algorithm_entry", "build_algorithm", "choose_compromise",
            "deviation_distance", "deviation_filter", "genome_operators",
            "reference_directions", "register_algorithm", "weakened_dominance",

@@ -17,7 +17,7 @@ import numpy as np
 from pymoo.core.problem import Problem
 
 from ..cases.overrides import overrides_as_dict
-from ..interval_objectives import ObjectiveInterval
+from ..interval_objectives import ObjectiveInterval, n_shared_symbols
 from ..metrics.economics import MissingPriceError, cost_breakdown
 from ..objectives import CONSTRAINTS, OBJECTIVES, Evaluated, Objective, Population
 from ..parameters import ParameterError
@@ -49,7 +49,9 @@ class PlanningProblem(Problem):
     degree of these ends). Objectives that are not intervals have
     ``F_lo == F == F_hi``. pymoo keeps both on the population
     (``pop.get("F_lo")``); :mod:`fdnmoo.interval_objectives` says how each
-    interval is computed.
+    interval is computed. Under method affine also ``out["F_aff"]`` and
+    ``out["F_rad"]``, the objectives' terms in shared noise symbols
+    (:attr:`affine_objectives`).
     """
 
     def __init__(self, config: ProblemConfig, grid, genome: Genome, batch,
@@ -84,6 +86,14 @@ class PlanningProblem(Problem):
     def interval_objectives(self) -> bool:
         """Whether objectives may be intervals (``F_lo``/``F_hi`` beside ``F``)."""
         return self.config.uncertainty.method in INTERVAL_METHODS
+
+    @property
+    def affine_objectives(self) -> bool:
+        """Whether ``_evaluate`` also writes ``F_aff`` and ``F_rad`` (``uncertainty.method``
+        affine): the objectives' terms in the shared noise symbols, one per PV candidate
+        (``case.candidates["pv"]`` rows), for AA-NSGA-II's ``affine_difference``
+        (:mod:`fdnmoo.operators.aa_nsga2`, :mod:`fdnmoo.interval_objectives`)."""
+        return self.config.uncertainty.method == "affine"
 
     @property
     def composition(self) -> dict[str, Any]:
@@ -130,17 +140,20 @@ class PlanningProblem(Problem):
 
     def _evaluate(self, X, out, *args, **kwargs):
         X = np.asarray(X)
-        extra = {"bounds": True} if self.interval_objectives else {}
+        extra = {"bounds": "affine" if self.affine_objectives else True} \
+            if self.interval_objectives else {}
         if self.evaluator is not None:
             F, G, *ends = self.evaluator.evaluate(self.config, X, **extra)
         else:
             F, G, *ends = self.evaluate_genomes(X, **extra)
-        if self.constraint_penalty is not None:
+        if self.constraint_penalty is not None:  # a shift: the affine terms stay
             penalty = self.constraint_penalty * np.maximum(G, 0.0).sum(axis=1, keepdims=True)
-            F, ends = F + penalty, [e + penalty for e in ends]
+            F, ends = F + penalty, [e + penalty for e in ends[:2]] + ends[2:]
         out["F"] = F
         if ends:
-            out["F_lo"], out["F_hi"] = ends
+            out["F_lo"], out["F_hi"], *affine = ends
+            if affine:
+                out["F_aff"], out["F_rad"] = affine
         if self.n_ieq_constr:
             out["G"] = G
 
@@ -162,7 +175,7 @@ class PlanningProblem(Problem):
         return Population(self.grid, plans, ops, dict(self.config.options),
                           topologies=self.topologies, bounds=bounds).members()
 
-    def evaluate_genomes(self, X, timings: StageTimes | None = None, bounds: bool = False
+    def evaluate_genomes(self, X, timings: StageTimes | None = None, bounds: bool | str = False
                          ) -> tuple[np.ndarray, ...]:
         """Objectives (as minimised) and constraints of genomes; deterministic for the config.
 
@@ -175,24 +188,45 @@ class PlanningProblem(Problem):
         F, G : ndarray, shapes (n, n_obj) and (n, n_constr)
             ``F`` of an interval objective is its midpoint.
         F_lo, F_hi : ndarray, shape (n, n_obj)
-            Only with ``bounds=True``: the objectives' lower and upper values (as
-            minimised; equal to ``F`` where an objective is not an interval).
+            Only with ``bounds=True`` (or ``"affine"``): the objectives' lower and upper
+            values (as minimised; equal to ``F`` where an objective is not an interval).
+        F_aff, F_rad : ndarray, shapes (n, n_obj, n_symbols) and (n, n_obj)
+            Only with ``bounds="affine"``: every objective as ``F + F_aff @ eps +- F_rad``
+            over the shared symbols (:attr:`affine_objectives`); an interval without
+            shared terms has ``F_rad`` its half-width, an undefined value 0 and 0.
         """
         timings = StageTimes() if timings is None else timings
         evs = self.evaluated(X, timings)
         with timings.stage("objectives"):
-            values = [[_ends(o.to_minimise(self._value(o, ev))) for o in self.objectives]
-                      for ev in evs]
-            ends = np.array(values, dtype=float).reshape(len(evs), self.n_obj, 2)
+            raw = [[o.to_minimise(self._value(o, ev)) for o in self.objectives] for ev in evs]
+            ends = np.array([[_ends(v) for v in row] for row in raw],
+                            dtype=float).reshape(len(evs), self.n_obj, 2)
             G = np.array([[self._value(c, ev) for c in self.constraints] for ev in evs],
                          dtype=float)
         F = ends.mean(axis=-1)  # a number's mean is itself, exactly
         F = np.where(np.isfinite(F), F, UNDEFINED)
         ends = np.where(np.isfinite(ends), ends, UNDEFINED)
         G = np.where(np.isfinite(G), G, UNDEFINED).reshape(len(evs), len(self.constraints))
+        if bounds == "affine":
+            shared, private = self._shared_terms(raw)
+            defined = (F != UNDEFINED)[..., None]
+            return (F, G, ends[..., 0], ends[..., 1], np.where(defined, shared, 0.0),
+                    np.where(defined[..., 0], private, 0.0))
         if bounds:
             return F, G, ends[..., 0], ends[..., 1]
         return F, G
+
+    def _shared_terms(self, values: list[list]) -> tuple[np.ndarray, np.ndarray]:
+        """``(F_aff, F_rad)`` of objective values (see :meth:`evaluate_genomes`)."""
+        shared = np.zeros((len(values), self.n_obj, n_shared_symbols(self.grid)))
+        private = np.zeros((len(values), self.n_obj))
+        for i, row in enumerate(values):
+            for k, v in enumerate(row):
+                if isinstance(v, ObjectiveInterval) and v.shared is not None:
+                    shared[i, k], private[i, k] = v.shared, v.private
+                elif isinstance(v, ObjectiveInterval):
+                    private[i, k] = 0.5 * (v.hi - v.lo)
+        return shared, np.where(np.isfinite(private), private, 0.0)
 
     def _value(self, entry: Objective, ev: Evaluated) -> float:
         """``entry(ev)``; a price the entry needs and the case lacks is named with the entry."""

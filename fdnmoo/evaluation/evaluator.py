@@ -103,7 +103,7 @@ def report_chunk(config: Any, X: np.ndarray) -> list[dict]:
     return [problem.plan_report(x) for x in np.atleast_2d(X)]
 
 
-def evaluate_chunk(config: Any, X: np.ndarray, bounds: bool = False) -> tuple:
+def evaluate_chunk(config: Any, X: np.ndarray, bounds: bool | str = False) -> tuple:
     """Evaluate genomes ``X`` on the problem of ``config`` (runs in a worker).
 
     Parameters
@@ -113,8 +113,9 @@ def evaluate_chunk(config: Any, X: np.ndarray, bounds: bool = False) -> tuple:
         with ``evaluate_genomes(X) -> (F, G)`` (and, for ``bounds=True``,
         ``evaluate_genomes(X, bounds=True) -> (F, G, F_lo, F_hi)``).
     X : ndarray, shape (n, n_var)
-    bounds : bool
-        Also return the objectives' lower and upper values.
+    bounds : bool or "affine"
+        Also return the objectives' lower and upper values (``"affine"``: and their
+        shared affine terms ``F_aff``, ``F_rad``).
 
     Returns
     -------
@@ -124,7 +125,7 @@ def evaluate_chunk(config: Any, X: np.ndarray, bounds: bool = False) -> tuple:
         Only with ``bounds=True``.
     """
     problem = cached_problem(config)
-    return problem.evaluate_genomes(X, bounds=True) if bounds else problem.evaluate_genomes(X)
+    return problem.evaluate_genomes(X, bounds=bounds) if bounds else problem.evaluate_genomes(X)
 
 
 class Evaluator:
@@ -166,7 +167,7 @@ class Evaluator:
         self._own_cluster = None
 
     # -- public API -------------------------------------------------------
-    def evaluate(self, config: Any, X: np.ndarray, bounds: bool = False) -> tuple:
+    def evaluate(self, config: Any, X: np.ndarray, bounds: bool | str = False) -> tuple:
         """Objectives and constraints of the rows of ``X``, in row order.
 
         Parameters
@@ -174,8 +175,9 @@ class Evaluator:
         config
             Picklable problem description (see :func:`evaluate_chunk`).
         X : ndarray, shape (n, n_var)
-        bounds : bool
-            Also return the objectives' lower and upper values (interval objectives).
+        bounds : bool or "affine"
+            Also return the objectives' lower and upper values (interval objectives;
+            ``"affine"``: and ``F_aff``, ``F_rad``, see ``evaluate_genomes``).
 
         Returns
         -------
@@ -286,7 +288,7 @@ class Evaluator:
             # problems survive from one generation to the next
             self._parallel = Parallel(n_jobs=int(self.n_workers), backend="loky")
         if bounds:
-            return self._parallel(delayed(evaluate_chunk)(config, c, True) for c in chunks)
+            return self._parallel(delayed(evaluate_chunk)(config, c, bounds) for c in chunks)
         return self._parallel(delayed(func or evaluate_chunk)(config, c) for c in chunks)
 
     def _dask_map(self, config: Any, chunks: list[np.ndarray], func=None,
@@ -294,7 +296,7 @@ class Evaluator:
         client = self._dask_client()
         if bounds:
             futures = client.map(evaluate_chunk, [config] * len(chunks), chunks,
-                                 [True] * len(chunks), pure=False)
+                                 [bounds] * len(chunks), pure=False)
         else:
             futures = client.map(func or evaluate_chunk, [config] * len(chunks), chunks,
                                  pure=False)

@@ -85,6 +85,7 @@ from ..planning import Plan, PlanBatch, PlanningGrid, label_positions
 from ..topology_cache import StageTopology, TopologyCache
 
 __all__ = [
+    "AreaCapacities",
     "Links",
     "StructureTerms",
     "built_line_mask",
@@ -92,6 +93,7 @@ __all__ = [
     "interconnections",
     "network_cohesion_degree",
     "plan_links",
+    "pv_area_capacities",
     "pv_uneven_degree",
     "pv_uneven_degrees",
     "structural_adaptability",
@@ -317,23 +319,10 @@ def pv_uneven_degrees(grid: PlanningGrid, batch: PlanBatch,
     weighted capacities returning ``array([lo, hi])`` (bounds of it,
     :func:`fdnmoo.interval_objectives.spread_interval`); the result is then (P, 2).
     """
-    table = grid.case.candidates.get("pv")
-    cap = batch.der.get("pv")
-    if table is None or cap is None or not np.any(cap > 0):
+    areas = pv_area_capacities(grid, batch, cache)
+    if areas is None:
         return np.zeros(len(batch)) if spread is None else np.zeros((len(batch), 2))
-    cache = TopologyCache(grid) if cache is None else cache
-    index, topos = cache.of_batch(batch)
-    cand = cache.branches.bus_position(table.bus.to_numpy(np.int64))
-    n_p, n_s = index.shape
-    n_area = cache.labels.n_area
-    topo = index.ravel()
-    # per topology: area of every candidate (-1 if unsupplied) and its distance weight
-    area = np.stack([np.where(t.structure.supplied[cand], t.area[cand], -1) for t in topos])
-    delta = np.stack([_distance_weight(t, cand) for t in topos])
-    x = cap.reshape(n_p * n_s, -1) * delta[topo]
-    group = np.arange(n_p * n_s)[:, None] * n_area + area[topo]
-    on = area[topo] >= 0
-    g, x = group[on], x[on]
+    g, x, n_p, n_s, n_area = areas.group, areas.x_mw, len(batch), batch.n_stages, areas.n_area
     n_groups = n_p * n_s * n_area
     if spread is not None:  # area by area (interval arithmetic, not on the hot path)
         bounds = np.zeros((n_p * n_s, 2))
@@ -347,6 +336,51 @@ def pv_uneven_degrees(grid: PlanningGrid, batch: PlanBatch,
                     out=np.zeros(n_groups), where=count > 0)
     per_stage = np.sqrt(var).reshape(n_p, n_s, n_area).sum(axis=2)
     return per_stage.sum(axis=1) / n_s
+
+
+@dataclass(frozen=True)
+class AreaCapacities:
+    """The distance-weighted PV capacities :func:`pv_uneven_degrees` spreads, one entry per PV
+    candidate of each plan and stage supplied in an area (capacity 0 included).
+
+    Attributes
+    ----------
+    group : ndarray of int
+        ``(plan * n_stages + stage) * n_area + area``: entries of one group form one spread.
+    candidate : ndarray of int
+        Row of the entry's candidate in ``case.candidates["pv"]``.
+    x_mw : ndarray
+        ``P_i,h * delta_i,h`` (module docstring).
+    n_area : int
+    """
+
+    group: np.ndarray
+    candidate: np.ndarray
+    x_mw: np.ndarray
+    n_area: int
+
+
+def pv_area_capacities(grid: PlanningGrid, batch: PlanBatch,
+                       cache: TopologyCache | None = None) -> AreaCapacities | None:
+    """The weighted PV capacities per plan, stage and supply area (None: no PV in ``batch``)."""
+    table = grid.case.candidates.get("pv")
+    cap = batch.der.get("pv")
+    if table is None or cap is None or not np.any(cap > 0):
+        return None
+    cache = TopologyCache(grid) if cache is None else cache
+    index, topos = cache.of_batch(batch)
+    cand = cache.branches.bus_position(table.bus.to_numpy(np.int64))
+    n_p, n_s = index.shape
+    n_area = cache.labels.n_area
+    topo = index.ravel()
+    # per topology: area of every candidate (-1 if unsupplied) and its distance weight
+    area = np.stack([np.where(t.structure.supplied[cand], t.area[cand], -1) for t in topos])
+    delta = np.stack([_distance_weight(t, cand) for t in topos])
+    x = cap.reshape(n_p * n_s, -1) * delta[topo]
+    group = np.arange(n_p * n_s)[:, None] * n_area + area[topo]
+    on = area[topo] >= 0
+    candidate = np.broadcast_to(np.arange(cand.size), on.shape)[on]
+    return AreaCapacities(group=group[on], candidate=candidate, x_mw=x[on], n_area=n_area)
 
 
 def _distance_weight(topo: StageTopology, cand: np.ndarray) -> np.ndarray:

@@ -147,3 +147,6 @@ def test_interval_objective_bounds_survive_every_backend(backend):
         problem._evaluate(X, out)
     for key, want in zip(("F", "G", "F_lo", "F_hi"), reference):
         np.testing.assert_array_equal(out[key], want)
+    affine = problem.evaluate_genomes(X, bounds="affine")  # + shared terms (F_aff, F_rad)
+    for key, want in zip(("F_aff", "F_rad"), affine[4:]):
+        np.testing.assert_array_equal(out[key], want)

@@ -35,7 +35,7 @@ def test_duplicate_and_incomplete_entries_are_refused(registries):
     with pytest.raises(ValueError, match="handles no constraints: give the penalty"):
         register_algorithm("test-free-ga", constraints=False)(lambda request: None)
     assert "test-free-ga" not in ALGORITHMS
-    with pytest.raises(KeyError, match="unknown algorithm 'nsga4'; registered: agemoea"):
+    with pytest.raises(KeyError, match="unknown algorithm 'nsga4'; registered: aa-nsga2, agemoea"):
         algorithm_entry("nsga4")
 
 
