@@ -61,6 +61,8 @@ import numpy as np
 import pandas as pd
 from pymoo.operators.survival.rank_and_crowding import RankAndCrowding
 
+from .interval_dominance import dominance_fronts
+
 __all__ = ["WeakenedDominanceSurvival", "WeakenedNonDominatedSorting", "WeakeningResult",
            "choose_compromise", "default_m", "deviation_distance", "deviation_filter",
            "weakened_dominance", "weakened_fronts", "weakening_filter"]
@@ -229,19 +231,7 @@ def weakened_fronts(F: np.ndarray, m: int | None = None,
     F = _objectives(F)
     if len(F) == 0:
         return []
-    D = weakened_dominance(F, m)
-    remaining = np.ones(len(F), dtype=bool)
-    fronts: list[np.ndarray] = []
-    n_ranked = 0
-    stop = len(F) if n_stop_if_ranked is None else n_stop_if_ranked
-    while remaining.any() and n_ranked < stop:
-        dominators = D[remaining][:, remaining].sum(axis=0)
-        rows = np.flatnonzero(remaining)
-        front = rows[dominators == dominators.min()]
-        fronts.append(front)
-        remaining[front] = False
-        n_ranked += len(front)
-    return fronts
+    return dominance_fronts(weakened_dominance(F, m), n_stop_if_ranked)
 
 
 class WeakenedNonDominatedSorting:
