@@ -70,6 +70,8 @@ def _summary(out: Path) -> str:
                      f"network_solution_{k}.png)")
     if (run.get("spec") or {}).get("filter"):
         lines.append("the spec's Pareto filters: filtered.csv (column kept)")
+    if (run.get("spec") or {}).get("widths"):
+        lines.append("objective widths by method and level: widths.csv, widths_summary.csv")
     lines.append(f"results in {out}")
     return "\n".join(lines)
 

@@ -35,7 +35,8 @@ for each point; with SVC or SOPs in the plans a point may leave the interval
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -46,8 +47,9 @@ from ..planning import PlanBatch
 from ..problems.config import ProblemConfig
 from ..uncertainty.settings import UncertaintySettings
 
-__all__ = ["CAPACITY_OBJECTIVES", "INSIDE_RTOL", "METHODS", "WIDTH_COLUMNS", "box_points",
-           "objective_widths", "sampled_objectives", "summarise_widths"]
+__all__ = ["CAPACITY_OBJECTIVES", "INSIDE_RTOL", "METHODS", "WIDTH_COLUMNS", "WidthSettings",
+           "box_points", "objective_widths", "sampled_objectives", "summarise_widths",
+           "write_widths"]
 
 #: The methods compared, in table order.
 METHODS = ("affine", "interval", "montecarlo")
@@ -214,3 +216,68 @@ def summarise_widths(widths: pd.DataFrame) -> pd.DataFrame:
         width_mean=("width", "mean"), width_max=("width", "max"),
         over_interval=("over_interval", "mean"), inside_affine_share=("inside", "mean"))
     return out.reset_index()
+
+
+@dataclass(frozen=True)
+class WidthSettings:
+    """The spec's ``widths:`` section: after the run, the Pareto solutions' objective
+    widths under each method at each level (:func:`write_widths`).
+
+    Parameters
+    ----------
+    levels : tuple of float
+        Half-widths of the box, each > 0 (``uncertainty.level`` of each comparison).
+    samples : int
+        Monte Carlo points per plan (plus four vertices).
+    methods : tuple of str
+        Of :data:`METHODS`.
+    seed : int
+        Of the Monte Carlo points.
+    """
+
+    levels: tuple[float, ...] = (0.1,)
+    samples: int = 200
+    methods: tuple[str, ...] = METHODS
+    seed: int = 0
+
+    def as_dict(self) -> dict:
+        return {"levels": list(self.levels), "samples": self.samples,
+                "methods": list(self.methods), "seed": self.seed}
+
+
+def write_widths(out_dir: str | Path, config: ProblemConfig, settings: WidthSettings,
+                 progress: bool = False) -> dict[str, Path]:
+    """Write ``widths.csv`` (:func:`objective_widths` of every Pareto genome of the
+    results folder, with a ``level`` column and ``solution`` numbers) and
+    ``widths_summary.csv`` (:func:`summarise_widths` per level).
+
+    Raises
+    ------
+    FileNotFoundError
+        The folder has no ``pareto_genomes.csv`` (not a finished run).
+    """
+    from tqdm.auto import tqdm
+
+    out = Path(out_dir)
+    path = out / "pareto_genomes.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no Pareto genomes to compare widths of (is {out} "
+                                f"the results folder of a finished run?)")
+    genomes = pd.read_csv(path)
+    solutions = genomes.pop("solution").to_numpy()
+    X = genomes.to_numpy()
+    tables, summaries = [], []
+    for level in tqdm(settings.levels, desc="objective widths", unit="level",
+                      disable=not progress):
+        widths = objective_widths(config, X, level=level, samples=settings.samples,
+                                  seed=settings.seed, methods=settings.methods)
+        widths.insert(0, "level", level)
+        widths.insert(1, "solution", solutions[widths.plan.to_numpy()])
+        tables.append(widths.drop(columns="plan"))
+        summary = summarise_widths(widths)
+        summary.insert(0, "level", level)
+        summaries.append(summary)
+    written = {"widths": out / "widths.csv", "widths_summary": out / "widths_summary.csv"}
+    pd.concat(tables, ignore_index=True).to_csv(written["widths"], index=False)
+    pd.concat(summaries, ignore_index=True).to_csv(written["widths_summary"], index=False)
+    return written

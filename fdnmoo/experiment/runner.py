@@ -35,6 +35,7 @@ from ..objectives import objective_signs
 from ..operators import algorithm_entry, reference_directions
 from ..operators import build_algorithm as registry_build
 from .filtering import filter_results
+from .objective_widths import write_widths
 from .results import collect_outcome, versions, write_results
 from .spec import AlgorithmSpec, ExperimentSpec, SpecError, load_spec
 
@@ -99,6 +100,8 @@ def run_experiment(spec: ExperimentSpec | str | Path, out_dir: str | Path | None
     write_results(out, outcome, grid=getattr(problem, "grid", None))
     if spec.filter is not None:  # the spec's Pareto filters: filtered.csv
         filter_results(out, spec.filter)
+    if spec.widths is not None:  # objective widths by method: widths.csv
+        write_widths(out, config, spec.widths, progress=progress)
     return out
 
 

@@ -130,6 +130,16 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
             "(needs `uncertainty.method` `interval` or `affine`, or `comprehensive`)"),
     SpecKey("filter.comprehensive", "`true` or `false`", "`false`",
             "the comprehensive deviation distance: deterministic objectives too"),
+    SpecKey("widths", "mapping", "none",
+            "after the run, the Pareto solutions' objective intervals under affine, interval "
+            "and Monte Carlo at each level: `widths.csv`, `widths_summary.csv` (`widths.*` keys)"),
+    SpecKey("widths.levels", "number or list of numbers in (0, 1)", "`[0.1]`",
+            "half-widths of the uncertainty box compared"),
+    SpecKey("widths.samples", "integer >= 1", "`200`", "Monte Carlo points per plan (plus four "
+            "vertices of the box)"),
+    SpecKey("widths.methods", "list of `affine`, `interval`, `montecarlo`", "all three",
+            "methods compared"),
+    SpecKey("widths.seed", "integer >= 0", "`0`", "seed of the Monte Carlo points"),
     SpecKey("output", "string", "`results/<spec file name>`", "results folder"),
     SpecKey("description", "string", "`\"\"`", "free text, kept in `run.json`"),
 )

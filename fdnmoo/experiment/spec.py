@@ -65,6 +65,8 @@ from ..uncertain_pass import INTERVAL_METHODS
 from ..uncertainty.settings import UncertaintySettings
 from .checking import BlockNames, Checker, SpecError, apply_settings, blame_setting
 from .filtering import FilterError, FilterSettings
+from .objective_widths import METHODS as WIDTH_METHODS
+from .objective_widths import WidthSettings
 from .schema import SPEC_KEYS, section_keys
 
 __all__ = ["ALGORITHMS", "AlgorithmSpec", "EvaluationSpec", "ExperimentSpec", "ProblemSpec",
@@ -83,6 +85,7 @@ _CONFIG_KEYS = {"n_stages": "problem.stages", "n_days": "problem.days",
                 "case_overrides": "case_overrides", "uncertainty": "uncertainty"}
 _EVALUATION_KEYS = section_keys("evaluation")
 _FILTER_KEYS = section_keys("filter")
+_WIDTH_KEYS = section_keys("widths")
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,7 @@ class ExperimentSpec:
     settings: tuple[str, ...] = ()
     uncertainty: UncertaintySettings = field(default_factory=UncertaintySettings)
     filter: FilterSettings | None = None
+    widths: WidthSettings | None = None
 
     def problem_config(self):
         """The :class:`~fdnmoo.problems.planning.ProblemConfig` of this spec.
@@ -227,7 +231,8 @@ class ExperimentSpec:
                                "chunk_size": e.chunk_size},
                 "output": self.output, "description": self.description,
                 "uncertainty": self.uncertainty.as_dict(),
-                **({"filter": self.filter.as_dict()} if self.filter is not None else {})}
+                **({"filter": self.filter.as_dict()} if self.filter is not None else {}),
+                **({"widths": self.widths.as_dict()} if self.widths is not None else {})}
 
     @property
     def run_hash(self) -> str:
@@ -342,7 +347,8 @@ def _parse(data: Any, source: str, base_dir: str | Path | None, settings: tuple[
                           case_params=tuple(sorted(case_params.items())),
                           description=description, source=source, plugins=plugins,
                           case_overrides=freeze(case_overrides), settings=settings,
-                          filter=_filter(check, data.get("filter")))
+                          filter=_filter(check, data.get("filter")),
+                          widths=_widths(check, data.get("widths")))
     config = spec.problem_config()  # parameters and values of the composition, named by key
     if spec.filter is not None:
         try:
@@ -372,6 +378,31 @@ def _filter(check: "Checker", data: Any) -> FilterSettings | None:
             raise check.fail("filter.deviation", f"D_max must be > 0, got {deviation}")
     comprehensive = check.typed(data.get("comprehensive", False), "filter.comprehensive", bool)
     return FilterSettings(weakening=weakening, deviation=deviation, comprehensive=comprehensive)
+
+
+def _widths(check: "Checker", data: Any) -> WidthSettings | None:
+    """The ``widths:`` section (None when absent)."""
+    if data is None:
+        return None
+    data = check.mapping(data, "widths", _WIDTH_KEYS)
+    levels = data.get("levels", [0.1])
+    levels = levels if isinstance(levels, list) else [levels]
+    if not levels:
+        raise check.fail("widths.levels", "give at least one level")
+    for k, level in enumerate(levels):
+        level = check.typed(level, f"widths.levels[{k}]", float)
+        if not 0 < level < 1:
+            raise check.fail(f"widths.levels[{k}]", f"a level is a half-width in (0, 1), "
+                                                    f"got {level}")
+    methods = data.get("methods", list(WIDTH_METHODS))
+    methods = methods if isinstance(methods, list) else [methods]
+    for k, method in enumerate(methods):
+        check.choice(method, f"widths.methods[{k}]", WIDTH_METHODS)
+    return WidthSettings(
+        levels=tuple(float(v) for v in levels),
+        samples=check.integer(data.get("samples", 200), "widths.samples", minimum=1),
+        methods=tuple(methods),
+        seed=check.integer(data.get("seed", 0), "widths.seed", minimum=0))
 
 
 def _resolve_case(case: str, base_dir: str | Path | None, source: str) -> str:

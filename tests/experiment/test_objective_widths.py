@@ -113,3 +113,47 @@ def test_bad_arguments():
         objective_widths(CONFIG, _genomes(), methods=("affine", "mc"))
     with pytest.raises(ValueError, match="samples must be >= 1"):
         objective_widths(CONFIG, _genomes(), samples=0)
+
+
+def test_widths_section_of_a_run(tmp_path):
+    """``widths:`` after a run: every Pareto solution at every level; a wider box gives
+    wider affine intervals (the sources' coefficients scale with the level)."""
+    import pandas as pd
+
+    from fdnmoo.experiment import parse_spec, run_experiment
+
+    spec = parse_spec({
+        "case": "ieee33", "seed": 3,
+        "problem": {"blocks": [{"der": {"kind": "pv", "levels": 4}}], "stages": 1,
+                    "profile": "daily", "days": 1, "objectives": list(OBJECTIVES[:3]),
+                    "constraints": ["voltage_band"]},
+        "uncertainty": {"method": "affine", "level": 0.1},
+        "algorithm": {"name": "nsga2", "pop_size": 6, "n_gen": 1},
+        "widths": {"levels": [0.05, 0.1], "samples": 4, "methods": ["affine", "montecarlo"]}})
+    out = run_experiment(spec, out_dir=tmp_path, progress=False)
+    widths = pd.read_csv(out / "widths.csv")
+    n_pareto = len(pd.read_csv(out / "pareto.csv"))
+    assert len(widths) == 2 * n_pareto * 3 * 2  # levels x solutions x objectives x methods
+    assert set(widths.solution) == set(range(1, n_pareto + 1))
+    aa = widths[widths.method == "affine"].pivot_table(index=["solution", "objective"],
+                                                       columns="level", values="width")
+    cost = aa.xs("total_cost", level="objective")
+    assert (cost[0.1] > cost[0.05]).all()
+    mc = widths[widths.method == "montecarlo"]
+    assert mc.inside_affine.astype(bool).all()
+    summary = pd.read_csv(out / "widths_summary.csv")
+    assert set(summary.level) == {0.05, 0.1} and set(summary.method) == {"affine", "montecarlo"}
+
+
+@pytest.mark.parametrize("section, key, message", [
+    ({"levels": [0.1, 1.5]}, "widths.levels[1]", "a level is a half-width in (0, 1), got 1.5"),
+    ({"methods": ["afine"]}, "widths.methods[0]", "afine"),
+    ({"samples": 0}, "widths.samples", ">= 1"),
+    ({"level": 0.1}, "widths.level", "levels"),
+])
+def test_widths_section_errors(section, key, message):
+    from fdnmoo.experiment import SpecError, parse_spec
+
+    with pytest.raises(SpecError) as err:
+        parse_spec({"case": "ieee33", "widths": section}, source="w.yaml")
+    assert key in str(err.value) and message in str(err.value)

@@ -42,6 +42,7 @@ uncertainty: {method: montecarlo, level: {load: 0.05, pv: 0.15}, samples: 3, gam
               seed: 4}
 evaluation: {backend: joblib, workers: 2, chunk_size: 4}
 filter: {weakening: 2, deviation: 3.5, comprehensive: true}
+widths: {levels: [0.05, 0.1], samples: 10, methods: [affine, montecarlo], seed: 2}
 output: results/every_key
 description: every key of the README's table
 """
@@ -75,7 +76,8 @@ def test_every_documented_key_is_read(tmp_path):
     assert problem.batch.seed == 4
 
 
-@pytest.mark.parametrize("section", ["", "problem", "evaluation", "uncertainty", "filter"])
+@pytest.mark.parametrize("section", ["", "problem", "evaluation", "uncertainty", "filter",
+                                     "widths"])
 def test_a_key_the_table_lacks_is_refused_with_the_closest(tmp_path, section):
     first = section_keys(section)[1]
     typo = first[:-1] + "x"
