@@ -132,9 +132,16 @@ class PlanningProblem(Problem):
         X = np.asarray(X)
         extra = {"bounds": True} if self.interval_objectives else {}
         if self.evaluator is not None:
-            F, G, *ends = self.evaluator.evaluate(self.config, X, **extra)
+            arrays = self.evaluator.evaluate(self.config, X, **extra)
         else:
-            F, G, *ends = self.evaluate_genomes(X, **extra)
+            arrays = self.evaluate_genomes(X, **extra)
+        out.update(self.pymoo_outputs(*arrays))
+
+    def pymoo_outputs(self, F, G, *ends) -> dict[str, np.ndarray]:
+        """pymoo's ``out`` from the arrays of :meth:`evaluate_genomes`: ``F`` (plus the
+        constraint penalty, if the problem has one), ``G`` if exposed, ``F_lo``/``F_hi``
+        if given (shifted by the same penalty)."""
+        out = {}
         if self.constraint_penalty is not None:
             penalty = self.constraint_penalty * np.maximum(G, 0.0).sum(axis=1, keepdims=True)
             F, ends = F + penalty, [e + penalty for e in ends]
@@ -143,6 +150,7 @@ class PlanningProblem(Problem):
             out["F_lo"], out["F_hi"] = ends
         if self.n_ieq_constr:
             out["G"] = G
+        return out
 
     def decode(self, x):
         """The plan of one genome."""

@@ -98,10 +98,12 @@ class LowerFront:
 class LowerProblem(Problem):
     """The lower level as a pymoo problem: lower genes in, lower objectives out.
 
-    ``_evaluate`` composes full genomes (upper genes fixed), evaluates them
-    through ``problem.evaluate`` (its evaluator, constraint penalty and interval
-    ends included) and keeps the full results beside the lower objectives
-    (``F_full``, ``F_lo_full``, ``F_hi_full`` on the population).
+    ``_evaluate`` composes full genomes (upper genes fixed), evaluates them in
+    this process (``problem.evaluate_genomes``: a lower run is one task of a
+    worker; the problem's own evaluator is not used), turns the arrays into
+    pymoo's outputs as the problem does (``problem.pymoo_outputs``: constraint
+    penalty, interval ends) and keeps the full results beside the lower
+    objectives (``F_full``, ``F_lo_full``, ``F_hi_full`` on the population).
 
     Parameters
     ----------
@@ -129,9 +131,9 @@ class LowerProblem(Problem):
         return [self.problem.objective_names[c] for c in self.columns]
 
     def _evaluate(self, X, out, *args, **kwargs):
-        keys = ["F", "G"] + (["F_lo", "F_hi"] if self.interval_objectives else [])
-        res = self.problem.evaluate(self.genome.compose(X), return_values_of=keys,
-                                    return_as_dictionary=True)
+        extra = {"bounds": True} if self.interval_objectives else {}
+        res = self.problem.pymoo_outputs(*self.problem.evaluate_genomes(
+            self.genome.compose(X), **extra))
         F = res["F"]
         lo, hi = (res["F_lo"], res["F_hi"]) if self.interval_objectives else (F, F)
         out["F"] = F[:, self.columns]
