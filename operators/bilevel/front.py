@@ -5,6 +5,9 @@ matrix of minimised objectives that no other row dominates. The default,
 :func:`pareto_survivors`, is ordinary Pareto dominance (pymoo's
 ``NonDominatedSorting``); weakened dominance plugs in the same way.
 
+A dominance that keeps none of a non-empty set (a cycle of weakened dominance)
+is replaced by Pareto dominance for that set, with a warning.
+
 Constraints come first everywhere: feasible solutions (``CV <= 0``) are
 compared by the dominance; infeasible ones rank after every feasible one, by
 their constraint violation.
@@ -18,14 +21,19 @@ objectives as minimised, within that front) among its solutions of that rank.
 
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
 import numpy as np
-from pymoo.operators.survival.rank_and_crowding.metrics import calc_crowding_distance
+from pymoo.operators.survival.rank_and_crowding.metrics import get_crowding_function
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
 __all__ = ["Dominance", "constrained_front", "front_ranks", "pareto_survivors",
            "upper_fitness", "upper_order"]
+
+logger = logging.getLogger(__name__)
+#: pymoo NSGA-II's crowding distance (inf for fronts of one or two)
+_CROWDING = get_crowding_function("cd")
 
 #: ``dominance(F) -> indices of the non-dominated rows of F`` (objectives as minimised).
 Dominance = Callable[[np.ndarray], np.ndarray]
@@ -40,10 +48,16 @@ def pareto_survivors(F: np.ndarray) -> np.ndarray:
 
 
 def _survivors(dominance: Dominance, F: np.ndarray) -> np.ndarray:
+    """``dominance(F)`` checked; if it keeps nothing of a non-empty set (weakened dominance
+    can be cyclic: a beats b beats c beats a), the Pareto survivors, with a warning."""
     kept = np.unique(np.asarray(dominance(F), dtype=np.int64))
-    if len(F) and (len(kept) == 0 or kept[0] < 0 or kept[-1] >= len(F)):
+    if len(kept) and (kept[0] < 0 or kept[-1] >= len(F)):
         raise ValueError(f"dominance {dominance!r} returned indices {kept.tolist()} for "
-                         f"{len(F)} solutions: it must keep at least one of them")
+                         f"{len(F)} solutions")
+    if len(F) and not len(kept):
+        logger.warning("dominance %r kept none of %d solutions (a dominance cycle); they are "
+                       "compared by Pareto dominance instead", dominance, len(F))
+        return pareto_survivors(F)
     return kept
 
 
@@ -70,7 +84,8 @@ def front_ranks(F: np.ndarray, CV: np.ndarray,
     -------
     rank : ndarray of int, shape (n,)
     crowding : ndarray, shape (n,)
-        pymoo's crowding distance within the row's front (inf at the extremes).
+        pymoo NSGA-II's crowding distance within the row's front (inf at the extremes
+        and in fronts of one or two).
     """
     F = np.asarray(F, dtype=float)
     CV = np.asarray(CV, dtype=float).reshape(len(F))
@@ -80,13 +95,13 @@ def front_ranks(F: np.ndarray, CV: np.ndarray,
     rest = np.flatnonzero(CV <= 0)
     while len(rest):
         front = rest[_survivors(dominance, F[rest])]
-        rank[front], crowding[front] = r, calc_crowding_distance(F[front])
+        rank[front], crowding[front] = r, _CROWDING.do(F[front])
         rest = np.setdiff1d(rest, front)
         r += 1
     infeasible = np.flatnonzero(CV > 0)
     for level in np.unique(CV[infeasible]):
         front = infeasible[CV[infeasible] == level]
-        rank[front], crowding[front] = r, calc_crowding_distance(F[front])
+        rank[front], crowding[front] = r, _CROWDING.do(F[front])
         r += 1
     return rank, crowding
 

@@ -12,6 +12,7 @@ degree is 0 for one supply area).
 from __future__ import annotations
 
 import itertools
+from types import SimpleNamespace
 
 import moocore
 import numpy as np
@@ -23,8 +24,11 @@ from pymoo.optimize import minimize
 
 from fdnmoo.evaluation import Evaluator
 from fdnmoo.experiment.runner import CHECKPOINT, load_checkpoint, optimise
-from fdnmoo.operators.bilevel import (BiLevel, LowerLevel, LowerProblem, SubGenome, driver,
-                                      lower_seed, optimise_lower, split_blocks)
+from fdnmoo.operators import genome_operators
+from fdnmoo.operators.bilevel import (BiLevel, LowerLevel, LowerProblem, SubGenome,
+                                      build_bilevel, constrained_front, driver, front_ranks,
+                                      lower_seed, optimise_lower, split_blocks, upper_fitness)
+from fdnmoo.operators.bilevel.front import upper_order
 from fdnmoo.parameters import ParameterError
 from fdnmoo.problems.planning import ProblemConfig
 
@@ -363,3 +367,48 @@ def test_dask_gives_the_serial_result(problem):
         problem.evaluator = None
     np.testing.assert_array_equal(got.pop.get("X"), ref.pop.get("X"))
     np.testing.assert_array_equal(got.pop.get("F"), ref.pop.get("F"))
+
+
+# ------------------------------------------------------------------- registry request
+def test_build_bilevel_from_a_registry_request(fresh):
+    request = SimpleNamespace(problem=fresh, pop_size=6, ref_dirs=None,
+                              operators=genome_operators(fresh.genome, crossover_prob=0.7,
+                                                         prob_var=0.2),
+                              options={"lower_pop_size": 5, "lower_n_gen": 2,
+                                       "lower_objectives": list(LOWER)})
+    alg = build_bilevel(request)
+    assert (alg.pop_size, alg.lower_pop_size, alg.lower_n_gen) == (6, 5, 2)
+    assert alg.lower_objectives == LOWER and (alg.crossover_prob, alg.prob_var) == (0.7, 0.2)
+    request.options = {"lower_pop": 5}
+    with pytest.raises(ParameterError, match=r"algorithm.lower_pop: unknown option of bilevel "
+                                             r"\(did you mean 'lower_pop_size'"):
+        build_bilevel(request)
+
+
+# --------------------------------------------------------------- ranks and upper fitness
+def test_ranks_crowding_and_upper_order_by_hand():
+    F = np.array([[1, 3], [2, 2], [3, 1], [3, 3], [4, 4]], dtype=float)
+    CV = np.array([0, 0, 0, 0, 0.5])
+    rank, crowding = front_ranks(F, CV)
+    # [2, 2] dominates [3, 3]; the infeasible row ranks after every feasible one
+    np.testing.assert_array_equal(rank, [0, 0, 0, 1, 2])
+    # pymoo's crowding: extremes inf, the middle of the first front (|3-1|/2 + |3-1|/2) / 2
+    np.testing.assert_array_equal(crowding, [np.inf, 1.0, np.inf, np.inf, np.inf])
+    owner = np.array([0, 1, 2, 1, 3])
+    up_rank, up_crowding = upper_fitness(owner, 4, rank, crowding)
+    np.testing.assert_array_equal(up_rank, [0, 0, 0, 2])
+    np.testing.assert_array_equal(up_crowding, [np.inf, 1.0, np.inf, np.inf])
+    np.testing.assert_array_equal(upper_order(up_rank, up_crowding), [0, 2, 1, 3])
+    np.testing.assert_array_equal(constrained_front(F, CV), [0, 1, 2])
+    # none feasible: the non-dominated ones among the least infeasible
+    CV = np.array([1, 1, 2, 1, 1])
+    np.testing.assert_array_equal(constrained_front(F, CV), [0, 1])
+
+
+def test_a_dominance_that_keeps_nothing_falls_back_to_pareto(caplog):
+    F = np.array([[1, 3], [2, 2], [3, 3]], dtype=float)
+    with caplog.at_level("WARNING", logger="fdnmoo"):
+        np.testing.assert_array_equal(constrained_front(F, np.zeros(3), lambda F: []), [0, 1])
+    assert "kept none of 3 solutions" in caplog.text
+    with pytest.raises(ValueError, match=r"returned indices \[5\] for 3 solutions"):
+        constrained_front(F, np.zeros(3), lambda F: [5])
