@@ -96,7 +96,8 @@ def test_a_genome_without_resource_blocks_is_refused():
         BiLevel().setup(reconf, seed=0)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_sub_genome_repair_is_the_full_repair_with_the_upper_genes_kept(problem, data):
     genome = problem.genome
