@@ -38,6 +38,7 @@ One generation of :class:`BiLevel`:
 
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any, Callable, Sequence
 
@@ -142,6 +143,7 @@ class BiLevel(Algorithm):
                  lower_algorithm: Callable[..., Algorithm] | None = None,
                  dominance: Dominance | None = None, front_filter: FrontFilter | None = None,
                  crossover_prob: float = 0.9, prob_var: float | None = None, **kwargs: Any):
+        _check_algorithm_kwargs(kwargs)
         super().__init__(**kwargs)
         self.pop_size = pop_size
         self.lower_pop_size = lower_pop_size
@@ -256,7 +258,15 @@ class BiLevel(Algorithm):
         a = self._archive
         keep = np.arange(len(a.X))
         if self.front_filter is not None and len(keep):
-            keep = np.unique(np.asarray(self.front_filter(a.F, a.F_lo, a.F_hi), dtype=np.int64))
+            kept = np.unique(np.asarray(self.front_filter(a.F, a.F_lo, a.F_hi), dtype=np.int64))
+            if len(kept) and (kept[0] < 0 or kept[-1] >= len(keep)):
+                raise ValueError(f"front_filter {self.front_filter!r} returned indices "
+                                 f"{kept.tolist()} for {len(keep)} solutions")
+            if len(kept):
+                keep = kept
+            else:  # an empty population would stop the run's bookkeeping
+                logger.warning("front_filter %r kept none of the %d front solutions; the "
+                               "unfiltered front is reported", self.front_filter, len(keep))
         pop = Population.new(X=a.X[keep], F=a.F[keep], F_lo=a.F_lo[keep], F_hi=a.F_hi[keep])
         if self.problem.n_ieq_constr:
             pop.set("G", a.G[keep])
@@ -288,6 +298,19 @@ class BiLevel(Algorithm):
             return [optimise_lower(self.problem, *task) for task in tasks]
         remember_problem(self.problem)  # the serial backend then reuses this process's problem
         return evaluator.map(lower_task, self.problem.config, tasks)
+
+
+def _check_algorithm_kwargs(kwargs: dict) -> None:
+    """Refuse keyword arguments that neither BiLevel nor pymoo's ``Algorithm`` takes (pymoo
+    would swallow a typo silently)."""
+    known = [p for p in inspect.signature(Algorithm.__init__).parameters
+             if p not in ("self", "kwargs")]
+    ours = [p for p in inspect.signature(BiLevel.__init__).parameters
+            if p not in ("self", "kwargs")]
+    for name in kwargs:
+        if name not in known:
+            raise TypeError(f"BiLevel got an unexpected keyword argument {name!r}"
+                            f"{did_you_mean(name, ours + known)}")
 
 
 def _genes(pop: Population) -> np.ndarray:

@@ -23,6 +23,7 @@ from pymoo.algorithms.moo.nsga2 import NSGA2
 from pymoo.optimize import minimize
 
 from fdnmoo.evaluation import Evaluator
+from fdnmoo.experiment.results import collect_outcome
 from fdnmoo.experiment.runner import CHECKPOINT, load_checkpoint, optimise
 from fdnmoo.operators import genome_operators
 from fdnmoo.operators.bilevel import (BiLevel, LowerLevel, LowerProblem, SubGenome,
@@ -413,3 +414,30 @@ def test_a_dominance_that_keeps_nothing_falls_back_to_pareto(caplog):
     assert "kept none of 3 solutions" in caplog.text
     with pytest.raises(ValueError, match=r"returned indices \[5\] for 3 solutions"):
         constrained_front(F, np.zeros(3), lambda F: [5])
+
+
+def test_a_misspelt_keyword_is_refused():
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'lower_popsize' \(did "
+                                        r"you mean 'lower_pop_size'"):
+        BiLevel(lower_popsize=4)
+    assert BiLevel(verbose=False).verbose is False  # pymoo's own arguments pass
+
+
+def test_an_empty_front_filter_reports_the_unfiltered_front(fresh, caplog):
+    with caplog.at_level("WARNING", logger="fdnmoo"):
+        alg = run(fresh, n_gen=1, front_filter=lambda F, lo, hi: [])
+    assert len(alg.pop) == len(alg._archive.X) > 0
+    assert "kept none of the" in caplog.text
+
+
+def test_the_runner_reads_the_front_as_results(fresh, tmp_path):
+    alg, _ = optimise(fresh, bilevel(), n_gen=2, seed=4, out_dir=tmp_path, progress=False)
+    outcome = collect_outcome(fresh, alg)
+    assert outcome.objective_names == list(CONFIG.objectives)
+    assert sum(outcome.n_genomes) == len(alg.pop)  # genomes of one plan are merged
+    for x, f, report in zip(outcome.X, outcome.F, outcome.reports):
+        own = [report["objectives"][n] for n in outcome.objective_names]
+        signs = np.array([1, -1, -1, 1])  # cost and investment minimised, the others maximised
+        np.testing.assert_allclose(f * signs, own, rtol=1e-12)
+    history = alg.callback.table()
+    assert list(history.n_gen) == [1, 2] and history.n_eval.iloc[-1] == alg.evaluator.n_eval
