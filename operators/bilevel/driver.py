@@ -187,7 +187,7 @@ class BiLevel(Algorithm):
                              GenomeCrossover(prob=float(self.crossover_prob)),
                              GenomeMutation(prob_var=self.prob_var), repair=repair,
                              eliminate_duplicates=duplicates, n_max_iterations=100)
-        self._archive = _empty_front(problem)
+        self._archive = LowerFront.empty(problem)
 
     @property
     def upper_problem(self) -> UpperProblem:
@@ -232,7 +232,7 @@ class BiLevel(Algorithm):
         merged = Population.merge(parents, off) if len(parents) else off
         fronts = [self.cache[_key(x)] for x in _genes(parents)] + \
             self.lower_fronts(_genes(off))
-        union = _concat(fronts)
+        union = LowerFront.concat(fronts)
         owner = np.repeat(np.arange(len(fronts)), [len(f.X) for f in fronts])
         cv = _cv(union.G)
         rank, crowding = front_ranks(union.F, cv, self._dominance)
@@ -241,10 +241,10 @@ class BiLevel(Algorithm):
         np.minimum.at(up_cv, owner, cv)
         merged.set("rank", up_rank, "crowding", up_crowding, "CV", up_cv[:, None])
         self.upper_pop = merged[upper_order(up_rank, up_crowding)[:int(self.pop_size)]]
-        candidates = _concat([self._archive, _take(union, _unique_rows(union.X))])
-        candidates = _take(candidates, _unique_rows(candidates.X))
-        self._archive = _take(candidates, constrained_front(candidates.F, _cv(candidates.G),
-                                                            self._dominance))
+        candidates = LowerFront.concat([self._archive, union])
+        candidates = candidates.take(_unique_rows(candidates.X))
+        self._archive = candidates.take(constrained_front(candidates.F, _cv(candidates.G),
+                                                          self._dominance))
         self.pop = self._front_population()
         logger.info("bi-level generation %d: %d lower runs (%d cached), %d evaluations, "
                     "front of %d", self.n_iter, self.n_lower_runs - runs_before,
@@ -343,24 +343,6 @@ def _cv(G: np.ndarray) -> np.ndarray:
     """pymoo's constraint violation of each row of ``G`` (what ``pop.get("CV")`` gives)."""
     G = np.asarray(G, dtype=float)
     return np.asarray(calc_cv(G=G), dtype=float).reshape(len(G))
-
-
-def _empty_front(problem) -> LowerFront:
-    n_obj, n_g = problem.n_obj, problem.n_ieq_constr
-    return LowerFront(X=np.zeros((0, problem.n_var), dtype=np.int64), F=np.zeros((0, n_obj)),
-                      G=np.zeros((0, n_g)), F_lo=np.zeros((0, n_obj)),
-                      F_hi=np.zeros((0, n_obj)), n_eval=0)
-
-
-def _concat(fronts: Sequence[LowerFront]) -> LowerFront:
-    return LowerFront(*(np.concatenate([getattr(f, k) for f in fronts], axis=0)
-                        for k in ("X", "F", "G", "F_lo", "F_hi")),
-                      n_eval=sum(f.n_eval for f in fronts))
-
-
-def _take(front: LowerFront, rows: np.ndarray) -> LowerFront:
-    return LowerFront(front.X[rows], front.F[rows], front.G[rows], front.F_lo[rows],
-                      front.F_hi[rows], n_eval=front.n_eval)
 
 
 def _unique_rows(X: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from pymoo.algorithms.moo.nsga2 import NSGA2
@@ -93,6 +93,26 @@ class LowerFront:
     F_lo: np.ndarray
     F_hi: np.ndarray
     n_eval: int
+
+    @classmethod
+    def empty(cls, problem) -> "LowerFront":
+        """No solutions, shaped for ``problem``."""
+        n_obj = problem.n_obj
+        return cls(X=np.zeros((0, problem.n_var), dtype=np.int64), F=np.zeros((0, n_obj)),
+                   G=np.zeros((0, problem.n_ieq_constr)), F_lo=np.zeros((0, n_obj)),
+                   F_hi=np.zeros((0, n_obj)), n_eval=0)
+
+    @classmethod
+    def concat(cls, fronts: Sequence["LowerFront"]) -> "LowerFront":
+        """The solutions of ``fronts`` one after the other (evaluations summed)."""
+        return cls(*(np.concatenate([getattr(f, k) for f in fronts], axis=0)
+                     for k in ("X", "F", "G", "F_lo", "F_hi")),
+                   n_eval=sum(f.n_eval for f in fronts))
+
+    def take(self, rows: np.ndarray) -> "LowerFront":
+        """The solutions at ``rows``."""
+        return LowerFront(self.X[rows], self.F[rows], self.G[rows], self.F_lo[rows],
+                          self.F_hi[rows], n_eval=self.n_eval)
 
 
 class LowerProblem(Problem):
