@@ -7,6 +7,7 @@ AA-NSGA-II and the bi-level driver.
 
 from . import pymoo_algorithms  # noqa: F401  (registers pymoo's algorithms)
 from .aa_nsga2 import AANSGA2, IntervalDominance, IntervalRankAndCrowding
+from .bilevel import BiLevel
 from .composite import (GenomeCrossover, GenomeMutation, GenomeRepair, GenomeSampling,
                         genome_operators)
 from .deap_adapter import DeapAlgorithm, DeapCrossover, DeapMutation, DeapSurvival
@@ -16,7 +17,7 @@ from .filters import (WeakenedDominanceSurvival, WeakeningResult, choose_comprom
 from .registry import (ALGORITHMS, AlgorithmEntry, AlgorithmRequest, algorithm_entry,
                        build_algorithm, reference_directions, register_algorithm)
 
-__all__ = ["AANSGA2", "ALGORITHMS", "AlgorithmEntry", "AlgorithmRequest", "DeapAlgorithm",
+__all__ = ["AANSGA2", "ALGORITHMS", "BiLevel", "AlgorithmEntry", "AlgorithmRequest", "DeapAlgorithm",
            "DeapCrossover", "DeapMutation", "DeapSurvival", "GenomeCrossover",
            "GenomeMutation", "GenomeRepair", "GenomeSampling", "IntervalDominance",
            "IntervalRankAndCrowding", "WeakenedDominanceSurvival",

@@ -138,14 +138,27 @@ class PlanningProblem(Problem):
             self._topologies = TopologyCache(self.grid, engine=self.engine)
         return self._topologies
 
+    def bounds_request(self) -> dict:
+        """The ``bounds`` keyword of :meth:`evaluate_genomes` that gives every output this
+        problem exposes: none, the intervals, or the intervals and the affine forms."""
+        if not self.interval_objectives:
+            return {}
+        return {"bounds": "affine" if self.affine_objectives else True}
+
     def _evaluate(self, X, out, *args, **kwargs):
         X = np.asarray(X)
-        extra = {"bounds": "affine" if self.affine_objectives else True} \
-            if self.interval_objectives else {}
+        extra = self.bounds_request()
         if self.evaluator is not None:
-            F, G, *ends = self.evaluator.evaluate(self.config, X, **extra)
+            arrays = self.evaluator.evaluate(self.config, X, **extra)
         else:
-            F, G, *ends = self.evaluate_genomes(X, **extra)
+            arrays = self.evaluate_genomes(X, **extra)
+        out.update(self.pymoo_outputs(*arrays))
+
+    def pymoo_outputs(self, F, G, *ends) -> dict[str, np.ndarray]:
+        """pymoo's ``out`` from the arrays of :meth:`evaluate_genomes`: ``F`` (plus the
+        constraint penalty, if the problem has one), ``G`` if exposed, ``F_lo``/``F_hi``
+        if given (shifted by the same penalty)."""
+        out = {}
         if self.constraint_penalty is not None:  # a shift: the affine terms stay
             penalty = self.constraint_penalty * np.maximum(G, 0.0).sum(axis=1, keepdims=True)
             F, ends = F + penalty, [e + penalty for e in ends[:2]] + ends[2:]
@@ -156,6 +169,7 @@ class PlanningProblem(Problem):
                 out["F_aff"], out["F_rad"] = affine
         if self.n_ieq_constr:
             out["G"] = G
+        return out
 
     def decode(self, x):
         """The plan of one genome."""

@@ -231,6 +231,22 @@ class Evaluator:
             parts = self._dask_map(config, chunks, func=report_chunk)
         return [report for part in parts for report in part]
 
+    def map(self, func: Any, config: Any, items: Any) -> list:
+        """``[func(config, item) for item in items]``, one task per item, on the workers.
+
+        For work other than evaluating a population (e.g. the bi-level driver's
+        lower-level runs): ``func`` is a picklable module-level function that
+        gets its problem with :func:`cached_problem` ``(config)``. Results come
+        back in item order on every backend.
+        """
+        self._check()
+        items = list(items)
+        if self.backend == "serial" or not items:
+            return [func(config, item) for item in items]
+        if self.backend == "joblib":
+            return self._joblib_map(config, items, func=func)
+        return self._dask_map(config, items, func=func)
+
     def close(self) -> None:
         """Shut down a Dask cluster started here; a given client is left open."""
         if self._own_client is not None:
