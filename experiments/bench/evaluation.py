@@ -173,17 +173,9 @@ def main_job_ratio(repeat: int = 20) -> dict[str, float]:
     import subprocess
     import tempfile
 
-    import pandapower as pp
+    from fdnmoo.bench.peers import runpp_median_ms
 
-    from fdnmoo.cases import load_case
-
-    net = copy.deepcopy(load_case("ieee33").net)
-    pp.runpp(net)
-    runpp = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        pp.runpp(net)
-        runpp.append(time.perf_counter() - t0)
+    ms = runpp_median_ms("ieee33", repeat)
     spec = Path(__file__).resolve().parents[1] / "quickstart.yaml"
     with tempfile.TemporaryDirectory() as out:
         t0 = time.perf_counter()
@@ -191,7 +183,6 @@ def main_job_ratio(repeat: int = 20) -> dict[str, float]:
                         "sys.exit(main(sys.argv[1:]))", "run", "-q", str(spec), "--out", out],
                        check=True)
         wall = time.perf_counter() - t0
-    ms = 1e3 * float(np.median(runpp))
     return {"main_job_s": wall, "main_job_runpp_ms": ms, "main_job_over_runpp": wall / ms * 1e3}
 
 
