@@ -27,7 +27,17 @@ from fdnmoo.planning import Plan
 
 from .encodings.base import GeneBlock, as_genes
 
-__all__ = ["Genome"]
+__all__ = ["Genome", "block_slices"]
+
+
+def block_slices(blocks) -> tuple[dict[str, slice], int]:
+    """Each bound block's genes as a slice of the genome, in block order, and the total."""
+    slices: dict[str, slice] = {}
+    start = 0
+    for b in blocks:
+        slices[b.name] = slice(start, start + b.n_var)
+        start += b.n_var
+    return slices, start
 
 
 class Genome:
@@ -72,12 +82,7 @@ class Genome:
         n_stages = int(n_stages or grid.case.horizon.n_stages)
         self.grid, self.n_stages = grid, n_stages
         self.bound_blocks = [b.bind(grid, n_stages) for b in self.blocks]
-        self.slices: dict[str, slice] = {}
-        start = 0
-        for b in self.bound_blocks:
-            self.slices[b.name] = slice(start, start + b.n_var)
-            start += b.n_var
-        self.n_var = start
+        self.slices, self.n_var = block_slices(self.bound_blocks)
         self.xl = np.concatenate([b.xl for b in self.bound_blocks]).astype(np.int64)
         self.xu = np.concatenate([b.xu for b in self.bound_blocks]).astype(np.int64)
         # stable: blocks of equal rank keep their layout order

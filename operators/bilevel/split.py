@@ -17,7 +17,7 @@ import numpy as np
 
 from fdnmoo.parameters import ParameterError, did_you_mean
 from fdnmoo.problems.encodings.base import as_genes
-from fdnmoo.problems.genome import Genome
+from fdnmoo.problems.genome import Genome, block_slices
 
 __all__ = ["DEFAULT_LOWER_BLOCKS", "SubGenome", "split_blocks"]
 
@@ -109,12 +109,7 @@ class SubGenome(Genome):
         self.index = np.concatenate([positions[genome.slices[b.name]]
                                      for b in self.bound_blocks]).astype(np.int64)
         self._other = np.setdiff1d(positions, self.index)
-        self.slices: dict[str, slice] = {}
-        start = 0
-        for b in self.bound_blocks:
-            self.slices[b.name] = slice(start, start + b.n_var)
-            start += b.n_var
-        self.n_var = start
+        self.slices, self.n_var = block_slices(self.bound_blocks)
         self.xl, self.xu = genome.xl[self.index], genome.xu[self.index]
         self._order = sorted(self.bound_blocks, key=lambda b: b.repair_rank)
         self.fixed = None
