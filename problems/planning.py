@@ -161,7 +161,7 @@ class PlanningProblem(Problem):
         out = {}
         if self.constraint_penalty is not None:  # a shift: the affine terms stay
             penalty = self.constraint_penalty * np.maximum(G, 0.0).sum(axis=1, keepdims=True)
-            F, ends = F + penalty, [e + penalty for e in ends[:2]] + ends[2:]
+            F, ends = F + penalty, [e + penalty for e in ends[:2]] + list(ends[2:])
         out["F"] = F
         if ends:
             out["F_lo"], out["F_hi"], *affine = ends

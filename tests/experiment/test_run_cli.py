@@ -133,3 +133,25 @@ def test_moead_runs_with_constraints_as_penalty(tmp_path):
     pareto = pd.read_csv(out_dir / "pareto.csv")
     assert {"loss_kw [kW]", "voltage_deviation [p.u.]"} <= set(pareto.columns)
     assert pareto["loss_kw [kW]"].min() < 202.68  # better than the base configuration
+
+
+def test_penalty_shifts_interval_ends_and_keeps_affine_terms():
+    """With a constraint penalty (moead) and affine objectives, F, F_lo and F_hi move by the
+    same penalty and the affine terms stay (a shift does not change the deviations)."""
+    from fdnmoo.problems.planning import ProblemConfig
+
+    config = ProblemConfig(case="ieee33", n_stages=1, profile="peak",
+                           blocks=(("der", {"kind": "pv", "levels": 2}),),
+                           objectives=("total_cost", "pv_uneven_degree"),
+                           constraints=("voltage_band",), constraint_penalty=1e12,
+                           uncertainty={"method": "affine", "level": 0.1})
+    problem = config.build()
+    X = problem.genome.sample(4, np.random.default_rng(3))
+    F, G, lo, hi, aff, rad = problem.evaluate_genomes(X, bounds="affine")
+    out = problem.pymoo_outputs(F, G, lo, hi, aff, rad)
+    shift = 1e12 * np.maximum(G, 0).sum(axis=1, keepdims=True)
+    assert (shift > 0).any()  # ieee33's base voltages leave the band: the penalty is live
+    for key, raw in (("F", F), ("F_lo", lo), ("F_hi", hi)):
+        np.testing.assert_array_equal(out[key], raw + shift)
+    np.testing.assert_array_equal(out["F_aff"], aff)
+    np.testing.assert_array_equal(out["F_rad"], rad)
