@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["HV_REFERENCE", "Normalisation", "attainment", "attainment_difference",
-           "feasible", "hypervolume", "igd_plus", "indicator_table", "reference_front"]
+           "feasible", "generation_fronts", "hypervolume", "igd_plus", "indicator_table",
+           "reference_front"]
 
 #: Reference point (every coordinate) of the hypervolume on normalised objectives.
 HV_REFERENCE = 1.1
@@ -163,6 +164,34 @@ def indicator_table(generations: Iterable[tuple[int, int, np.ndarray]], front: n
              "hv": hypervolume(F, norm), "igd_plus": igd_plus(F, front, norm)}
             for gen, n_eval, F in generations]
     return pd.DataFrame(rows, columns=["generation", "evaluations", "hv", "igd_plus"])
+
+
+def generation_fronts(fronts: pd.DataFrame, objectives: Sequence[str],
+                      generations: Iterable[tuple[int, int]] | None = None
+                      ) -> list[tuple[int, int, np.ndarray]]:
+    """A run's per-generation fronts from its ``fronts.csv`` table, for :func:`indicator_table`.
+
+    Parameters
+    ----------
+    fronts : DataFrame
+        Columns ``n_gen``, ``n_eval`` and ``objectives`` (as minimised), one row
+        per point (see :meth:`fdnmoo.experiment.runner.HistoryRecorder.front_table`).
+    objectives : sequence of str
+        Objective columns, in order.
+    generations : iterable of (n_gen, n_eval), optional
+        Every generation of the run (from ``history.csv``): those without a
+        feasible point get an empty front. Default: the generations in ``fronts``.
+    """
+    missing = [c for c in ("n_gen", "n_eval", *objectives) if c not in fronts]
+    if missing:
+        raise ValueError(f"fronts table lacks column(s) {missing}; it has "
+                         f"{list(fronts.columns)}")
+    by_gen = {int(g): rows for g, rows in fronts.groupby("n_gen", sort=True)}
+    if generations is None:
+        generations = [(g, int(rows["n_eval"].iloc[0])) for g, rows in by_gen.items()]
+    empty = np.empty((0, len(objectives)))
+    return [(int(g), int(n), by_gen[int(g)][list(objectives)].to_numpy(dtype=float)
+             if int(g) in by_gen else empty) for g, n in generations]
 
 
 def attainment(fronts: Sequence[np.ndarray], norm: Normalisation | None = None,

@@ -39,12 +39,14 @@ from .objective_widths import write_widths
 from .results import collect_outcome, versions, write_results
 from .spec import AlgorithmSpec, ExperimentSpec, SpecError, load_spec
 
-__all__ = ["CHECKPOINT", "HistoryRecorder", "build_algorithm",
+__all__ = ["CHECKPOINT", "FRONTS", "HistoryRecorder", "build_algorithm",
            "load_checkpoint", "optimise", "reference_directions", "run_experiment",
            "save_checkpoint", "termination"]
 
 #: File name of the checkpoint in the output folder.
 CHECKPOINT = "checkpoint.pkl"
+#: Each generation's feasible non-dominated objectives (as minimised), written at the end.
+FRONTS = "fronts.csv"
 _CHECKPOINT_FORMAT = 1
 _HV_REFERENCE = 1.1  # reference point in objectives normalised to [0, 1] by generation 1
 
@@ -189,6 +191,11 @@ class HistoryRecorder(Callback):
     ``<name>_q75`` over the population in the objective's own sign
     (maximised objectives are reported as maxima).
 
+    It also keeps each generation's feasible non-dominated objectives as
+    minimised (:meth:`front_table`, ``fronts.csv``): the indicators of
+    :mod:`fdnmoo.experiment.indicators` on a normalisation shared by many
+    runs are computed from them afterwards.
+
     Parameters
     ----------
     names : list of str
@@ -202,9 +209,15 @@ class HistoryRecorder(Callback):
         self.names = list(names)
         self.signs = np.asarray(signs, dtype=float)
         self.rows: list[dict[str, float]] = []
+        self.fronts: list[np.ndarray] = []
         self.lower: np.ndarray | None = None
         self.upper: np.ndarray | None = None
         self._tick = time.perf_counter()
+
+    def __setstate__(self, state: dict) -> None:
+        # checkpoints of versions before ``fronts``: their generations have no front kept
+        state.setdefault("fronts", [np.empty((0, len(state["names"])))] * len(state["rows"]))
+        self.__dict__.update(state)
 
     def mark(self) -> None:
         """Start timing the next generation now (called on start and resume)."""
@@ -219,9 +232,11 @@ class HistoryRecorder(Callback):
             self.lower = finite.min(axis=0) if len(finite) else np.zeros(F.shape[1])
             self.upper = finite.max(axis=0) if len(finite) else np.ones(F.shape[1])
         now = time.perf_counter()
+        front = _front(F[feasible])
+        self.fronts.append(front)
         row = {"n_gen": int(algorithm.n_iter), "n_eval": int(algorithm.evaluator.n_eval),
                "seconds": now - self._tick, "feasible_share": float(feasible.mean()),
-               "n_front": int(_front_size(F[feasible])),
+               "n_front": len(front),
                "hypervolume": self.hypervolume(F[feasible])}
         self._tick = now
         own = F * self.signs
@@ -250,13 +265,27 @@ class HistoryRecorder(Callback):
         """The history as a DataFrame (one row per generation)."""
         return pd.DataFrame(self.rows)
 
+    def front_table(self) -> pd.DataFrame:
+        """Each generation's feasible non-dominated objectives, as minimised.
 
-def _front_size(F: np.ndarray) -> int:
+        Columns ``n_gen``, ``n_eval`` and the objective names; one row per
+        point (a generation without feasible points has none).
+        """
+        parts = [pd.DataFrame(F, columns=self.names).assign(n_gen=row["n_gen"],
+                                                             n_eval=row["n_eval"])
+                 for row, F in zip(self.rows, self.fronts) if len(F)]
+        columns = ["n_gen", "n_eval", *self.names]
+        return pd.concat(parts, ignore_index=True)[columns] if parts else \
+            pd.DataFrame(columns=columns)
+
+
+def _front(F: np.ndarray) -> np.ndarray:
+    """Non-dominated rows of ``F`` (minimised)."""
     if len(F) == 0:
-        return 0
+        return F
     from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
-    return len(NonDominatedSorting().do(F, only_non_dominated_front=True))
+    return F[NonDominatedSorting().do(F, only_non_dominated_front=True)]
 
 
 def termination(n_gen: int | None = None, n_eval: int | None = None,
@@ -363,6 +392,7 @@ def optimise(problem, algorithm, *, n_gen: int | None = None, seed: int, out_dir
     wall = wall_before + time.perf_counter() - t0
     if not recorder.rows or not (out / "history.csv").exists():
         _write_csv(recorder.table(), out / "history.csv")
+    _write_csv(recorder.front_table(), out / FRONTS)
     return algorithm, {"wall_time_s": round(wall, 3), "resumed_at": resumed_at}
 
 

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from fdnmoo.experiment.indicators import (HV_REFERENCE, Normalisation, attainment,
-                                          attainment_difference, feasible, hypervolume,
-                                          igd_plus, indicator_table, reference_front)
+                                          attainment_difference, feasible,
+                                          generation_fronts, hypervolume, igd_plus,
+                                          indicator_table, reference_front)
 
 # raw objectives (cost, loss) whose front normalises to (0, 1), (0.5, 0.5), (1, 0)
 RAW = np.array([[100.0, 20.0], [200.0, 15.0], [300.0, 10.0]])
@@ -121,3 +122,32 @@ def test_attainment_difference_by_hand():
     # (0.5, 1)-(0.6, inf): both runs of a, none of b: +1
     corner = diff[(diff.f1_low == 0.5) & (diff.f2_low == 1.0)]
     assert corner.difference.tolist() == [1.0]
+
+
+def test_fronts_of_a_run_give_its_indicators(tmp_path):
+    """fronts.csv of a toy run: the last front is the final population's, HV agrees."""
+    import pandas as pd
+
+    from experiment_toy import ToyPlanning, toy_operators
+    from fdnmoo.experiment import build_algorithm, optimise
+    from fdnmoo.experiment.runner import FRONTS
+    from fdnmoo.experiment.spec import AlgorithmSpec
+
+    problem = ToyPlanning()
+    algorithm = build_algorithm(AlgorithmSpec(name="nsga2", pop_size=12), problem,
+                                operators=toy_operators())
+    alg, _ = optimise(problem, algorithm, n_gen=3, seed=1, out_dir=tmp_path, progress=False)
+    table = pd.read_csv(tmp_path / FRONTS)
+    names = alg.callback.names
+    history = pd.read_csv(tmp_path / "history.csv")
+    gens = generation_fronts(table, names, zip(history.n_gen, history.n_eval))
+    assert [(g, n) for g, n, _ in gens] == list(zip(history.n_gen, history.n_eval))
+    final = feasible(alg.pop.get("F"), alg.pop.get("CV"))
+    np.testing.assert_allclose(reference_front([gens[-1][2]]), reference_front([final]))
+    front = reference_front([final])
+    scores = indicator_table(gens, front)
+    norm = Normalisation.of_front(front)
+    assert scores.hv.iloc[-1] == pytest.approx(hypervolume(final, norm))
+    assert scores.igd_plus.iloc[-1] == pytest.approx(0.0)  # the final front is the reference
+    with pytest.raises(ValueError, match="lacks"):
+        generation_fronts(table, ["nope"])

@@ -10,7 +10,7 @@ from pymoo.termination.max_eval import MaximumFunctionCallTermination
 
 from experiment_toy import ToyPlanning, toy_operators
 from fdnmoo.experiment import SpecError, build_algorithm, optimise, parse_spec
-from fdnmoo.experiment.runner import termination
+from fdnmoo.experiment.runner import FRONTS, HistoryRecorder, termination
 from fdnmoo.experiment.spec import AlgorithmSpec
 
 POP = 12  # nsga2 makes pop_size offspring per generation: n_eval = 12 * generations
@@ -61,6 +61,21 @@ def test_resume_with_n_eval_matches_uninterrupted(tmp_path):
     np.testing.assert_array_equal(resumed.pop.get("X"), full.pop.get("X"))
     a, b = (pd.DataFrame(alg.callback.rows).drop(columns="seconds") for alg in (full, resumed))
     pd.testing.assert_frame_equal(a, b)
+    # the per-generation fronts survive the kill in the checkpoint
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "full" / FRONTS),
+                                  pd.read_csv(tmp_path / "cut" / FRONTS))
+    assert sorted(pd.read_csv(tmp_path / "cut" / FRONTS).n_gen.unique()) == [1, 2, 3, 4, 5, 6]
+
+
+def test_recorder_of_an_older_checkpoint_gets_empty_fronts():
+    import pickle
+
+    recorder = HistoryRecorder(["a", "b"], np.ones(2))
+    recorder.rows.append({"n_gen": 1, "n_eval": 4})
+    del recorder.fronts  # as pickled before fronts were kept
+    loaded = pickle.loads(pickle.dumps(recorder))
+    assert len(loaded.fronts) == 1 and loaded.fronts[0].shape == (0, 2)
+    assert loaded.front_table().columns.tolist() == ["n_gen", "n_eval", "a", "b"]
 
 
 def test_termination_objects():
