@@ -75,7 +75,8 @@ def compare_runs(runs: pd.DataFrame) -> Comparison:
         raise ValueError(f"runs table lacks column(s) {missing}")
     twice = runs[runs.duplicated(_RUN_KEYS, keep=False)]
     if len(twice):
-        raise ValueError(f"runs listed twice: {twice[_RUN_KEYS].drop_duplicates().to_dict('records')}")
+        listed = twice[_RUN_KEYS].drop_duplicates().to_dict("records")
+        raise ValueError(f"runs listed twice: {listed}")
     loaded = [(row, *_read_run(Path(row.folder))) for row in runs.itertuples(index=False)]
 
     history_parts, fronts, norms = [], {}, {}

@@ -1,4 +1,4 @@
-"""Indicators of finished toy runs on one normalisation per problem (fdnmoo.experiment.comparison)."""
+"""Indicators of finished toy runs on one normalisation per problem (experiment.comparison)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Medians, rank-sum tests with Holm correction and the ranked table (fdnmoo.experiment.statistics)."""
+"""Medians, rank-sum tests with Holm correction, the ranked table (experiment.statistics)."""
 
 from __future__ import annotations
 
