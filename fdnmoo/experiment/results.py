@@ -15,6 +15,8 @@
                                  voltage bound of every bus and the highest current bound of
                                  every closed line over the slots (robust: the worst cases)
       history.csv                one row per generation (see HistoryRecorder)
+      fronts.csv                 each generation's feasible non-dominated objectives as
+                                 minimised: n_gen, n_eval, one column per objective
       run.json                   versions, seed, spec, hashes, wall time, n_evals, ...
       pareto.png convergence.png network_solution_<k>.png
       checkpoint.pkl             algorithm state (resume / re-write results)

@@ -39,12 +39,14 @@ from .objective_widths import write_widths
 from .results import collect_outcome, versions, write_results
 from .spec import AlgorithmSpec, ExperimentSpec, SpecError, load_spec
 
-__all__ = ["CHECKPOINT", "HistoryRecorder", "build_algorithm",
+__all__ = ["CHECKPOINT", "FRONTS", "HistoryRecorder", "build_algorithm",
            "load_checkpoint", "optimise", "reference_directions", "run_experiment",
-           "save_checkpoint"]
+           "save_checkpoint", "termination"]
 
 #: File name of the checkpoint in the output folder.
 CHECKPOINT = "checkpoint.pkl"
+#: Each generation's feasible non-dominated objectives (as minimised), written at the end.
+FRONTS = "fronts.csv"
 _CHECKPOINT_FORMAT = 1
 _HV_REFERENCE = 1.1  # reference point in objectives normalised to [0, 1] by generation 1
 
@@ -92,6 +94,8 @@ def run_experiment(spec: ExperimentSpec | str | Path, out_dir: str | Path | None
         algorithm = build_algorithm(spec.algorithm, problem, source=spec.source)
         with spec.spec_errors():  # e.g. a price an objective needs, found by the first plans
             algorithm, run = optimise(problem, algorithm, n_gen=spec.algorithm.n_gen,
+                                      n_eval=spec.algorithm.n_eval,
+                                      max_time_s=spec.algorithm.max_time_s,
                                       seed=spec.seed, out_dir=out, run_hash=spec.run_hash,
                                       progress=progress)
         outcome = collect_outcome(problem, algorithm, evaluator)
@@ -187,6 +191,11 @@ class HistoryRecorder(Callback):
     ``<name>_q75`` over the population in the objective's own sign
     (maximised objectives are reported as maxima).
 
+    It also keeps each generation's feasible non-dominated objectives as
+    minimised (:meth:`front_table`, ``fronts.csv``): the indicators of
+    :mod:`fdnmoo.experiment.indicators` on a normalisation shared by many
+    runs are computed from them afterwards.
+
     Parameters
     ----------
     names : list of str
@@ -200,9 +209,15 @@ class HistoryRecorder(Callback):
         self.names = list(names)
         self.signs = np.asarray(signs, dtype=float)
         self.rows: list[dict[str, float]] = []
+        self.fronts: list[np.ndarray] = []
         self.lower: np.ndarray | None = None
         self.upper: np.ndarray | None = None
         self._tick = time.perf_counter()
+
+    def __setstate__(self, state: dict) -> None:
+        # checkpoints of versions before ``fronts``: their generations have no front kept
+        state.setdefault("fronts", [np.empty((0, len(state["names"])))] * len(state["rows"]))
+        self.__dict__.update(state)
 
     def mark(self) -> None:
         """Start timing the next generation now (called on start and resume)."""
@@ -217,9 +232,11 @@ class HistoryRecorder(Callback):
             self.lower = finite.min(axis=0) if len(finite) else np.zeros(F.shape[1])
             self.upper = finite.max(axis=0) if len(finite) else np.ones(F.shape[1])
         now = time.perf_counter()
+        front = _front(F[feasible])
+        self.fronts.append(front)
         row = {"n_gen": int(algorithm.n_iter), "n_eval": int(algorithm.evaluator.n_eval),
                "seconds": now - self._tick, "feasible_share": float(feasible.mean()),
-               "n_front": int(_front_size(F[feasible])),
+               "n_front": len(front),
                "hypervolume": self.hypervolume(F[feasible])}
         self._tick = now
         own = F * self.signs
@@ -248,19 +265,64 @@ class HistoryRecorder(Callback):
         """The history as a DataFrame (one row per generation)."""
         return pd.DataFrame(self.rows)
 
+    def front_table(self) -> pd.DataFrame:
+        """Each generation's feasible non-dominated objectives, as minimised.
 
-def _front_size(F: np.ndarray) -> int:
+        Columns ``n_gen``, ``n_eval`` and the objective names; one row per
+        point (a generation without feasible points has none).
+        """
+        parts = [pd.DataFrame(F, columns=self.names).assign(n_gen=row["n_gen"],
+                                                             n_eval=row["n_eval"])
+                 for row, F in zip(self.rows, self.fronts) if len(F)]
+        columns = ["n_gen", "n_eval", *self.names]
+        return pd.concat(parts, ignore_index=True)[columns] if parts else \
+            pd.DataFrame(columns=columns)
+
+
+def _front(F: np.ndarray) -> np.ndarray:
+    """Non-dominated rows of ``F`` (minimised)."""
     if len(F) == 0:
-        return 0
+        return F
     from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
-    return len(NonDominatedSorting().do(F, only_non_dominated_front=True))
+    return F[NonDominatedSorting().do(F, only_non_dominated_front=True)]
 
 
-def optimise(problem, algorithm, *, n_gen: int, seed: int, out_dir: str | Path,
-             run_hash: str = "", progress: bool = True, after_generation=None
+def termination(n_gen: int | None = None, n_eval: int | None = None,
+                max_time_s: float | None = None):
+    """pymoo termination stopping at whichever of the given limits comes first.
+
+    Parameters
+    ----------
+    n_gen : int, optional
+        Generations (:class:`~pymoo.termination.max_gen.MaximumGenerationTermination`).
+    n_eval : int, optional
+        Evaluations (:class:`~pymoo.termination.max_eval.MaximumFunctionCallTermination`);
+        checked after each generation, so the last one may overshoot it.
+    max_time_s : float, optional
+        Wall time in seconds (:class:`~pymoo.termination.max_time.TimeBasedTermination`);
+        not reproducible.
+
+    Raises
+    ------
+    ValueError
+        None of the three is given.
+    """
+    from pymoo.termination import get_termination
+    from pymoo.termination.collection import TerminationCollection
+
+    parts = [get_termination(name, limit) for name, limit in
+             (("n_gen", n_gen), ("n_eval", n_eval), ("time", max_time_s)) if limit is not None]
+    if not parts:
+        raise ValueError("no termination: give n_gen, n_eval or max_time_s")
+    return parts[0] if len(parts) == 1 else TerminationCollection(*parts)
+
+
+def optimise(problem, algorithm, *, n_gen: int | None = None, seed: int, out_dir: str | Path,
+             run_hash: str = "", progress: bool = True, after_generation=None,
+             n_eval: int | None = None, max_time_s: float | None = None
              ) -> tuple[Any, dict]:
-    """Run ``algorithm`` on ``problem`` for ``n_gen`` generations with checkpoints.
+    """Run ``algorithm`` on ``problem`` with checkpoints until :func:`termination`.
 
     Parameters
     ----------
@@ -268,13 +330,17 @@ def optimise(problem, algorithm, *, n_gen: int, seed: int, out_dir: str | Path,
         A pymoo problem and a fresh (not set up) algorithm. Ignored in favour of
         the checkpointed state when ``out_dir`` holds a checkpoint of the same
         ``run_hash``.
-    n_gen, seed : int
+    n_gen, n_eval, max_time_s : optional
+        Generations, evaluations and wall seconds (over all sessions); the run
+        stops at whichever comes first. Only the wall time is not reproducible.
+    seed : int
     out_dir : path
         Receives ``checkpoint.pkl`` and ``history.csv`` after every generation.
     run_hash : str
         Identity of the run; a checkpoint of another run is refused.
     progress : bool
-        tqdm bar over generations.
+        tqdm bar over evaluations when ``n_eval`` is given, else over
+        generations, else over seconds.
     after_generation : callable, optional
         Called with the algorithm after each checkpoint (tests use it to
         simulate a kill).
@@ -295,19 +361,21 @@ def optimise(problem, algorithm, *, n_gen: int, seed: int, out_dir: str | Path,
     state = load_checkpoint(out / CHECKPOINT, problem, run_hash)
     if state is None:
         names, signs = objective_signs(problem)
-        algorithm.setup(problem, termination=("n_gen", int(n_gen)), seed=int(seed),
-                        callback=HistoryRecorder(names, signs))
+        algorithm.setup(problem, termination=termination(n_gen, n_eval, max_time_s),
+                        seed=int(seed), callback=HistoryRecorder(names, signs))
         wall_before, resumed_at = 0.0, []
     else:
         algorithm = state["algorithm"]
         wall_before = state["wall_time_s"]
         resumed_at = state["resumed_at"] + [len(algorithm.callback.rows)]
+        if algorithm.start_time is not None:  # max_time counts the sessions, not the pause
+            algorithm.start_time = time.time() - wall_before
     recorder: HistoryRecorder = algorithm.callback
     recorder.mark()
     t0 = time.perf_counter()
-    done = len(recorder.rows)
-    with tqdm(total=int(n_gen), initial=done, disable=not progress, unit="gen",
-              desc="generations", dynamic_ncols=True) as bar:
+    unit, total, count = _bar_measure(n_gen, n_eval, max_time_s)
+    with tqdm(total=total, initial=count(algorithm, wall_before), disable=not progress,
+              unit=unit, desc=_BAR_NAMES[unit], dynamic_ncols=True) as bar:
         while algorithm.has_next():
             algorithm.next()
             wall = wall_before + time.perf_counter() - t0
@@ -315,15 +383,37 @@ def optimise(problem, algorithm, *, n_gen: int, seed: int, out_dir: str | Path,
                             wall_time_s=wall, resumed_at=resumed_at)
             _write_csv(recorder.table(), out / "history.csv")
             row = recorder.rows[-1]
-            bar.update(len(recorder.rows) - bar.n)
-            bar.set_postfix(hv=f"{row['hypervolume']:.4g}",
+            bar.update(count(algorithm, wall) - bar.n)
+            bar.set_postfix(gen=row["n_gen"], evals=row["n_eval"],
+                            hv=f"{row['hypervolume']:.4g}",
                             feasible=f"{row['feasible_share']:.0%}", refresh=False)
             if after_generation is not None:
                 after_generation(algorithm)
     wall = wall_before + time.perf_counter() - t0
     if not recorder.rows or not (out / "history.csv").exists():
         _write_csv(recorder.table(), out / "history.csv")
+    _write_csv(recorder.front_table(), out / FRONTS)
     return algorithm, {"wall_time_s": round(wall, 3), "resumed_at": resumed_at}
+
+
+_BAR_NAMES = {"eval": "evaluations", "gen": "generations", "s": "wall time"}
+
+
+def _bar_measure(n_gen, n_eval, max_time_s):
+    """Unit, total and count ``(algorithm, wall_s) -> number`` of the progress bar.
+
+    The count stops at the total: the last generation may overshoot ``n_eval``.
+    """
+    if n_eval is not None:
+        unit, total = "eval", int(n_eval)
+        measure = lambda alg, wall: int(alg.evaluator.n_eval)  # noqa: E731
+    elif n_gen is not None:
+        unit, total = "gen", int(n_gen)
+        measure = lambda alg, wall: len(alg.callback.rows)  # noqa: E731
+    else:
+        unit, total = "s", float(max_time_s)
+        measure = lambda alg, wall: round(wall, 1)  # noqa: E731
+    return unit, total, lambda alg, wall: min(measure(alg, wall), total)
 
 
 # -- checkpoints ---------------------------------------------------------------------------

@@ -109,7 +109,15 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
     SpecKey("algorithm.name", "one of {algorithms}", "`nsga2`",
             "registered algorithm (`fdnmoo.operators.ALGORITHMS`)"),
     SpecKey("algorithm.pop_size", "integer >= 2", "`100`", "population size"),
-    SpecKey("algorithm.n_gen", "integer >= 1", "`100`", "generations"),
+    SpecKey("algorithm.n_gen", "integer >= 1", "`100` without `n_eval`/`max_time`",
+            "generations; the run stops at whichever of `n_gen`, `n_eval`, `max_time` "
+            "comes first"),
+    SpecKey("algorithm.n_eval", "integer >= 1", "none",
+            "evaluations; the generation that reaches it is finished, so a run may "
+            "overshoot by up to one offspring batch"),
+    SpecKey("algorithm.max_time", "seconds > 0 or `HH:MM:SS`", "none",
+            "wall time over all sessions of a resumed run; not reproducible (depends on "
+            "the machine and its load)"),
     SpecKey("algorithm.<option>", "value", "pymoo's",
             "any other constructor option of the pymoo class (`eliminate_duplicates`, ...), "
             "`crossover_prob` and `prob_var` of the genome operators, `n_partitions` of the "

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,8 +116,10 @@ class AlgorithmSpec:
 
     name: str = "nsga2"
     pop_size: int = 100
-    n_gen: int = 100
+    n_gen: int | None = 100
     options: tuple[tuple[str, Any], ...] = ()
+    n_eval: int | None = None  # termination: whichever of n_gen, n_eval, max_time comes first
+    max_time_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -225,7 +228,7 @@ class ExperimentSpec:
                 "case_overrides": overrides_as_dict(self.case_overrides),
                 "plugins": list(self.plugins), "problem": problem,
                 "algorithm": {"name": a.name, "pop_size": a.pop_size, "n_gen": a.n_gen,
-                              **dict(a.options)},
+                              **_termination_keys(a), **dict(a.options)},
                 "seed": self.seed,
                 "evaluation": {"backend": e.backend, "workers": e.workers,
                                "chunk_size": e.chunk_size},
@@ -489,15 +492,24 @@ def _algorithm(check: "Checker", data: Any) -> AlgorithmSpec:
     name = check.choice(data.get("name", "nsga2"), "algorithm.name", tuple(sorted(ALGORITHMS)))
     entry = algorithm_entry(name)
     pop_size = check.integer(data.get("pop_size", 100), "algorithm.pop_size", minimum=2)
-    n_gen = check.integer(data.get("n_gen", 100), "algorithm.n_gen", minimum=1)
+    n_eval = data.get("n_eval")
+    if n_eval is not None:
+        n_eval = check.integer(n_eval, "algorithm.n_eval", minimum=1)
+    max_time_s = _max_time(check, data.get("max_time"))
+    # n_gen defaults to 100 only when no other termination is given
+    n_gen = data.get("n_gen", 100 if n_eval is None and max_time_s is None else None)
+    if n_gen is not None:
+        n_gen = check.integer(n_gen, "algorithm.n_gen", minimum=1)
+    elif n_eval is None and max_time_s is None:
+        raise check.fail("algorithm.n_gen", "no termination: give n_gen, n_eval or max_time")
     allowed = entry.options()
     options = {}
     for key, value in data.items():
-        if key in ("name", "pop_size", "n_gen"):
+        if key in _TERMINATION_KEYS:
             continue
         where = f"algorithm.{key}"
         if key not in allowed:
-            known = ["name", "pop_size", "n_gen", *sorted(allowed)]
+            known = [*_TERMINATION_KEYS, *sorted(allowed)]
             raise SpecError(check.source, where,
                             f"unknown option of {name}{_did_you_mean(key, known)}; options are "
                             f"{', '.join(known)}")
@@ -506,8 +518,34 @@ def _algorithm(check: "Checker", data: Any) -> AlgorithmSpec:
         if key not in options:
             raise SpecError(check.source, f"algorithm.{key}", f"{name} needs {key}"
                             + _REQUIRED_HINTS.get(key, ""))
-    return AlgorithmSpec(name=name, pop_size=pop_size, n_gen=n_gen,
-                         options=tuple(sorted(options.items())))
+    return AlgorithmSpec(name=name, pop_size=pop_size, n_gen=n_gen, n_eval=n_eval,
+                         max_time_s=max_time_s, options=tuple(sorted(options.items())))
+
+
+_TERMINATION_KEYS = ("name", "pop_size", "n_gen", "n_eval", "max_time")
+
+
+def _max_time(check: "Checker", value: Any) -> float | None:
+    """``algorithm.max_time`` in seconds: a positive number or ``"HH:MM:SS"`` (``"MM:SS"``)."""
+    from pymoo.util.misc import time_to_int
+
+    key = "algorithm.max_time"
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if not re.fullmatch(r"\d+(:[0-5]?\d){0,2}", value.strip()):
+            raise check.fail(key, f"expected seconds or 'HH:MM:SS', got {value!r}")
+        value = time_to_int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise check.fail(key, f"expected a positive number of seconds or 'HH:MM:SS', "
+                              f"got {value!r}")
+    return float(value)
+
+
+def _termination_keys(a: AlgorithmSpec) -> dict:
+    # absent when unset: run hashes of specs without them stay valid
+    return {k: v for k, v in (("n_eval", a.n_eval), ("max_time", a.max_time_s))
+            if v is not None}
 
 
 def _evaluation(check: "Checker", data: Any) -> EvaluationSpec:

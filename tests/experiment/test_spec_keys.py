@@ -36,7 +36,8 @@ problem:
   options: {w2: 0.3}
   horizon: {load_growth_per_year: 0.0}
   scenario_seed: 5
-algorithm: {name: nsga2, pop_size: 10, n_gen: 3, eliminate_duplicates: false}
+algorithm: {name: nsga2, pop_size: 10, n_gen: 3, n_eval: 200, max_time: "00:10:00",
+           eliminate_duplicates: false}
 seed: 9
 uncertainty: {method: montecarlo, level: {load: 0.05, pv: 0.15}, samples: 3, gamma: 0.1,
               seed: 4}
