@@ -158,7 +158,7 @@ def active_balance(data: PartitionData, labels) -> float:
     if gross <= 0:
         return 1.0
     residual = sum(np.abs(np.bincount(c, weights=p_t, minlength=k)).sum() for p_t in data.p_mw)
-    return float(1.0 - residual / gross)
+    return float(max(0.0, 1.0 - residual / gross))   # residual <= gross; rounding aside
 
 
 def _cluster_q(data: PartitionData, labels) -> tuple[np.ndarray, np.ndarray]:

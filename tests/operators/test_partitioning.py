@@ -207,3 +207,16 @@ def test_ieee33_at_least_networkx_on_the_index(ieee33):
     assert _connected(_nx_graph(data), result.cluster)
     for name in ("greedy", "louvain"):
         assert rows["gasa"]["index"] >= rows[name]["index"], (name, rows)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case, max_clusters", [("tpc84", 12), ("synthetic", 40)])
+def test_large_cases_at_least_networkx_on_the_index(case, max_clusters):
+    """tpc84 and the 1,000-bus synthetic feeder (loads only: the balance terms are 0)."""
+    data = partition_data(load_case(case).net)
+    result = GASAPartitioner(max_clusters=max_clusters, reactive_filter=False, random_state=0).fit(data)
+    rows = compare_with_networkx(data, result)
+    print(case, rows)
+    assert _connected(_nx_graph(data), result.cluster)
+    for name in ("greedy", "louvain"):
+        assert rows["gasa"]["index"] >= rows[name]["index"], (name, rows)
