@@ -26,6 +26,8 @@ def register(sub) -> None:
                    help="modularity, active balance, reactive balance, affiliation weights")
     p.add_argument("--no-reactive-filter", action="store_true",
                    help="do not drop partitions with a cluster whose Q supply < Q need")
+    p.add_argument("--set", dest="params", action="append", default=[], metavar="KEY=VALUE",
+                   help="any GA-SA parameter, e.g. --set pop_size=60 --set cooling=0.95 (repeatable)")
     p.add_argument("--out", default="partition", help="output folder (default ./partition)")
     p.add_argument("--no-map", action="store_true", help="skip clusters.png")
     p.set_defaults(handler=run)
@@ -37,13 +39,16 @@ def run(args) -> int:
     from ..cases import load_case
     from ..operators.partitioning.gasa import GASAPartitioner
     from ..operators.partitioning.index import DEFAULT_WEIGHTS, partition_data
+    from .pf_cmd import _parse_params
 
+    params = dict(max_clusters=args.clusters, weights=tuple(args.weights or DEFAULT_WEIGHTS),
+                  reactive_filter=not args.no_reactive_filter, random_state=args.seed)
+    partitioner = GASAPartitioner().set_params(**params, **_parse_params(args.params))
     case = load_case(args.case)
     start = time.perf_counter()
     data = partition_data(case.net)
-    params = dict(max_clusters=args.clusters, weights=tuple(args.weights or DEFAULT_WEIGHTS),
-                  reactive_filter=not args.no_reactive_filter, random_state=args.seed)
-    result = GASAPartitioner(**params).fit(data)
+    result = partitioner.fit(data)
+    params = partitioner.get_params()
     seconds = time.perf_counter() - start
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -55,6 +60,7 @@ def run(args) -> int:
                "reactive_filter_met": result.reactive_filter_met,
                "n_evaluations": result.n_evaluations, "seconds": seconds,
                **{k: v for k, v in params.items() if k != "random_state"}, "seed": args.seed}
+    summary["weights"] = list(summary["weights"])
     (out / "partition.json").write_text(json.dumps(summary, indent=2))
     if not args.no_map:
         from ..experiment.cluster_map import plot_clusters

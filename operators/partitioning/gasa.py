@@ -30,6 +30,7 @@ so the same ``random_state`` gives the same partition.
 
 from __future__ import annotations
 
+import inspect
 import math
 import random
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ import numpy as np
 from deap import base, tools
 
 from fdnmoo.operators.deap_adapter import deap_random
+from fdnmoo.parameters import did_you_mean
 
 from .index import DEFAULT_WEIGHTS, PartitionData, index_terms, reactive_deficit
 from .repair import connect_clusters, seed_partition
@@ -157,6 +159,31 @@ class GASAPartitioner:
         self.n_elite = n_elite
         self.reactive_filter = reactive_filter
         self.random_state = random_state
+
+    @classmethod
+    def parameter_names(cls) -> list[str]:
+        """Names of the constructor's keyword parameters."""
+        return [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
+
+    def get_params(self) -> dict:
+        """The constructor's parameters and their current values."""
+        return {name: getattr(self, name) for name in self.parameter_names()}
+
+    def set_params(self, **params) -> "GASAPartitioner":
+        """Set parameters by name (scikit-learn's ``set_params``); unknown names raise.
+
+        Raises
+        ------
+        KeyError
+            Naming the unknown parameter, the closest known one and all known ones.
+        """
+        known = self.parameter_names()
+        for name, value in params.items():
+            if name not in known:
+                raise KeyError(f"GASAPartitioner has no parameter {name!r}{did_you_mean(name, known)}; "
+                               f"known: {', '.join(known)}")
+            setattr(self, name, value)
+        return self
 
     def _check(self) -> None:
         ints = {"max_clusters": 1, "min_clusters": 1, "pop_size": 2, "n_generations": 1, "tournament_size": 1,

@@ -19,7 +19,7 @@ from fdnmoo.operators.partitioning.index import partition_data, partition_index
 def test_partition_writes_connected_clusters_and_their_index(tmp_path):
     out = tmp_path / "p"
     assert main(["-q", "partition", "ieee33", "--clusters", "4", "--seed", "1",
-                 "--out", str(out)]) == 0
+                 "--set", "pop_size=20", "--set", "cooling=0.8", "--out", str(out)]) == 0
     table = pd.read_csv(out / "clusters.csv")
     summary = json.loads((out / "partition.json").read_text())
     net = load_case("ieee33").net
@@ -28,6 +28,7 @@ def test_partition_writes_connected_clusters_and_their_index(tmp_path):
     for _, members in table.groupby("cluster").bus:
         assert nx.is_connected(graph.subgraph(members.tolist()))
     assert 2 <= table.cluster.nunique() <= 4 == summary["max_clusters"]
+    assert (summary["pop_size"], summary["cooling"]) == (20, 0.8)
     data = partition_data(net)
     labels = table.set_index("bus").cluster.loc[data.bus_labels].to_numpy()
     assert partition_index(data, labels, summary["weights"]) == pytest.approx(summary["index"], abs=1e-12)
@@ -37,6 +38,12 @@ def test_partition_writes_connected_clusters_and_their_index(tmp_path):
 def test_partition_bad_parameter_is_a_usage_error(tmp_path, capsys):
     assert main(["partition", "ieee33", "--clusters", "0", "--out", str(tmp_path)]) == 2
     assert "max_clusters" in capsys.readouterr().err
+
+
+def test_partition_unknown_parameter_suggests_the_closest(tmp_path, capsys):
+    assert main(["partition", "ieee33", "--set", "pop_sise=20", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "pop_sise" in err and "did you mean 'pop_size'" in err
 
 
 def test_cluster_map_colours_each_bus_by_its_cluster():
