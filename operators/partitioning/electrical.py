@@ -73,6 +73,11 @@ def qv_sensitivity(net, bus_labels=None) -> np.ndarray:
     bus_labels : array_like, optional
         Rows/columns order (default: the in-service buses).
 
+    Raises
+    ------
+    ValueError
+        If the base-case power flow does not converge.
+
     Returns
     -------
     ndarray, shape (n_bus, n_bus)
@@ -80,7 +85,11 @@ def qv_sensitivity(net, bus_labels=None) -> np.ndarray:
         (bus-bus switches) share their values.
     """
     net = copy.deepcopy(net)
-    pp.runpp(net)
+    try:
+        pp.runpp(net)
+    except pp.LoadflowNotConverged as exc:
+        raise ValueError("qv_sensitivity: the base-case power flow (pandapower runpp) did not "
+                         "converge; the Q-V sensitivity needs a solved operating point") from exc
     internal = net._ppc["internal"]
     dS_dVm, dS_dVa = dSbus_dV(internal["Ybus"], internal["V"])
     pq = np.asarray(internal["pq"], dtype=int)

@@ -164,6 +164,13 @@ def test_qv_sensitivity_matches_a_pandapower_finite_difference(ieee33):
     assert np.allclose(d, d.T) and d.min() >= -1e-12
 
 
+def test_qv_sensitivity_names_a_failed_power_flow(ieee33):
+    net = copy.deepcopy(ieee33)
+    net.load["p_mw"] *= 50          # far beyond the feeder's loadability
+    with pytest.raises(ValueError, match="did not converge"):
+        qv_sensitivity(net)
+
+
 def _ieee33_with_pv(net):
     """ieee33 with PV/SVC at five buses and 24 hourly slots (an illustrative day)."""
     net = copy.deepcopy(net)
