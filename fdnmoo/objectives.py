@@ -42,6 +42,7 @@ from .metrics.adaptability import pv_uneven_degrees, structure_terms
 from .interval_objectives import (ObjectiveInterval, cost_interval, interval_of, spread_interval,
                                   uneven_form)
 from .metrics.operation import OperationMetrics
+from .metrics.damage import load_class_shares
 from .metrics.reliability import reliability_arrays
 from .parameters import UnknownEntryError, check_params, did_you_mean, signature_params
 from .planning import Plan, PlanBatch, PlanningGrid
@@ -206,7 +207,8 @@ def _reliability_arrays(population: Population) -> dict:
     share = base / base.sum() if base.sum() > 0 else base
     mean = np.asarray(population.ops.demand_mwh) / 8760.0  # (plans, stages)
     return reliability_arrays(grid, population.plans, mean[:, :, None] * share,
-                              cache=population.topology_cache)
+                              cache=population.topology_cache,
+                              class_shares=load_class_shares(grid.net, f"case {grid.case.name}"))
 
 
 def _structure_terms(population: Population) -> dict:
@@ -485,6 +487,14 @@ def saifi(ev: Evaluated) -> float:
 def saidi(ev: Evaluated) -> float:
     """System average interruption duration, mean over stages."""
     return float(np.mean([r["saidi"] for r in ev.reliability]))
+
+
+@objective("ecost", unit="currency/yr", sense="min")
+def ecost(ev: Evaluated) -> float:
+    """Expected customer interruption cost, mean over stages: section failures x load
+    interrupted x sector damage function of its load class (``net.load.load_class``) for the
+    interruption duration (:mod:`fdnmoo.metrics.damage`; Allan et al. 1991 RBTS table, $/kW)."""
+    return float(np.mean([r["ecost"] for r in ev.reliability]))
 
 
 @objective("violation_probability", unit="-", sense="min")
