@@ -42,7 +42,7 @@ from .metrics.adaptability import pv_uneven_degrees, structure_terms
 from .interval_objectives import (ObjectiveInterval, cost_interval, interval_of, spread_interval,
                                   uneven_form)
 from .metrics.operation import OperationMetrics
-from .metrics.damage import load_class_shares
+from .damage import load_class_shares
 from .metrics.reliability import reliability_arrays
 from .parameters import UnknownEntryError, check_params, did_you_mean, signature_params
 from .planning import Plan, PlanBatch, PlanningGrid
@@ -493,7 +493,7 @@ def saidi(ev: Evaluated) -> float:
 def ecost(ev: Evaluated) -> float:
     """Expected customer interruption cost, mean over stages: section failures x load
     interrupted x sector damage function of its load class (``net.load.load_class``) for the
-    interruption duration (:mod:`fdnmoo.metrics.damage`; Allan et al. 1991 RBTS table, $/kW)."""
+    interruption duration (:mod:`fdnmoo.damage`; Allan et al. 1991 RBTS table, $/kW)."""
     return float(np.mean([r["ecost"] for r in ev.reliability]))
 
 

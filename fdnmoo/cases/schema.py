@@ -136,7 +136,14 @@ LINE_COLUMNS: tuple[Column, ...] = (
     Column("repair_time_h", "float", "h", True, "mean time to repair a failure", min_value=0),
 )
 
-NET_EXTRA_COLUMNS: dict[str, tuple[Column, ...]] = {"bus": BUS_COLUMNS, "line": LINE_COLUMNS}
+#: Columns our cases add to pandapower's ``net.load``.
+LOAD_COLUMNS: tuple[Column, ...] = (
+    Column("load_class", "str", "-", False, "customer sector for the interruption cost "
+           "(fdnmoo.damage.LOAD_CLASSES; default 'residential')"),
+)
+
+NET_EXTRA_COLUMNS: dict[str, tuple[Column, ...]] = {"bus": BUS_COLUMNS, "line": LINE_COLUMNS,
+                                                    "load": LOAD_COLUMNS}
 
 #: Columns whose combination must be unique in each candidate table.
 TABLE_KEYS: dict[str, tuple[str, ...]] = {

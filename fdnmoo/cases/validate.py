@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..branches import UnsupportedNetError, branch_table
 from ..topology import NonRadialError
+from ..damage import load_class_shares
 from .errors import CaseError
 from .model import PlanningCase
 from .schema import CANDIDATE_TABLES, NET_EXTRA_COLUMNS, TABLE_KEYS, Column
@@ -51,6 +52,7 @@ def validate_net(net, file: str = "<case>") -> None:
     labels = set(int(b) for b in bus.index)
     for table, columns in NET_EXTRA_COLUMNS.items():
         _check_table(net[table], columns, (), f"net.{table}", file, labels, allow_extra=True)
+    load_class_shares(net, file)  # refuses an unknown net.load.load_class
 
     eg = net.ext_grid[net.ext_grid.in_service.astype(bool)]
     if len(eg) == 0:

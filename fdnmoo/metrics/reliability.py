@@ -29,7 +29,7 @@ With ``L_b`` the average demand and ``N_b`` the customers of bus b,
     SAIFI = sum_k lambda_k N(F_k) / N                               1/(customer yr)
     SAIDI = sum_k lambda_k [ N(F_k \\ D_k) min(t_s, r_k) + N(D_k) t_k ] / N   h/(customer yr)
     ECOST = sum_k lambda_k sum_b L_b c_class(b)(duration of b for fault k)   $/yr
-            (sector damage functions, :mod:`fdnmoo.metrics.damage`, when
+            (sector damage functions, :mod:`fdnmoo.damage`, when
             ``class_shares`` are given; :func:`reliability_indices` also takes a
             flat ``ecost_per_mwh`` x EENS)
 
@@ -66,7 +66,7 @@ import numpy as np
 from ..planning import Plan, PlanBatch, PlanningGrid
 from ..topology_cache import StageTopology, TopologyCache
 from .adaptability import plan_links
-from .damage import LOAD_CLASSES, cost_per_kw
+from ..damage import LOAD_CLASSES, cost_per_kw
 
 __all__ = ["Islanding", "island_capacity_mw", "reliability_arrays", "reliability_indices"]
 
@@ -116,8 +116,8 @@ def reliability_arrays(grid: PlanningGrid, batch: PlanBatch, demand_mw: np.ndarr
     cache : TopologyCache, optional
         Per-topology arrays kept across calls (default: a new one).
     class_shares : ndarray, shape (n_class, n_bus), optional
-        Share of each bus's demand per load class of :data:`fdnmoo.metrics.damage.LOAD_CLASSES`
-        (:func:`~fdnmoo.metrics.damage.load_class_shares`); adds ``ecost`` ($/yr).
+        Share of each bus's demand per load class of :data:`fdnmoo.damage.LOAD_CLASSES`
+        (:func:`~fdnmoo.damage.load_class_shares`); adds ``ecost`` ($/yr).
     islanding : Islanding, optional
         Cluster labels and island capacities; clusters that can island are
         restored after the switching time (module docstring).

@@ -1,5 +1,5 @@
 """ECOST from sector customer damage functions and cluster islanding
-(fdnmoo.metrics.damage, fdnmoo.metrics.reliability) against hand computations and a
+(fdnmoo.damage, fdnmoo.metrics.reliability) against hand computations and a
 networkx brute force over single-section outages."""
 
 import networkx as nx
@@ -9,7 +9,8 @@ import pytest
 
 from fdnmoo.cases import PlanningCase
 from fdnmoo.cases.errors import CaseError
-from fdnmoo.metrics.damage import LOAD_CLASSES, RBTS_SECTOR_CDF, cost_per_kw, load_class_shares
+from fdnmoo.cases.validate import validate_net
+from fdnmoo.damage import LOAD_CLASSES, RBTS_SECTOR_CDF, cost_per_kw, load_class_shares
 from fdnmoo.metrics.reliability import Islanding, island_capacity_mw, reliability_indices
 from fdnmoo.objectives import OBJECTIVES
 from fdnmoo.planning import Plan, planning_grid
@@ -61,6 +62,13 @@ def test_unknown_load_class_names_the_row_and_the_closest_class():
     with pytest.raises(CaseError, match=r"net\.load\[0\]\.load_class.*'comercial'.*did you mean "
                                         r"'commercial'"):
         load_class_shares(case.net, "tiny.json")
+
+
+def test_case_validation_refuses_an_unknown_load_class():
+    case = radial_case([(0, 1, 0.1, 4)], [0, 1.0], classes=["indutrial"])
+    with pytest.raises(CaseError, match=r"^my\.json: net\.load\[0\]\.load_class = 'indutrial'.*"
+                                        r"'industrial'"):
+        validate_net(case.net, "my.json")
 
 
 def test_missing_load_class_defaults_to_residential():

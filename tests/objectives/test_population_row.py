@@ -6,12 +6,13 @@ import pytest
 
 from fdnmoo.demand import bus_demand
 from fdnmoo.metrics.adaptability import pv_uneven_degree, structural_adaptability
+from fdnmoo.damage import load_class_shares
 from fdnmoo.metrics.reliability import reliability_indices
 from fdnmoo.objectives import OBJECTIVES, Evaluated
 from fdnmoo.operators import GenomeSampling
 from fdnmoo.problems.planning import ProblemConfig
 
-NAMES = ("structural_adaptability", "pv_uneven_degree", "eens_mwh", "saifi", "saidi")
+NAMES = ("structural_adaptability", "pv_uneven_degree", "eens_mwh", "saifi", "saidi", "ecost")
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +40,12 @@ def test_population_equals_one_plan_at_a_time_and_the_per_plan_functions(problem
     for ev, row in zip(evs, together):
         stages = range(1, ev.plan.n_stages + 1)
         rel = [reliability_indices(problem.grid, ev.plan, s,
-                                   base / base.sum() * ev.mean_demand_mw[s - 1]) for s in stages]
+                                   base / base.sum() * ev.mean_demand_mw[s - 1],
+                                   class_shares=load_class_shares(problem.grid.net))
+               for s in stages]
         want = [structural_adaptability(problem.grid, ev.plan),
                 pv_uneven_degree(problem.grid, ev.plan)] + \
-            [np.mean([r[k] for r in rel]) for k in ("eens_mwh", "saifi", "saidi")]
+            [np.mean([r[k] for r in rel]) for k in ("eens_mwh", "saifi", "saidi", "ecost")]
         np.testing.assert_allclose(row, want, rtol=1e-12, atol=0)
     population = evs[0].population
     assert all(ev.population is population for ev in evs)

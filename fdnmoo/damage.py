@@ -23,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..cases.errors import CaseError
-from ..demand import element_demand
-from ..parameters import did_you_mean
+from .cases.errors import CaseError
+from .demand import element_demand
+from .parameters import did_you_mean
 
 __all__ = ["RBTS_DURATIONS_H", "RBTS_SECTOR_CDF", "LOAD_CLASSES", "DEFAULT_LOAD_CLASS",
            "cost_per_kw", "load_class_shares"]
