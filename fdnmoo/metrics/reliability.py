@@ -68,7 +68,8 @@ from ..topology_cache import StageTopology, TopologyCache
 from .adaptability import plan_links
 from ..damage import LOAD_CLASSES, cost_per_kw
 
-__all__ = ["Islanding", "island_capacity_mw", "reliability_arrays", "reliability_indices"]
+__all__ = ["Islanding", "island_capacity_mw", "plan_islanding", "reliability_arrays",
+           "reliability_indices"]
 
 #: Indices of :func:`reliability_arrays`, each of shape (n_plans, n_stages).
 INDICES = ("eens_mwh", "saifi", "saidi", "customers")
@@ -95,6 +96,39 @@ def island_capacity_mw(pv_mw, ess_mw, pv_availability: float = 1.0) -> np.ndarra
     if not 0.0 <= float(pv_availability) <= 1.0:
         raise ValueError(f"pv_availability must be in [0, 1], got {pv_availability}")
     return np.asarray(pv_mw, dtype=float) * float(pv_availability) + np.asarray(ess_mw, float)
+
+
+def plan_islanding(grid: PlanningGrid, batch: PlanBatch, labels,
+                   pv_availability: float = 1.0) -> Islanding:
+    """:class:`Islanding` of a batch from the PV and ESS its plans install.
+
+    Parameters
+    ----------
+    grid : PlanningGrid
+    batch : PlanBatch
+    labels : array_like of int, shape (n_bus,)
+        Cluster of every bus of ``grid.net.bus`` (row order), e.g. a partition of
+        :mod:`fdnmoo.operators.partitioning`.
+    pv_availability : float
+        Share of the installed PV capacity an island can count on, in [0, 1].
+
+    Returns
+    -------
+    Islanding
+        ``capacity_mw`` of shape (n_plans, n_stages, n_bus): planned PV x availability
+        + planned ESS power at each bus (the case's existing generators are not counted).
+    """
+    n = len(grid.net.bus)
+    per_bus = {}
+    for kind in ("pv", "ess"):
+        mw = np.zeros((len(batch), batch.n_stages, n))
+        cap = batch.der.get(kind)
+        if cap is not None and cap.size:
+            pos = grid.net.bus.index.get_indexer(grid.case.candidates[kind].bus.to_numpy())
+            np.add.at(mw, (slice(None), slice(None), pos), np.asarray(cap, dtype=float))
+        per_bus[kind] = mw
+    return Islanding(np.asarray(labels),
+                     island_capacity_mw(per_bus["pv"], per_bus["ess"], pv_availability))
 
 
 def reliability_arrays(grid: PlanningGrid, batch: PlanBatch, demand_mw: np.ndarray,

@@ -5,15 +5,17 @@ networkx brute force over single-section outages."""
 import networkx as nx
 import numpy as np
 import pandapower as pp
+import pandas as pd
 import pytest
 
 from fdnmoo.cases import PlanningCase
 from fdnmoo.cases.errors import CaseError
 from fdnmoo.cases.validate import validate_net
 from fdnmoo.damage import LOAD_CLASSES, RBTS_SECTOR_CDF, cost_per_kw, load_class_shares
-from fdnmoo.metrics.reliability import Islanding, island_capacity_mw, reliability_indices
+from fdnmoo.metrics.reliability import (Islanding, island_capacity_mw, plan_islanding,
+                                        reliability_indices)
 from fdnmoo.objectives import OBJECTIVES
-from fdnmoo.planning import Plan, planning_grid
+from fdnmoo.planning import Plan, PlanBatch, planning_grid
 
 
 def radial_case(edges, demand_mw, classes=None) -> PlanningCase:
@@ -209,3 +211,17 @@ def test_bad_islanding_input_is_refused(two_clusters):
         indices(case, islanding=Islanding(LABELS, -np.ones(6)))
     with pytest.raises(ValueError, match="pv_availability"):
         island_capacity_mw(PV, ESS, 1.5)
+
+
+def test_plan_islanding_reads_the_plans_pv_and_ess(two_clusters):
+    case, islanding = two_clusters
+    case.candidates["pv"] = pd.DataFrame({"bus": [4, 2], "max_mw": [5.0, 5.0]})
+    case.candidates["ess"] = pd.DataFrame({"bus": [5], "max_mw": [2.0], "max_mwh": [4.0]})
+    grid = planning_grid(case)
+    plan = Plan.on_base_topology(grid, 1, der={"pv": np.array([[4.0, 0.0]]),
+                                              "ess": np.array([[1.0]])})
+    got = plan_islanding(grid, PlanBatch.of(grid, [plan]), LABELS, pv_availability=0.5)
+    np.testing.assert_allclose(got.capacity_mw[0, 0], islanding.capacity_mw)
+    demand = np.array([0, 1.0, 1, 1, 1, 1])
+    one = reliability_indices(grid, plan, 1, demand, islanding=got)
+    assert one["eens_mwh"] == pytest.approx(3.7)  # test_islanding_by_hand
