@@ -43,7 +43,7 @@ from .interval_objectives import (ObjectiveInterval, cost_interval, interval_of,
                                   uneven_form)
 from .metrics.operation import OperationMetrics
 from .damage import load_class_shares
-from .metrics.reliability import reliability_arrays
+from .metrics.reliability import plan_islanding, reliability_arrays
 from .parameters import UnknownEntryError, check_params, did_you_mean, signature_params
 from .planning import Plan, PlanBatch, PlanningGrid
 from .topology_cache import TopologyCache
@@ -201,14 +201,32 @@ def population_row(ev: Evaluated, name: str, compute: Callable[[Population], dic
     return {k: v[ev.index] for k, v in table.items()}
 
 
-def _reliability_arrays(population: Population) -> dict:
+def _reliability_arrays(population: Population, islanding_labels: tuple | None = None,
+                        pv_availability: float = 1.0) -> dict:
     grid = population.grid
     base, _ = bus_demand(grid.net, tables=(("load", 1.0),))
     share = base / base.sum() if base.sum() > 0 else base
     mean = np.asarray(population.ops.demand_mwh) / 8760.0  # (plans, stages)
+    islanding = None if islanding_labels is None else \
+        plan_islanding(grid, population.plans, np.asarray(islanding_labels, dtype=np.int64),
+                       pv_availability)
     return reliability_arrays(grid, population.plans, mean[:, :, None] * share,
                               cache=population.topology_cache,
-                              class_shares=load_class_shares(grid.net, f"case {grid.case.name}"))
+                              class_shares=load_class_shares(grid.net, f"case {grid.case.name}"),
+                              islanding=islanding)
+
+
+def _reliability(ev: Evaluated, islanding_labels: tuple | None,
+                 pv_availability: float) -> list[dict]:
+    """:attr:`Evaluated.reliability`, or with the clusters ``islanding_labels`` (one per
+    ``net.bus`` row) islanding on their planned PV x ``pv_availability`` + ESS
+    (:func:`fdnmoo.metrics.reliability.plan_islanding`)."""
+    if islanding_labels is None:
+        return ev.reliability
+    labels = tuple(int(b) for b in islanding_labels)
+    row = population_row(ev, ("reliability", labels, float(pv_availability)),
+                         lambda p: _reliability_arrays(p, labels, pv_availability))
+    return [{k: float(v[s]) for k, v in row.items()} for s in range(ev.plan.n_stages)]
 
 
 def _structure_terms(population: Population) -> dict:
@@ -472,29 +490,39 @@ def sop_capacity_mva(ev: Evaluated) -> float:
 
 # --- reliability ---------------------------------------------------------------------------
 @objective("eens_mwh", unit="MWh/yr", sense="min")
-def eens_mwh(ev: Evaluated) -> float:
-    """Expected energy not supplied from section failures, mean over stages."""
-    return float(np.mean([r["eens_mwh"] for r in ev.reliability]))
+def eens_mwh(ev: Evaluated, islanding_labels: tuple | None = None,
+             pv_availability: float = 1.0) -> float:
+    """Expected energy not supplied from section failures, mean over stages. With
+    ``islanding_labels`` (a cluster per ``net.bus`` row), clusters island on their planned
+    PV x ``pv_availability`` + ESS (:mod:`fdnmoo.metrics.reliability`)."""
+    rel = _reliability(ev, islanding_labels, pv_availability)
+    return float(np.mean([r["eens_mwh"] for r in rel]))
 
 
 @objective("saifi", unit="interruptions/(customer yr)", sense="min")
 def saifi(ev: Evaluated) -> float:
-    """System average interruption frequency, mean over stages."""
+    """System average interruption frequency, mean over stages (islanding leaves it as is)."""
     return float(np.mean([r["saifi"] for r in ev.reliability]))
 
 
 @objective("saidi", unit="h/(customer yr)", sense="min")
-def saidi(ev: Evaluated) -> float:
-    """System average interruption duration, mean over stages."""
-    return float(np.mean([r["saidi"] for r in ev.reliability]))
+def saidi(ev: Evaluated, islanding_labels: tuple | None = None,
+          pv_availability: float = 1.0) -> float:
+    """System average interruption duration, mean over stages; islanding as in
+    ``eens_mwh``."""
+    rel = _reliability(ev, islanding_labels, pv_availability)
+    return float(np.mean([r["saidi"] for r in rel]))
 
 
 @objective("ecost", unit="currency/yr", sense="min")
-def ecost(ev: Evaluated) -> float:
+def ecost(ev: Evaluated, islanding_labels: tuple | None = None,
+          pv_availability: float = 1.0) -> float:
     """Expected customer interruption cost, mean over stages: section failures x load
     interrupted x sector damage function of its load class (``net.load.load_class``) for the
-    interruption duration (:mod:`fdnmoo.damage`; Allan et al. 1991 RBTS table, $/kW)."""
-    return float(np.mean([r["ecost"] for r in ev.reliability]))
+    interruption duration (:mod:`fdnmoo.damage`; Allan et al. 1991 RBTS table, $/kW);
+    islanding as in ``eens_mwh``."""
+    rel = _reliability(ev, islanding_labels, pv_availability)
+    return float(np.mean([r["ecost"] for r in rel]))
 
 
 @objective("violation_probability", unit="-", sense="min")

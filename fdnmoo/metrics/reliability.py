@@ -36,15 +36,17 @@ With ``L_b`` the average demand and ``N_b`` the customers of bus b,
 Islanding (option ``islanding``, :class:`Islanding`): the buses carry cluster
 labels (a partition, e.g. :mod:`fdnmoo.operators.partitioning`). For a fault on
 k without an alternative supply, the buses of each cluster c downstream of k,
-``S = D_k & C_c`` (connected: two subtrees of a tree meet in a subtree), run as
-an island during the repair if their island capacity covers their average load,
-``sum_S (PV_b x a + ESS_b) >= L(S) > 0`` (``a``: PV availability factor): they are
-restored after ``min(t_s, r_k)``, like with a tie. This is the zonal-planning
-paper's cluster islanding (Shi et al., Processes 13(2) 354, 2025, sec. 3.3: a
-cluster with PV and storage islands after a fault and its load is not lost);
-its probability ``alpha_k`` of islanding becomes this 0/1 capacity rule, and
-the ESS energy, PV failures and islanding switch failures are not modelled.
-SAIFI is unchanged (islanded customers see the breaker trip).
+``S = D_k & C_c`` (connected when C_c is: two subtrees of a tree meet in a
+subtree), run as an island during the repair if their island capacity covers
+their average load, ``sum_S (PV_b x a + ESS_b) >= L(S) > 0`` (``a``: PV
+availability factor): they are restored after ``min(t_s, r_k)``, like with a
+tie. This stands for the cluster islanding of the zonal-planning paper (Shi et
+al., Processes 13(2) 354, 2025, sec. 3.3, reliability layer computed within
+clusters; its nomenclature has a probability ``alpha_k`` of cluster islanding
+and PV failure rates): the probability becomes this 0/1 capacity rule; ESS
+energy limits, PV failures and islanding-switch failures are not modelled.
+SAIFI is unchanged (islanded customers see the breaker trip). The $ of ECOST
+are those of the damage-function table (1991 Canadian $, :mod:`fdnmoo.damage`).
 
 ``N`` counts the customers of supplied buses; buses the stage does not supply
 are left out (their demand is unserved energy of the operation metrics).
@@ -63,10 +65,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..damage import LOAD_CLASSES, cost_per_kw
 from ..planning import Plan, PlanBatch, PlanningGrid
 from ..topology_cache import StageTopology, TopologyCache
 from .adaptability import plan_links
-from ..damage import LOAD_CLASSES, cost_per_kw
 
 __all__ = ["Islanding", "island_capacity_mw", "plan_islanding", "reliability_arrays",
            "reliability_indices"]

@@ -12,10 +12,13 @@ from fdnmoo.cases import PlanningCase
 from fdnmoo.cases.errors import CaseError
 from fdnmoo.cases.validate import validate_net
 from fdnmoo.damage import LOAD_CLASSES, RBTS_SECTOR_CDF, cost_per_kw, load_class_shares
+from fdnmoo.demand import bus_demand
 from fdnmoo.metrics.reliability import (Islanding, island_capacity_mw, plan_islanding,
-                                        reliability_indices)
+                                        reliability_arrays, reliability_indices)
 from fdnmoo.objectives import OBJECTIVES
+from fdnmoo.operators import GenomeSampling
 from fdnmoo.planning import Plan, PlanBatch, planning_grid
+from fdnmoo.problems.planning import ProblemConfig
 
 
 def radial_case(edges, demand_mw, classes=None) -> PlanningCase:
@@ -225,3 +228,25 @@ def test_plan_islanding_reads_the_plans_pv_and_ess(two_clusters):
     demand = np.array([0, 1.0, 1, 1, 1, 1])
     one = reliability_indices(grid, plan, 1, demand, islanding=got)
     assert one["eens_mwh"] == pytest.approx(3.7)  # test_islanding_by_hand
+
+
+def test_reliability_objectives_take_cluster_labels_as_shared_options():
+    base = dict(case="ieee33", preset="dg_siting", n_stages=1, n_days=1, n_samples=1, seed=0,
+                objectives=("eens_mwh", "saidi", "ecost"))
+    labels = tuple(range(33))  # every bus its own cluster: it islands on its own PV
+    plain = ProblemConfig(**base).build()
+    islands = ProblemConfig(**base, options=(("islanding_labels", labels),
+                                             ("pv_availability", 0.8))).build()
+    X = GenomeSampling()._do(plain, 6, random_state=np.random.default_rng(1))
+    f_plain, _ = plain.evaluate_genomes(X)
+    f_islands, _ = islands.evaluate_genomes(X)
+    assert np.all(f_islands <= f_plain + 1e-9) and np.any(f_islands < f_plain - 1e-6)
+    population = islands.evaluated(X)[0].population
+    grid = population.grid
+    base_mw, _ = bus_demand(grid.net, tables=(("load", 1.0),))
+    mean = population.ops.demand_mwh / 8760.0
+    want = reliability_arrays(grid, population.plans, mean[:, :, None] * base_mw / base_mw.sum(),
+                              class_shares=load_class_shares(grid.net),
+                              islanding=plan_islanding(grid, population.plans, labels, 0.8))
+    np.testing.assert_allclose(f_islands[:, 0], want["eens_mwh"].mean(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(f_islands[:, 2], want["ecost"].mean(axis=1), rtol=1e-12)
