@@ -7,6 +7,9 @@ Systems 6(2), 813-820, 1991, table of sector customer damage functions
 (interruption cost in 1991 Canadian $/kW of average load for interruptions of
 1 min, 20 min, 1 h, 4 h and 8 h; the same table is reproduced in Billinton &
 Allan, *Reliability Evaluation of Power Systems*, 2nd ed., 1996).
+The values were entered by hand and agree with the table as it is commonly reproduced; no
+copy of the 1991 paper is in this repository to check them against, so check them there
+before relying on an ECOST figure.
 
 Interpolation (our choice, stated here once): **linear in duration** between the
 tabulated points; below 1 min the cost is proportional to the duration (zero
