@@ -159,3 +159,40 @@ def test_problem_from_a_run_spec_file(tmp_path):
     assert cell.spec.problem.preset == "reconfiguration" and cell.spec.seed == 1
     assert cell.spec.algorithm.n_gen is None and cell.spec.algorithm.n_eval == 12
     assert cell.folder == tmp_path / "o" / "runs" / "fromfile" / "nsga2" / "seed_1"
+
+
+def test_dask_grid_gives_the_same_tables(tiny, tmp_path, uninterrupted):
+    distributed = pytest.importorskip("distributed")  # the [dask] extra
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  protocol="tcp", host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        spec = _spec(tiny, tmp_path / "out")
+        result = compare_runs(run_grid(spec, scheduler=cluster.scheduler_address,
+                                       progress=False))
+    pd.testing.assert_frame_equal(result.final[_INDICATORS], uninterrupted.final[_INDICATORS])
+
+
+def test_run_killed_mid_way_resumes_from_its_checkpoint(tiny, tmp_path, monkeypatch,
+                                                        uninterrupted):
+    import fdnmoo.experiment.runner as runner
+
+    spec = _spec(tiny, tmp_path / "out")
+    optimise = runner.optimise
+
+    def killed_after_generation_1(*args, **kwargs):
+        def kill(algorithm):
+            if kwargs["out_dir"] == spec.cells[2].folder:  # after its first generation
+                raise KeyboardInterrupt
+        return optimise(*args, **kwargs, after_generation=kill)
+
+    monkeypatch.setattr(runner, "optimise", killed_after_generation_1)
+    with pytest.raises(KeyboardInterrupt):
+        run_grid(spec, progress=False)
+    monkeypatch.setattr(runner, "optimise", optimise)
+    killed = spec.cells[2]
+    assert (killed.folder / "checkpoint.pkl").is_file() and not is_finished(killed)
+    result = compare_runs(run_grid(spec, progress=False))
+    resumed = json.loads((killed.folder / "run.json").read_text())["resumed_at_generation"]
+    assert resumed == [1]
+    pd.testing.assert_frame_equal(result.history[_INDICATORS],
+                                  uninterrupted.history[_INDICATORS])
