@@ -49,7 +49,7 @@ def run(args) -> int:
     runs = run_grid(spec, workers=args.workers, scheduler=args.scheduler,
                     progress=args.progress and not args.quiet)
     result = compare_runs(runs)
-    report = write_comparison(result, spec.output, spec.description)
+    report = write_comparison(result, spec.output, spec.description, runs=runs)
     ranked = result.ranked("hv")
     if args.json:
         print(ranked.to_json(orient="records"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -78,6 +79,25 @@ def test_cli_end_to_end(tiny, tmp_path, capsys, uninterrupted):
     assert "## ranked_hv" in report and "convergence_reconf.png" in report
     assert (out / "convergence_reconf.png").stat().st_size > 5000
     assert (out / "final_hv_reconf.png").stat().st_size > 5000
+    for name in ("eaf_reconf.png", "eafdiff_reconf.png"):  # 2 objectives: EAF figures
+        assert (out / name).stat().st_size > 5000 and name in report
+    population = pd.read_parquet(out / "final_population_reconf.parquet")
+    folders = sorted((out / "runs" / "reconf").glob("*/seed_*"))
+    assert len(population) == sum(len(pd.read_csv(f / "pareto.csv")) for f in folders)
+    assert {"problem", "algorithm", "seed", "plan_open_ties", "loss_kw [kW]"} <= set(population)
+
+
+def test_final_fronts_merge_to_the_reference_front(tiny, tmp_path, uninterrupted):
+    from fdnmoo.experiment.compare_report import final_fronts
+    from fdnmoo.experiment.indicators import reference_front
+
+    spec = _spec(tiny, tmp_path / "out")
+    runs = run_grid(spec, progress=False)
+    front = uninterrupted.fronts["reconf"]
+    fronts = final_fronts(runs, uninterrupted.final, list(front.columns))
+    assert sorted(fronts) == ["nsga2", "smsemoa"] and all(len(v) == 2 for v in fronts.values())
+    merged = reference_front([f for runs_ in fronts.values() for f in runs_])
+    np.testing.assert_allclose(merged, front.to_numpy())
 
 
 def test_killed_grid_resumed_gives_the_same_tables(tiny, tmp_path, uninterrupted):
