@@ -34,7 +34,8 @@ def _imported(*argv: str) -> set[str]:
     return set(json.loads(_run_probe(*argv).stderr.strip().splitlines()[-1]))
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["pf", "--help"], ["run", "--help"]])
+@pytest.mark.parametrize("argv", [["--help"], ["pf", "--help"], ["run", "--help"],
+                                  ["compare", "--help"]])
 def test_help_imports_neither_pandas_nor_heavy_libraries(argv):
     imported = _imported(*argv)
     assert imported.isdisjoint(HEAVY + ("pandas", "numpy")), sorted(imported & set(HEAVY))

@@ -91,6 +91,8 @@ def test_shell_commands_run_with_a_small_budget(tmp_path, monkeypatch, capsys):
             args = [args[0], outs[args[1]], *args[2:]]
         elif args[:1] == ["study"]:
             args = args + TINY_STUDY + ["--out", str(tmp_path / f"study_{i}")]
+        elif args[:1] == ["compare"]:
+            args = args + ["--out", str(tmp_path / f"compare_{i}"), "--no-progress"]
         elif args[:1] == ["partition"]:
             args = args + ["--out", str(tmp_path / f"partition_{i}")]
         assert main(args) == 0, command

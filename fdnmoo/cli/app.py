@@ -13,8 +13,8 @@ import sys
 from typing import Sequence
 
 from ..cases.errors import CaseError
-from . import (bench_cmd, case_cmd, cases_cmd, filter_cmd, partition_cmd, pf_cmd, run_cmd,
-               study_cmd)
+from . import (bench_cmd, case_cmd, cases_cmd, compare_cmd, filter_cmd, partition_cmd, pf_cmd,
+               run_cmd, study_cmd)
 from .logs import configure_logging
 
 __all__ = ["main", "build_parser"]
@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_verbosity(parser, False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in (cases_cmd, case_cmd, pf_cmd, bench_cmd, run_cmd, study_cmd, filter_cmd,
-                   partition_cmd):
+                   partition_cmd, compare_cmd):
         module.register(_SubcommandsWithVerbosity(sub))
     return parser
 
