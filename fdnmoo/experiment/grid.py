@@ -10,7 +10,6 @@ and loses at most the current generation of the others.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Callable
 
 import pandas as pd
