@@ -187,8 +187,7 @@ class Evaluated:
         every load bus at its share of the base load (:func:`fdnmoo.demand.bus_demand`,
         loads only) times the stage's mean demand; computed for the whole population at
         once (:func:`population_row`)."""
-        row = population_row(self, "reliability", _reliability_arrays)
-        return [{k: float(v[s]) for k, v in row.items()} for s in range(self.plan.n_stages)]
+        return _reliability(self)
 
 
 def population_row(ev: Evaluated, name: str, compute: Callable[[Population], dict]) -> dict:
@@ -216,16 +215,20 @@ def _reliability_arrays(population: Population, islanding_labels: tuple | None =
                               islanding=islanding)
 
 
-def _reliability(ev: Evaluated, islanding_labels: tuple | None,
-                 pv_availability: float) -> list[dict]:
-    """:attr:`Evaluated.reliability`, or with the clusters ``islanding_labels`` (one per
-    ``net.bus`` row) islanding on their planned PV x ``pv_availability`` + ESS
-    (:func:`fdnmoo.metrics.reliability.plan_islanding`)."""
+def _reliability(ev: Evaluated, islanding_labels: tuple | None = None,
+                 pv_availability: float = 1.0) -> list[dict]:
+    """Reliability indices per stage of ``ev`` (:attr:`Evaluated.reliability`), or with the
+    clusters ``islanding_labels`` (one per ``net.bus`` row) islanding on their planned PV x
+    ``pv_availability`` + ESS (:func:`fdnmoo.metrics.reliability.plan_islanding`)."""
     if islanding_labels is None:
-        return ev.reliability
-    labels = tuple(int(b) for b in islanding_labels)
-    row = population_row(ev, ("reliability", labels, float(pv_availability)),
-                         lambda p: _reliability_arrays(p, labels, pv_availability))
+        key, compute = "reliability", _reliability_arrays
+    else:
+        labels = tuple(int(b) for b in islanding_labels)
+        key = ("reliability", labels, float(pv_availability))
+
+        def compute(population: Population) -> dict:
+            return _reliability_arrays(population, labels, pv_availability)
+    row = population_row(ev, key, compute)
     return [{k: float(v[s]) for k, v in row.items()} for s in range(ev.plan.n_stages)]
 
 
