@@ -1,0 +1,107 @@
+"""The built-in constraints (``g <= 0`` feasible), registered in
+:data:`fdnmoo.objectives.CONSTRAINTS`; imported by :mod:`fdnmoo.objectives`, so that they are
+registered wherever the registry is."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .objectives import Evaluated, Population, _voltage_violation_pu, constraint
+
+
+@constraint("power_flow_converged", unit="-")
+def power_flow_converged(ev: Evaluated) -> float:
+    """Share of the plan's power flows that did not converge (every problem has it); under
+    uncertainty methods interval, affine, robust at least the share of stages whose uncertain
+    sweep gave no bounds (:mod:`fdnmoo.uncertain_pass`)."""
+    share = float(1.0 - ev.ops.converged_share)
+    return share if ev.bounds is None else max(share, ev.bounds.undefined_share)
+
+
+@constraint("voltage_band", unit="p.u.")
+def voltage_band(ev: Evaluated, vmin_pu: float | None = None,
+                 vmax_pu: float | None = None) -> float:
+    """Largest voltage outside [vmin_pu, vmax_pu] (default: the case's band) over stages,
+    slots and samples."""
+    return _voltage_violation_pu(ev, vmin_pu, vmax_pu)
+
+
+@constraint("line_current", unit="-")
+def line_current(ev: Evaluated, max_loading_percent: float = 100.0) -> float:
+    """Largest line loading above the limit, I / (I_max * max_loading_percent / 100) - 1, over
+    closed lines, stages, slots and samples (I_max: the line's ``max_i_ka``)."""
+    if not max_loading_percent > 0:
+        raise ValueError(f"max_loading_percent must be > 0, got {max_loading_percent}")
+    closed = ev.closed_lines[:, None, :]
+    loading = np.where(closed, ev.ops.i_max_ka / ev.ops.i_limit_ka[None, None, :], 0.0)
+    return float(np.nanmax(loading, initial=0.0) * 100.0 / max_loading_percent - 1.0)
+
+
+@constraint("substation_capacity", unit="-")
+def substation_capacity(ev: Evaluated, max_loading_percent: float = 100.0) -> float:
+    """Largest substation loading above the limit: peak MVA over the closed transformers'
+    rating times max_loading_percent / 100, minus 1, at every external grid that feeds
+    through transformers (others are not limited)."""
+    if not max_loading_percent > 0:
+        raise ValueError(f"max_loading_percent must be > 0, got {max_loading_percent}")
+    rating = ev.population.computed("substation_rating_mva", _substation_rating_mva)[ev.index]
+    peak = ev.ops.substation_peak_mva
+    fed = (rating > 0) & np.isfinite(peak)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(fed, peak / rating * 100.0 / max_loading_percent - 1.0, -np.inf)
+    return float(max(share.max(initial=-np.inf), -1.0))
+
+
+def _substation_rating_mva(population: Population) -> np.ndarray:
+    """(n_plans, n_stages, n_ext_grid) rating of the closed transformers whose HV bus is each
+    in-service external grid's bus (0 where none feeds through transformers)."""
+    net = population.grid.net
+    eg_bus = net.ext_grid.bus[net.ext_grid.in_service.astype(bool)].to_numpy()
+    at_root = net.trafo.hv_bus.to_numpy()[:, None] == eg_bus[None, :]  # (n_trafo, n_eg)
+    sn = net.trafo.sn_mva.to_numpy(float)[:, None] * at_root
+    return population.plans.closed_trafos.astype(float) @ sn
+
+
+@constraint("budget", unit="-")
+def budget(ev: Evaluated, budget_per_stage: float | None = None) -> float:
+    """Largest stage investment above the budget per stage (share of the budget); default
+    budget: the case's ``investment_budget_per_stage`` (none: always feasible)."""
+    from .metrics.economics import population_investment
+
+    if budget_per_stage is not None and not budget_per_stage > 0:
+        raise ValueError(f"budget_per_stage must be > 0, got {budget_per_stage}")
+    limit = budget_per_stage if budget_per_stage is not None \
+        else ev.case.economics.unit_costs.get("investment_budget_per_stage")
+    if not limit:
+        return -1.0
+    return float(np.max(population_investment(ev)) / limit - 1.0)
+
+
+def _check_gamma(gamma: float) -> None:
+    if not 0.0 <= gamma < 1.0:
+        raise ValueError(f"gamma must lie in [0, 1), got {gamma}")
+
+
+@constraint("chance_voltage", unit="-")
+def chance_voltage(ev: Evaluated, gamma: float = 0.05) -> float:
+    """Chance constraint P(v_min <= V <= v_max) >= 1 - gamma at every bus and stage, as
+    ``max P(violation) - gamma`` (the case's band; probabilities from the scenario samples,
+    the same samples for every candidate)."""
+    _check_gamma(gamma)
+    return float(np.max(ev.ops.voltage_violation_probability, initial=0.0) - gamma)
+
+
+@constraint("chance_current", unit="-")
+def chance_current(ev: Evaluated, gamma: float = 0.05) -> float:
+    """Chance constraint P(I <= I_max) >= 1 - gamma at every line and stage, as
+    ``max P(overload) - gamma``."""
+    _check_gamma(gamma)
+    return float(np.max(ev.ops.current_violation_probability, initial=0.0) - gamma)
+
+
+@constraint("unserved_energy", unit="MWh/yr")
+def unserved_energy(ev: Evaluated, max_mwh: float = 0.0) -> float:
+    """Expected yearly unserved energy above max_mwh, largest over stages (default: feasible
+    only when every load is supplied)."""
+    return float(np.max(ev.ops.unserved_energy_mwh) - max_mwh)
+
