@@ -78,6 +78,9 @@ _REQUIRED_HINTS = {"ref_points": " (reference points: a list of objective vector
                                  "maximised objectives negated)"}
 
 _TOP_KEYS = section_keys()
+#: Top keys of the other spec kinds, and the command that runs them.
+_OTHER_SPEC_KINDS = {"study": ("a study", "fdnmoo study"),
+                     "problems": ("a compare", "fdnmoo compare")}
 _PROBLEM_KEYS = section_keys("problem")
 # ProblemConfig field -> spec key, for messages
 _CONFIG_KEYS = {"n_stages": "problem.stages", "n_days": "problem.days",
@@ -325,6 +328,10 @@ def parse_spec(data: Any, source: str = "<spec>", base_dir: str | Path | None = 
 def _parse(data: Any, source: str, base_dir: str | Path | None, settings: tuple[str, ...]
            ) -> ExperimentSpec:
     check = Checker(source)
+    for key, (kind, command) in _OTHER_SPEC_KINDS.items():
+        if isinstance(data, dict) and key in data:
+            raise SpecError(source, key, f"this is {kind} spec, not a run spec: "
+                            f"run it with `{command} {source}`")
     data = check.mapping(data, "", _TOP_KEYS)
     if "case" not in data:
         raise SpecError(source, "case", "missing (a built-in case name or a case file path)")

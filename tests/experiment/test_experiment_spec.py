@@ -126,3 +126,12 @@ def test_problem_config_of_a_spec(tmp_path):
     levels = parse_spec({"case": "ieee33", "problem": {"preset": "joint", "profile": "levels"}},
                         source="levels.yaml")
     assert levels.problem.profile == "levels"
+
+
+@pytest.mark.parametrize("data, command", [
+    ({"study": "uncertainty_bounds", "cases": ["ieee33"]}, "fdnmoo study s.yaml"),
+    ({"problems": [], "algorithms": [], "seeds": 2}, "fdnmoo compare s.yaml"),
+])
+def test_other_spec_kinds_point_to_their_command(data, command):
+    with pytest.raises(SpecError, match=f"not a run spec: run it with `{command}`"):
+        parse_spec(data, source="s.yaml")
