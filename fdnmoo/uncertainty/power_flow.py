@@ -38,6 +38,7 @@ from ..powerflow import BatchPowerFlow
 from . import affine_sweep, interval_sweep
 from .affine import AffineForm, _aligned
 from .interval import Interval
+from .krawczyk import krawczyk_voltages
 
 __all__ = ["UncertainPowerFlow", "uncertain_power_flow", "uncertain_demand", "linear_maps"]
 
@@ -179,8 +180,24 @@ def uncertain_power_flow(engine: BatchPowerFlow, p_mw, q_mvar, arithmetic: str =
     if not center.converged.all():
         raise ValueError("the forecast power flow does not converge; no bounds can be given")
     vc = np.nan_to_num(center.v_pu).reshape(p.shape)
+    try:
+        res = _swept(engine, p, q, vc, y, supplied, T, M, v0, tol, max_iter, compiled)
+    except ValueError:  # a range holding 0 V: the sweep's private radius blew up
+        res = None
+    if res is not None and res.verified:
+        return res
+    try:
+        return _krawczyk(engine, p, q, vc, y, supplied, T, M, v0)
+    except ValueError:
+        if res is None:
+            raise
+        return res  # the sweep's unverified bounds, flagged as such
+
+
+def _swept(engine, p, q, vc, y, supplied, T, M, v0, tol, max_iter, compiled) -> UncertainPowerFlow:
+    """The sweep of the module docstring, compiled or readable."""
     n_sym = p.n_symbols if isinstance(p, AffineForm) else 0
-    if compiled and (n_sym or arithmetic == "interval"):
+    if compiled and (n_sym or isinstance(p, Interval)):
         return _compiled(engine, p, q, vc, tol, max_iter)
     e, f = _constant(vc.real, n_sym), _constant(vc.imag, n_sym)
 
@@ -200,10 +217,46 @@ def uncertain_power_flow(engine: BatchPowerFlow, p_mw, q_mvar, arithmetic: str =
     verified, e_v, f_v = _verify(step, e, f)
     if verified:
         e, f = e_v, f_v
+    return _with_currents(engine, p, q, e, f, y, supplied, T, it, converged, verified)
+
+
+def _with_currents(engine, p, q, e, f, y, supplied, T, it, converged, verified):
+    n_sym = p.n_symbols if isinstance(p, AffineForm) else 0
     ir, ii = _injections(p, q, e, f, y, supplied, n_sym)
     jr = ir.linear(T.real) - ii.linear(T.imag)
     ji = ir.linear(T.imag) + ii.linear(T.real)
     return _result(engine, e, f, jr, ji, supplied, it, converged, verified)
+
+
+def _krawczyk(engine, p, q, vc, y, supplied, T, M, v0) -> UncertainPowerFlow:
+    """The fallback enclosure of :mod:`.krawczyk` (interval operands: one symbol per bound)."""
+    shape = np.broadcast_shapes(p.shape, q.shape)
+    n = shape[-1]
+    if isinstance(p, Interval):  # independent sources: a symbol for every P and Q bound
+        rows = int(np.prod(shape[:-1], dtype=int))
+        eye = np.eye(n)
+        pa = AffineForm(np.broadcast_to(p.mid, shape).reshape(rows, n),
+                        np.concatenate([np.broadcast_to(p.rad, shape).reshape(rows, n)[..., None]
+                                        * eye, np.zeros((rows, n, n))], axis=-1))
+        qa = AffineForm(np.broadcast_to(q.mid, shape).reshape(rows, n),
+                        np.concatenate([np.zeros((rows, n, n)), np.broadcast_to(q.rad, shape)
+                                        .reshape(rows, n)[..., None] * eye], axis=-1))
+    else:
+        cp, cq = _aligned(p.coeffs, q.coeffs)
+        pa, qa = (AffineForm(np.broadcast_to(x.center, shape).reshape(-1, n),
+                             np.broadcast_to(c, shape + c.shape[-1:]).reshape(-1, n, c.shape[-1]),
+                             np.broadcast_to(x.error, shape).reshape(-1, n))
+                  for x, c in ((p, cp), (q, cq)))
+    e, f, it = krawczyk_voltages(M, v0, y, supplied, pa, qa,
+                                 np.broadcast_to(vc, shape).reshape(-1, n))
+    e, f = (AffineForm(x.center.reshape(shape), x.coeffs.reshape(shape + x.coeffs.shape[-1:]),
+                       x.error.reshape(shape)) for x in (e, f))
+    if isinstance(p, Interval):
+        e, f = e.to_interval(), f.to_interval()
+    else:
+        p, q = (AffineForm(x.center.reshape(shape), x.coeffs.reshape(shape + x.coeffs.shape[-1:]),
+                           x.error.reshape(shape)) for x in (pa, qa))
+    return _with_currents(engine, p, q, e, f, y, supplied, T, it, True, True)
 
 
 def _sweep_rows(engine):
