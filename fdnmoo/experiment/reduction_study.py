@@ -18,7 +18,9 @@ study writes into its folder:
     (:func:`~fdnmoo.experiment.study_runs.chosen_solution`), the run's ``k``,
     ``kantorovich`` and reduction seconds (``run.json``: what the batch did; for
     ``backward`` these include the k-means selection that fixes its k), the run's wall time,
-    and ``cost_vs_backward_percent``.
+    ``cost_vs_backward_percent``, and ``cost_on_<reduction>_days``: the chosen plan's
+    ``total_cost`` evaluated on the typical days of each reduction (the plan optimised on
+    one reduced set, costed on the other).
 ``report.md``
     Both tables beside the paper's (the published file's ``reduction`` entry).
 """
@@ -112,11 +114,32 @@ def reduction_costs(spec: RunsStudySpec, out: Path, progress: bool = False) -> p
                          "lines_built": sol["lines_built"], "run_wall_time_s": sol["wall_time_s"],
                          "folder": str(folder)})
     table = pd.DataFrame(rows)
+    for reduction in spec.reductions:
+        table[f"cost_on_{reduction}_days"] = np.nan
+    for run in spec.runs:  # every run's plan costed on the days of every reduction
+        for on in spec.reductions:
+            problem = load_spec(run.spec, settings=spec.settings + (
+                f"uncertainty.reduction={on}",)).build_problem()
+            for i in np.flatnonzero(table.run.to_numpy() == run.label):
+                table.loc[i, f"cost_on_{on}_days"] = _chosen_cost(problem, Path(table.folder[i]))
     ref = table[table.reduction == "backward"].set_index("run")["total_cost"]
     table["cost_vs_backward_percent"] = [
         100.0 * (c / ref[r] - 1.0) if r in ref.index else np.nan
         for r, c in zip(table.run, table.total_cost)]
     return table
+
+
+def _chosen_cost(problem, folder: Path) -> float:
+    """``total_cost`` of the chosen solution of the run in ``folder``, evaluated by ``problem``."""
+    import json
+
+    meta = json.loads((folder / "run.json").read_text())
+    names = [o["name"] for o in meta["objectives"]]
+    genomes = pd.read_csv(folder / "pareto_genomes.csv")
+    row = genomes[genomes.solution == int(meta["chosen_solution"])].iloc[0]
+    x = row[[c for c in genomes.columns if c != "solution"]].to_numpy(float)[None, :]
+    F = problem.evaluate(x, return_values_of=["F"], return_as_dictionary=True)["F"]
+    return float(F[0, names.index("total_cost")])
 
 
 def run_reduction_study(spec: RunsStudySpec, out_dir: str | Path | None = None,

@@ -27,10 +27,12 @@ def reduction_report(spec: RunsStudySpec, reduction: pd.DataFrame, costs: pd.Dat
     red = reduction.copy()
     red["seconds"] = red["seconds"].round(2)
     cost = costs[["run", "system", "reduction", "k", "kantorovich", "reduction_seconds",
-                  "total_cost", "cost_vs_backward_percent", "pv_mw", "ess_mwh",
+                  "total_cost", "cost_vs_backward_percent",
+                  *[c for c in costs if c.startswith("cost_on_")], "pv_mw", "ess_mwh",
                   "lines_built"]].copy()
-    cost["total_cost"] = cost["total_cost"] / _MCNY
-    cost = cost.rename(columns={"total_cost": "total_cost [M]"})
+    money = ["total_cost", *[c for c in costs if c.startswith("cost_on_")]]
+    cost[money] = cost[money] / _MCNY
+    cost = cost.rename(columns={c: f"{c} [M]" for c in money})
     km = costs[costs.reduction == "kmeans"].set_index("run")
     side = pd.DataFrame([{
         "run": run, "system": row.system,
@@ -47,7 +49,8 @@ def reduction_report(spec: RunsStudySpec, reduction: pd.DataFrame, costs: pd.Dat
               "## Planning cost with each reduction", "", markdown_table(cost),
               "*reduction_seconds*: what the run's batch spent reducing (backward: after the "
               "k-means selection that fixes its k). Costs are the chosen solution's "
-              "`total_cost` (case currency, NPV).", ""]
+              "`total_cost` (case currency, NPV, millions); *cost_on_X_days*: the same plan "
+              "costed on the typical days of reduction X.", ""]
     if len(side):
         lines += ["## Beside the paper", "", markdown_table(side)]
     return "\n".join(lines) + "\n"

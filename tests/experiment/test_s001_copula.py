@@ -115,6 +115,9 @@ def test_fast_reduction_study_tables(tmp_path_factory):
         mine = red[(red.method == method) & (red.k_rule == "fixed") & (red.k == rule.k)].kantorovich
         assert costs[costs.reduction == method].kantorovich.iloc[0] == pytest.approx(mine.iloc[0], rel=1e-9)
     assert costs.cost_vs_backward_percent.iloc[1] == 0.0
+    for r in ("kmeans", "backward"):   # re-evaluating a run's plan on its own days gives its cost
+        row = costs[costs.reduction == r].iloc[0]
+        assert row[f"cost_on_{r}_days"] == pytest.approx(row.total_cost, rel=1e-9)
     assert np.isfinite(costs.total_cost).all() and (costs.total_cost > 0).all()
     report = (out / "report.md").read_text()
     assert "362.3" in report and "3.44" in report   # the paper's Table 20 beside ours
