@@ -38,13 +38,11 @@ import pandas as pd
 from ..uncertainty.reduction import backward_reduction, kmeans_reduction
 from .runs_study_spec import RunsStudySpec
 from .spec import load_spec
-from .study_runs import chosen_solution, run_folder, run_study_spec
+from .study_runs import COST_TERMS, chosen_solution, run_folder, run_study_spec
 
 __all__ = ["reduction_costs", "reduction_table", "run_reduction_study"]
 
 logger = logging.getLogger(__name__)
-_COST_TERMS = ("investment", "om", "energy_loss", "voltage_penalty", "overload_penalty",
-               "unserved_penalty")
 
 
 def reduction_table(days: np.ndarray, kmeans_seed: int, typical_days=()) -> pd.DataFrame:
@@ -109,7 +107,7 @@ def reduction_costs(spec: RunsStudySpec, out: Path, progress: bool = False) -> p
                          "k": scen.get("k"), "kantorovich": scen.get("distance"),
                          "reduction_seconds": sum((scen.get("seconds") or {}).values()),
                          "total_cost": sol["total_cost"],
-                         **{t: sol.get(t, np.nan) for t in _COST_TERMS},
+                         **{t: sol.get(t, np.nan) for t in COST_TERMS},
                          "pv_mw": sol["pv_mw"], "ess_mwh": sol["ess_mwh"],
                          "lines_built": sol["lines_built"], "run_wall_time_s": sol["wall_time_s"],
                          "folder": str(folder)})

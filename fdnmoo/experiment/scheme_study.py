@@ -24,13 +24,11 @@ import numpy as np
 import pandas as pd
 
 from .runs_study_spec import RunsStudySpec
-from .study_runs import chosen_solution, run_folder, run_study_spec
+from .study_runs import COST_TERMS, chosen_solution, run_folder, run_study_spec
 
 __all__ = ["run_scheme_study", "scheme_table"]
 
 logger = logging.getLogger(__name__)
-_TERMS = ("investment", "om", "energy_loss", "voltage_penalty", "overload_penalty",
-          "unserved_penalty")
 
 
 def scheme_table(rows: list[dict], published: dict) -> pd.DataFrame:
@@ -73,7 +71,7 @@ def run_scheme_study(spec: RunsStudySpec, out_dir: str | Path | None = None,
         sol = chosen_solution(folder)
         scen = sol.pop("scenarios") or {}
         rows.append({"run": run.label, "system": run.system, "scheme": run.scheme,
-                     "total_cost": sol["total_cost"], **{t: sol.get(t, np.nan) for t in _TERMS},
+                     "total_cost": sol["total_cost"], **{t: sol.get(t, np.nan) for t in COST_TERMS},
                      "pv_mw": sol["pv_mw"], "ess_mw": sol["ess_mw"], "ess_mwh": sol["ess_mwh"],
                      "lines_built": sol["lines_built"],
                      "violation_energy_mwh": sol["violation_energy_mwh"],

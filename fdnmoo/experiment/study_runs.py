@@ -19,7 +19,11 @@ import pandas as pd
 from .runner import run_experiment
 from .spec import load_spec
 
-__all__ = ["chosen_solution", "run_folder", "run_study_spec"]
+__all__ = ["COST_TERMS", "chosen_solution", "run_folder", "run_study_spec"]
+
+#: Cost columns of a plan's breakdown the study tables carry (besides ``total_cost``).
+COST_TERMS = ("investment", "om", "energy_loss", "voltage_penalty", "overload_penalty",
+              "unserved_penalty")
 
 _SIZE = re.compile(r"^\s*([-+0-9.eE]+)\s*(MW|MWh|Mvar|MVA)\s*$")
 

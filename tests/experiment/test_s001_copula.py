@@ -53,11 +53,10 @@ def test_every_scheme_spec_plans_what_the_papers_table_1_says():
         spec = load_spec(path)
         scheme = int(path.stem.split("_")[1][-1])
         want = PUBLISHED["schemes"][scheme]
-        blocks = {name: dict(params or {}) for entry in spec.problem.blocks
-                  for name, params in entry.items()}
-        kinds = {b["kind"] for name, b in ((n, p) for e in spec.problem.blocks for n, p in e.items())
-                 if name == "der"}
-        assert blocks["lines"]["build"] is True, path.name
+        entries = [(name, dict(params or {})) for entry in spec.problem.blocks
+                   for name, params in entry.items()]
+        kinds = {params["kind"] for name, params in entries if name == "der"}
+        assert dict(entries)["lines"]["build"] is True, path.name
         assert ("pv" in kinds) == want["pv"] and ("ess" in kinds) == want["ess"], path.name
         assert spec.uncertainty.dependence == PUBLISHED["scenarios"]["copula"]
         assert spec.uncertainty.reduction == "kmeans" and spec.uncertainty.marginals == "kde"
@@ -82,7 +81,8 @@ def test_study_specs_name_existing_runs_and_the_published_file():
 ])
 def test_study_spec_errors_name_the_key(change, key, message):
     data = {**yaml.safe_load((EXP / "s001_schemes_fast.yaml").read_text()), **change}
-    data.pop("studdy", None) if "studdy" not in change else data.pop("study")
+    if "studdy" in change:   # a typo of the key itself
+        del data["study"]
     with pytest.raises(SpecError, match=message) as info:
         parse_runs_study(data, source="s.yaml", base_dir=EXP)
     assert info.value.key == key
