@@ -1,4 +1,4 @@
-"""``fdnmoo study SPEC.yaml``: run a study of fixed plans (uncertainty bounds), write its folder."""
+"""``fdnmoo study SPEC.yaml``: run a study (bounds of fixed plans, or run specs beside a paper)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,15 @@ logger = logging.getLogger(__name__)
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "study", help="run a study of fixed plans (uncertainty bounds: affine, interval, "
-                      "Monte Carlo)",
+        "study", help="run a study: bounds of fixed plans (affine, interval, Monte Carlo), "
+                      "or run specs tabulated beside a paper (schemes, scenario_reduction)",
         description="Solve fixed plans under uncertain demand in affine and interval arithmetic "
                     "and by Monte Carlo, and write the bounds (widths.csv), the width table "
                     "(widths_summary.csv), report.md and a plot of the |V| bounds per case. "
                     "The spec has 'study: uncertainty_bounds' (see "
-                    "fdnmoo.experiment.bounds_spec).")
+                    "fdnmoo.experiment.bounds_spec); 'study: schemes' or "
+                    "'study: scenario_reduction' run the run specs it lists and write their "
+                    "tables beside the paper's figures (fdnmoo.experiment.runs_study_spec).")
     p.add_argument("spec", help="YAML study spec")
     p.add_argument("--out", metavar="DIR", help="results folder (default: the spec's output)")
     p.add_argument("--set", dest="settings", action="append", default=[], metavar="KEY=VALUE",
@@ -28,7 +30,22 @@ def register(sub) -> None:
     p.set_defaults(handler=run)
 
 
+def _kind(path: Path) -> str | None:
+    """The spec's ``study`` key, or None (the loaders report unreadable files)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError):
+        return None
+    return data.get("study") if isinstance(data, dict) else None
+
+
 def run(args) -> int:
+    from ..experiment.runs_study_spec import RUNS_STUDY_KINDS
+
+    if _kind(Path(args.spec)) in RUNS_STUDY_KINDS:
+        return _run_runs_study(args)
     from ..experiment.bounds_spec import SpecError, load_bounds_study
     from ..experiment.bounds_study import run_bounds_study
 
@@ -40,4 +57,27 @@ def run(args) -> int:
     logger.info("running %s", args.spec)
     out = run_bounds_study(spec, out_dir=args.out, progress=args.progress and not args.quiet)
     print(f"results in {out} (report.md, widths.csv, widths_summary.csv, bounds_*.png)")
+    return 0
+
+
+def _run_runs_study(args) -> int:
+    from ..experiment.checking import SpecError
+    from ..experiment.reduction_study import run_reduction_study
+    from ..experiment.runs_study_spec import load_runs_study
+    from ..experiment.scheme_study import run_scheme_study
+
+    try:
+        spec = load_runs_study(Path(args.spec), settings=list(args.settings))
+    except SpecError as exc:
+        print(f"fdnmoo: error: {exc}", file=sys.stderr)
+        return 2
+    runner, files = {"schemes": (run_scheme_study, "schemes.csv"),
+                     "scenario_reduction": (run_reduction_study, "reduction.csv, costs.csv")}[spec.kind]
+    logger.info("running %s (%d runs)", args.spec, len(spec.runs))
+    try:  # a run spec the study names may be refused only when it is read
+        out = runner(spec, out_dir=args.out, progress=args.progress and not args.quiet)
+    except SpecError as exc:
+        print(f"fdnmoo: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"results in {out} (report.md, {files}, runs/)")
     return 0

@@ -132,6 +132,8 @@ def _metadata(spec, config, problem, algorithm, evaluation, run, started, build_
         "n_evals": int(algorithm.evaluator.n_eval),
         "wall_time_s": run["wall_time_s"],
         "problem_build_s": round(build_s, 3),
+        # what a fitted scenario model did (reduction, k, Kantorovich distance, seconds)
+        "scenarios": getattr(getattr(problem, "batch", None), "fitted", None),
         "resumed_at_generation": run["resumed_at"],
         "hypervolume": {"lower": _list(recorder.lower), "upper": _list(recorder.upper),
                         "reference_point": [_HV_REFERENCE] * int(problem.n_obj),

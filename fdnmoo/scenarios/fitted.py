@@ -60,7 +60,8 @@ from ..uncertainty.settings import GENERATED_DAYS, UncertaintySettings
 from .observed import observed_days
 from .profiles import TypicalDays, typical_days
 
-__all__ = ["FittedSamples", "fitted_samples", "daily_model", "hour_weights", "clear_model_cache"]
+__all__ = ["FittedSamples", "fitted_samples", "generated_days", "daily_model", "hour_weights",
+           "clear_model_cache"]
 
 _HOURS = 24
 _SIGNIFICANT = 0.01  # share of the largest hourly mean below which an hour keeps factor 1
@@ -151,19 +152,51 @@ def fitted_samples(grid, settings: UncertaintySettings, days: TypicalDays, n_sam
     """
     if not settings.fitted:
         raise ValueError("fitted_samples needs fitted marginals (gmm or kde)")
-    fit_seq, draw_seq, member_seq = np.random.SeedSequence(seed).spawn(3)
-    fit_seed = int(fit_seq.generate_state(1)[0] >> 1)
+    fit_seed, draw_seq, member_seq = _seeds(seed)
     reduced = settings.reduction != "none"
     if n_samples == 1 and not reduced:  # the forecast alone: nothing to fit
         ones = np.ones((days.n_slots, 1))
         return FittedSamples(days, ones, days.pv_pu.ravel()[:, None].copy(), {"model": "forecast only"})
+    X, model, info = _model_of(grid, settings, fit_seed)
+    if reduced:
+        gen = _draw_days(model, settings, draw_seq)
+        return _reduced(gen, settings, n_samples, fit_seed, member_seq, info)
+    return _deviations(model, X, days, n_samples, draw_seq, info)
+
+
+def generated_days(grid, settings: UncertaintySettings, seed: int) -> tuple[np.ndarray, int, dict]:
+    """The days a reduction of :func:`fitted_samples` reduces, with the same seeds.
+
+    Returns
+    -------
+    days : ndarray, shape (generated_days, 48)
+        24 hourly load values, then 24 hourly PV values per drawn day.
+    kmeans_seed : int
+        The ``random_state`` the batch's k-means gets.
+    info : dict
+        ``source``, ``model``, ``observed_days``, ``family``.
+    """
+    fit_seed, draw_seq, _ = _seeds(seed)
+    _, model, info = _model_of(grid, settings, fit_seed)
+    return _draw_days(model, settings, draw_seq), fit_seed, info
+
+
+def _seeds(seed: int):
+    fit_seq, draw_seq, member_seq = np.random.SeedSequence(seed).spawn(3)
+    return int(fit_seq.generate_state(1)[0] >> 1), draw_seq, member_seq
+
+
+def _model_of(grid, settings: UncertaintySettings, fit_seed: int):
     X, source = observed_days(grid, settings.data)
     model = _fitted_model(X, source, settings, fit_seed)
     info = {"source": source, "model": type(model).__name__, "observed_days": int(X.shape[0]),
             "family": getattr(model, "family_", settings.dependence)}
-    if reduced:
-        return _reduced(model, settings, n_samples, fit_seed, draw_seq, member_seq, info)
-    return _deviations(model, X, days, n_samples, draw_seq, info)
+    return X, model, info
+
+
+def _draw_days(model, settings: UncertaintySettings, draw_seq) -> np.ndarray:
+    return model.sample(settings.generated_days or GENERATED_DAYS,
+                        random_state=np.random.default_rng(draw_seq))
 
 
 def _deviations(model, X, days: TypicalDays, n_samples: int, draw_seq, info) -> FittedSamples:
@@ -184,10 +217,9 @@ def _deviations(model, X, days: TypicalDays, n_samples: int, draw_seq, info) -> 
     return FittedSamples(days, factors[0], pv, info)
 
 
-def _reduced(model, settings: UncertaintySettings, n_samples: int, fit_seed: int, draw_seq,
+def _reduced(gen: np.ndarray, settings: UncertaintySettings, n_samples: int, fit_seed: int,
              member_seq, info) -> FittedSamples:
-    n_gen = settings.generated_days or GENERATED_DAYS
-    gen = model.sample(n_gen, random_state=np.random.default_rng(draw_seq))
+    n_gen = gen.shape[0]
     start = time.perf_counter()
     red = kmeans_reduction(gen, random_state=fit_seed)
     seconds = {"kmeans": time.perf_counter() - start}

@@ -87,23 +87,35 @@ def elbow(k_values, sse) -> int:
 
 
 def kmeans_reduction(X, k_values=range(2, 11), random_state=None, n_init: int = 4) -> ReducedScenarios:
-    """Reduce equiprobable scenarios ``X`` by k-means, choosing k (see the module docstring)."""
+    """Reduce equiprobable scenarios ``X`` by k-means, choosing k (see the module docstring).
+
+    ``k_values`` with one value fixes k: one fit, no SSE or silhouette
+    (``diagnostics`` then holds only ``k_values``).
+    """
     X, p = _check(X, None)
     k_values = [int(k) for k in k_values]
+    if len(k_values) == 1 and 1 <= k_values[0] < X.shape[0]:
+        best = KMeans(k_values[0], n_init=n_init, random_state=random_state).fit(X)
+        return _from_kmeans(X, p, best, {"k_values": k_values})
     if len(k_values) < 3 or min(k_values) < 2 or max(k_values) >= X.shape[0]:
-        raise ValueError(f"k_values needs >= 3 values in [2, n_scenarios - 1], got {k_values}")
+        raise ValueError(f"k_values needs one value in [1, n_scenarios - 1] (a fixed k) or >= 3 "
+                         f"values in [2, n_scenarios - 1], got {k_values}")
     fits = [KMeans(k, n_init=n_init, random_state=random_state).fit(X) for k in k_values]
     sse = np.array([f.inertia_ for f in fits])
     sil = np.array([silhouette_score(X, f.labels_) for f in fits])
     k_elbow = elbow(k_values, sse)
     k_sil = k_values[int(np.argmax(sil))]
     k = k_elbow if sil[k_values.index(k_elbow)] >= (1 - _SILHOUETTE_SLACK) * sil.max() else k_sil
-    best = fits[k_values.index(k)]
-    prob = np.bincount(best.labels_, minlength=k) / X.shape[0]
-    dist, _ = kantorovich_to_support(X, p, best.cluster_centers_)
-    return ReducedScenarios(best.cluster_centers_, prob, best.labels_, dist, k,
-                            {"k_values": k_values, "sse": sse, "silhouette": sil,
-                             "elbow_k": k_elbow, "silhouette_k": k_sil})
+    return _from_kmeans(X, p, fits[k_values.index(k)],
+                        {"k_values": k_values, "sse": sse, "silhouette": sil,
+                         "elbow_k": k_elbow, "silhouette_k": k_sil})
+
+
+def _from_kmeans(X, p, fit, diagnostics) -> ReducedScenarios:
+    k = int(fit.n_clusters)
+    prob = np.bincount(fit.labels_, minlength=k) / X.shape[0]
+    dist, _ = kantorovich_to_support(X, p, fit.cluster_centers_)
+    return ReducedScenarios(fit.cluster_centers_, prob, fit.labels_, dist, k, diagnostics)
 
 
 def _two_nearest(c: np.ndarray, rows: np.ndarray, kept: np.ndarray):

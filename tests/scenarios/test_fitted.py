@@ -187,3 +187,18 @@ def test_a_simbench_year_with_a_copula_keeps_its_forecast():
     assert batch.n_slots == 35_136 and "SimBench profile year" in batch.fitted["source"]
     np.testing.assert_array_equal(batch.load_p_mw[:, :, 0], plain.load_p_mw[:, :, 0])
     assert np.isfinite(batch.load_p_mw).all() and 0 <= batch.pv_pu.min() and batch.pv_pu.max() <= 1
+
+
+def test_generated_days_are_the_ones_the_batch_reduces(grid, days_csv):
+    from fdnmoo.scenarios.fitted import generated_days
+    from fdnmoo.uncertainty.reduction import kmeans_reduction
+
+    path, _ = days_csv
+    settings = _settings(path, marginals="kde", dependence="frank", reduction="kmeans",
+                         generated_days=120)
+    batch = ScenarioBatch.build(grid, 1, "daily", n_samples=2, seed=9, uncertainty=settings)
+    gen, kmeans_seed, info = generated_days(grid, settings, 9)
+    assert gen.shape == (120, 48) and info["family"] == "frank"
+    red = kmeans_reduction(gen, random_state=kmeans_seed)
+    np.testing.assert_array_equal(np.hstack([batch.days.load_pu, batch.days.pv_pu]), red.scenarios)
+    np.testing.assert_allclose(batch.days.probability, red.probability)

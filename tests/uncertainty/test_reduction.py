@@ -81,3 +81,25 @@ def test_bad_input_is_named():
         backward_reduction(np.zeros((3, 2)), 1, [0.5, 0.5, 0.5])
     with pytest.raises(ValueError, match="k_values"):
         kmeans_reduction(np.zeros((5, 2)), k_values=[2, 3])
+
+
+def test_kmeans_at_a_fixed_k_is_scikit_learns_fit(four_cluster_days):
+    from sklearn.cluster import KMeans
+
+    red = kmeans_reduction(four_cluster_days, k_values=[3], random_state=7)
+    ref = KMeans(3, n_init=4, random_state=7).fit(four_cluster_days)   # the reference, called directly
+    np.testing.assert_array_equal(red.scenarios, ref.cluster_centers_)
+    np.testing.assert_allclose(red.probability, np.bincount(ref.labels_) / 400)
+    d = cdist(four_cluster_days, ref.cluster_centers_).min(axis=1).mean()
+    assert red.k == 3 and red.distance == pytest.approx(d, rel=1e-12)
+    assert red.diagnostics == {"k_values": [3]}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_backward_three_of_seven_is_near_the_best_subset(seed):
+    rng = np.random.default_rng(10 + seed)
+    x, p = rng.random((7, 4)), rng.dirichlet(np.ones(7))
+    red = backward_reduction(x, 3, p)
+    best = _best_subset(x, p, 3)   # brute force over the 35 kept sets
+    assert best - 1e-12 <= red.distance <= 1.5 * best
+    assert red.distance == pytest.approx(p @ cdist(x, red.scenarios).min(axis=1), rel=1e-12)

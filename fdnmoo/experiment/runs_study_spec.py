@@ -1,0 +1,178 @@
+"""The spec of a study over run specs (``fdnmoo study SPEC.yaml``), set beside a paper's figures.
+
+Such a study runs ordinary run specs (``fdnmoo run`` files) and tabulates their chosen
+solutions; its ``study`` key names what it compares:
+
+``schemes``
+    One run per planning scheme and system; the table gives every scheme's cost and its
+    ratio to scheme 1 beside the paper's (:mod:`fdnmoo.experiment.scheme_study`).
+``scenario_reduction``
+    Every run once per reduction of its fitted daily scenarios (``uncertainty.reduction``
+    set to each of ``reductions``); the tables give the reductions' time, k and
+    Kantorovich distance and the resulting costs, beside the paper's
+    (:mod:`fdnmoo.experiment.reduction_study`).
+
+Keys::
+
+    study: schemes                        # or scenario_reduction
+    published: published/s001_copula.yaml # the paper's figures (relative to this file)
+    runs:                                 # run specs, relative to this file
+      - {label: ieee33 scheme 1, spec: s001_scheme1_ieee33.yaml, system: 25-bus, scheme: 1}
+    settings: [algorithm.n_gen=2]         # --set changes for every run (fast variants)
+    reductions: [kmeans, backward]        # scenario_reduction only
+    typical_days: [4]                     # scenario_reduction only: more fixed k to reduce to
+    output: results/my_study              # default results/<spec file stem>
+
+``system`` names the paper's system whose figures a run stands beside (a key of the
+published file), ``scheme`` the paper's scheme number (``schemes`` studies need both).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..uncertainty.settings import REDUCTIONS
+from .checking import Checker, SpecError, apply_settings, blame_setting
+
+__all__ = ["RUNS_STUDY_KINDS", "RunsStudySpec", "StudyRun", "load_runs_study",
+           "parse_runs_study"]
+
+#: Values of the ``study`` key this module reads.
+RUNS_STUDY_KINDS = ("schemes", "scenario_reduction")
+_TOP_KEYS = ("study", "published", "runs", "settings", "reductions", "typical_days", "output")
+_RUN_KEYS = ("label", "spec", "system", "scheme")
+_REDUCTION_ONLY = ("reductions", "typical_days")
+
+
+@dataclass(frozen=True)
+class StudyRun:
+    """One run spec of a study: ``label``, ``spec`` (path), ``system``, ``scheme``."""
+
+    label: str
+    spec: str
+    system: str | None = None
+    scheme: int | None = None
+
+
+@dataclass(frozen=True)
+class RunsStudySpec:
+    """A validated study over run specs (see the module docstring for the keys)."""
+
+    kind: str
+    runs: tuple
+    settings: tuple = ()
+    published: str | None = None
+    reductions: tuple = ("kmeans", "backward")
+    typical_days: tuple = ()
+    output: str | None = None
+    source: str = "<spec>"
+
+    def output_dir(self) -> Path:
+        """``output`` or ``results/<spec file stem>`` (relative to the working directory)."""
+        if self.output:
+            return Path(self.output)
+        return Path("results") / (Path(self.source).stem if not self.source.startswith("<")
+                                  else self.kind)
+
+    def published_figures(self) -> dict:
+        """The published file's content (``{}`` without one)."""
+        import yaml
+
+        return yaml.safe_load(Path(self.published).read_text()) if self.published else {}
+
+
+def load_runs_study(path: str | Path, settings: tuple[str, ...] | list[str] = ()) -> RunsStudySpec:
+    """Read and validate a study YAML file, with ``--set KEY=VALUE`` changes.
+
+    Raises
+    ------
+    SpecError
+        Missing file, invalid YAML, unknown key (with the closest allowed one), a run
+        spec or published file that does not exist, wrong type or value.
+    """
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(str(path), "", "no such spec file")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise SpecError(str(path), "yaml", f"invalid YAML ({getattr(exc, 'problem', exc)})") from None
+    return parse_runs_study(data, source=str(path), base_dir=path.parent, settings=settings)
+
+
+def parse_runs_study(data: Any, source: str = "<spec>", base_dir: str | Path | None = None,
+                     settings: tuple[str, ...] | list[str] = ()) -> RunsStudySpec:
+    """Validate parsed YAML into a :class:`RunsStudySpec` (see :func:`load_runs_study`)."""
+    settings = tuple(settings)
+    data = apply_settings(data, settings, source)
+    try:
+        return _parse(data, source, Path(base_dir) if base_dir is not None else Path("."))
+    except SpecError as exc:
+        raise blame_setting(exc, settings) from None
+
+
+def _file(check: Checker, value: Any, key: str, base: Path) -> str:
+    path = base / check.string(value, key)
+    if not path.is_file():
+        raise check.fail(key, f"no such file {str(path)!r}")
+    return str(path)
+
+
+def _parse(data: Any, source: str, base: Path) -> RunsStudySpec:
+    check = Checker(source)
+    data = check.mapping(data, "", _TOP_KEYS)
+    kind = data.get("study")
+    if kind not in RUNS_STUDY_KINDS:
+        raise check.fail("study", f"expected one of {', '.join(RUNS_STUDY_KINDS)}, got {kind!r}")
+    runs = data.get("runs")
+    if not isinstance(runs, list) or not runs:
+        raise check.fail("runs", "expected a non-empty list of {label, spec, system, scheme}")
+    parsed = []
+    for i, run in enumerate(runs):
+        key = f"runs[{i}]"
+        run = check.mapping(run, key, _RUN_KEYS)
+        for need in ("label", "spec") + (("system", "scheme") if kind == "schemes" else ()):
+            if need not in run:
+                raise check.fail(f"{key}.{need}", f"missing (a {kind} run needs "
+                                 f"{', '.join(k for k in _RUN_KEYS if k in run or k == need)})")
+        parsed.append(StudyRun(
+            label=check.string(run["label"], f"{key}.label"),
+            spec=_file(check, run["spec"], f"{key}.spec", base),
+            system=None if run.get("system") is None else check.string(run["system"], f"{key}.system"),
+            scheme=None if run.get("scheme") is None else check.integer(run["scheme"], f"{key}.scheme", 1)))
+    labels = [r.label for r in parsed]
+    if len(set(labels)) != len(labels):
+        raise check.fail("runs", "labels must not repeat")
+    extra = data.get("settings", []) or []
+    if not isinstance(extra, list):
+        raise check.fail("settings", "expected a list of KEY=VALUE strings")
+    extra = tuple(check.string(s, f"settings[{i}]") for i, s in enumerate(extra))
+    for i, s in enumerate(extra):
+        if "=" not in s:
+            raise check.fail(f"settings[{i}]", f"expected KEY=VALUE, got {s!r}")
+    if kind != "scenario_reduction":
+        for name in _REDUCTION_ONLY:
+            if name in data:
+                raise check.fail(name, "only a scenario_reduction study takes this key")
+    reductions = data.get("reductions", ["kmeans", "backward"])
+    if not isinstance(reductions, list) or not reductions:
+        raise check.fail("reductions", "expected a non-empty list of kmeans, backward")
+    reductions = tuple(check.choice(r, f"reductions[{i}]", REDUCTIONS[1:])
+                       for i, r in enumerate(reductions))
+    if len(set(reductions)) != len(reductions):
+        raise check.fail("reductions", "reductions must not repeat")
+    typical = data.get("typical_days", []) or []
+    if not isinstance(typical, list):
+        raise check.fail("typical_days", "expected a list of integers >= 1")
+    typical = tuple(check.integer(k, f"typical_days[{i}]", 1) for i, k in enumerate(typical))
+    published = data.get("published")
+    output = data.get("output")
+    return RunsStudySpec(
+        kind=kind, runs=tuple(parsed), settings=extra, reductions=reductions,
+        typical_days=typical,
+        published=None if published is None else _file(check, published, "published", base),
+        output=None if output is None else check.string(output, "output"), source=source)

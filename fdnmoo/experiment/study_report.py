@@ -1,0 +1,78 @@
+"""``report.md`` of the studies over run specs: our tables beside the paper's figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .bounds_report import markdown_table
+from .runs_study_spec import RunsStudySpec
+
+__all__ = ["reduction_report", "scheme_report"]
+
+_MCNY = 1e6
+
+
+def _header(title: str, spec: RunsStudySpec) -> list[str]:
+    settings = ", ".join(f"`{s}`" for s in spec.settings) or "none"
+    return [f"# {title}", "", f"Spec `{spec.source}`; published figures "
+            f"`{spec.published or 'none'}`; settings for every run: {settings}.", ""]
+
+
+def reduction_report(spec: RunsStudySpec, reduction: pd.DataFrame, costs: pd.DataFrame) -> str:
+    """The reduction and cost tables, and the paper's Table 20 figures beside them."""
+    paper = spec.published_figures().get("reduction", {})
+    sec = paper.get("seconds", {})
+    over = paper.get("kmeans_cost_over_backward_percent", {})
+    red = reduction.copy()
+    red["seconds"] = red["seconds"].round(2)
+    cost = costs[["run", "system", "reduction", "k", "kantorovich", "reduction_seconds",
+                  "total_cost", "cost_vs_backward_percent",
+                  *[c for c in costs if c.startswith("cost_on_")], "pv_mw", "ess_mwh",
+                  "lines_built"]].copy()
+    money = ["total_cost", *[c for c in costs if c.startswith("cost_on_")]]
+    cost[money] = cost[money] / _MCNY
+    cost = cost.rename(columns={c: f"{c} [M]" for c in money})
+    km = costs[costs.reduction == "kmeans"].set_index("run")
+    side = pd.DataFrame([{
+        "run": run, "system": row.system,
+        "k-means cost over backward, ours [%]": row.cost_vs_backward_percent,
+        "paper [%]": over.get(row.system, np.nan)} for run, row in km.iterrows()])
+    lines = _header("Scenario reduction: k-means against simultaneous backward reduction", spec)
+    lines += ["## Reductions of the generated days", "", markdown_table(red),
+              "*seconds*: wall time of that reduction alone (the k-means row with the "
+              "elbow/silhouette rule fits k = 2..10 and scores each by its silhouette). "
+              "*kantorovich*: distance between the generated days and the reduced set "
+              "(Euclidean between whole days of 24 load and 24 PV values, p.u.).", "",
+              f"Paper (Table 20): k-means {sec.get('kmeans', 'n/a')} s, backward "
+              f"{sec.get('backward', 'n/a')} s, on its 3,650 days (MATLAB).", "",
+              "## Planning cost with each reduction", "", markdown_table(cost),
+              "*reduction_seconds*: what the run's batch spent reducing (backward: after the "
+              "k-means selection that fixes its k). Costs are the chosen solution's "
+              "`total_cost` (case currency, NPV, millions); *cost_on_X_days*: the same plan "
+              "costed on the typical days of reduction X.", ""]
+    if len(side):
+        lines += ["## Beside the paper", "", markdown_table(side)]
+    return "\n".join(lines) + "\n"
+
+
+def scheme_report(spec: RunsStudySpec, table: pd.DataFrame, published: dict) -> str:
+    """The scheme table, and our cost order per system against the paper's."""
+    show = table[["system", "scheme", "run", "total_cost", "cost_vs_scheme_1_percent",
+                  "published_vs_scheme_1_percent", "cost_rank", "published_rank", "pv_mw",
+                  "ess_mwh", "lines_built", "voltage_penalty", "unserved_energy_mwh",
+                  "run_wall_time_s"]].copy()
+    for c in ("total_cost", "voltage_penalty"):
+        show[c] = show[c] / _MCNY
+    show = show.rename(columns={"total_cost": "total_cost [M]", "voltage_penalty": "voltage_penalty [M]"})
+    order = published.get("cost_order", [])
+    lines = _header("Planning schemes beside the paper", spec)
+    lines += [markdown_table(show), "",
+              f"Paper's cost order, cheapest first: {', '.join(f'scheme {k}' for k in order)} "
+              "(from its Table 13 / 17 percentages over scheme 1)."]
+    for system, group in table.groupby("system", sort=False):
+        ours = group.sort_values("total_cost").scheme.tolist()
+        lines.append(f"- {system} (ours: `{group.run.iloc[0].split()[0]}`): our order "
+                     f"{', '.join(f'scheme {k}' for k in ours)}; "
+                     f"{'the same as' if ours == order else 'differs from'} the paper's.")
+    return "\n".join(lines) + "\n"
