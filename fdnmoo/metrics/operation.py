@@ -16,7 +16,7 @@ import numpy as np
 
 __all__ = ["OperationMetrics"]
 
-_SHARED = ("i_limit_ka",)  # the same for every plan of a batch
+_SHARED = ("i_limit_ka", "day_probability")  # the same for every plan of a batch
 
 
 @dataclass
@@ -74,6 +74,13 @@ class OperationMetrics:
     overload_energy_mwh : ndarray, shape (n_stages,)
         Yearly energy of the load downstream of every line above its limit, summed
         over the overloaded lines (the overload penalty's base).
+    scenario_unserved_mwh : ndarray, shape (n_stages, n_days, n_samples)
+        Unserved energy (as in ``unserved_energy_mwh``) in one day of every scenario:
+        typical day ``d`` (probability ``batch.days.probability[d]``) and sample ``s``
+        (each of a day's samples equally likely).
+    day_probability : ndarray, shape (n_days,)
+        Probability of every typical day of the batch (shared by a batch of plans, like
+        ``i_limit_ka``).
     curtailed_energy_mwh : ndarray, shape (n_stages,)
         Expected yearly PV energy curtailed (the curtailment penalty's base); None
         without the curtailment option (:mod:`fdnmoo.operation.controls`).
@@ -102,6 +109,8 @@ class OperationMetrics:
     dg_energy_mwh: np.ndarray | None = None
     voltage_violation_energy_mwh: np.ndarray | None = None
     overload_energy_mwh: np.ndarray | None = None
+    scenario_unserved_mwh: np.ndarray | None = None
+    day_probability: np.ndarray | None = None
     curtailed_energy_mwh: np.ndarray | None = None
 
     @property

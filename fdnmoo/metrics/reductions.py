@@ -13,6 +13,8 @@ Conventions of the reductions
     * Unserved: demand (loads + EV) at buses the topology does not supply, and
       all demand of a scenario whose power flow did not converge. Such a
       scenario adds nothing to losses, PV, DG, grid energy or violation energy.
+      ``scenario_unserved_mwh`` keeps it per scenario: the MWh of one day of
+      every (typical day, sample).
     * Curtailed PV (with the curtailment option): the PV cut at supplied buses in
       converged scenarios, yearly like PV energy.
     * Violation energy: demand at supplied buses outside ``[v_min, v_max]``
@@ -61,6 +63,7 @@ class OperationReducer:
 
     arrays: dict
     i_limit_ka: np.ndarray
+    day_probability: np.ndarray
     n_rows: np.ndarray  # per plan
     n_converged: np.ndarray
 
@@ -79,12 +82,12 @@ class OperationReducer:
             "i_max_ka": (n_t, n_l), "voltage_deviation_pu": (),
             "voltage_violation_probability": (n_b,), "current_violation_probability": (n_l,),
             "substation_peak_mva": (n_r,), "grid_energy_mwh": (), "slot_loss_mwh": (n_t,),
-            "dg_energy_mwh": (n_dg,),
+            "dg_energy_mwh": (n_dg,), "scenario_unserved_mwh": (batch.days.n_days, batch.n_samples),
         }
         if curtailment:
             shapes["curtailed_energy_mwh"] = ()
         return cls({k: np.full((n_plans, n_s) + s, np.nan) for k, s in shapes.items()},
-                   i_limit_ka=i_limit_ka,
+                   i_limit_ka=i_limit_ka, day_probability=np.asarray(batch.days.probability),
                    n_rows=np.zeros(n_plans, np.int64),
                    n_converged=np.zeros(n_plans, np.int64))
 
@@ -127,6 +130,9 @@ class OperationReducer:
         lost = demand[:, ~tree.supplied].sum(axis=1).reshape(shape)
         unserved = np.where(conv, lost, total)
         a["unserved_energy_mwh"][index, s] = yearly(unserved)
+        days = batch.days  # MWh in one day of every (typical day, sample) scenario
+        a["scenario_unserved_mwh"][index, s] = unserved.reshape(
+            shape[0], days.n_days, days.slots_per_day, shape[2]).sum(axis=2) * days.slot_duration_h
         pv = (nd.pv_mw * tree.supplied[nd.pv_bus]).sum(axis=-1) if nd.pv_bus.size else np.zeros(shape)
         a["pv_energy_mwh"][index, s] = yearly(pv * conv)
         if "curtailed_energy_mwh" in a:
@@ -184,7 +190,7 @@ class OperationReducer:
     def metrics(self) -> OperationMetrics:
         """The batch of every plan's metrics (:meth:`OperationMetrics.take` gives one)."""
         return OperationMetrics(converged_share=self.n_converged / np.maximum(self.n_rows, 1),
-                                i_limit_ka=self.i_limit_ka,
+                                i_limit_ka=self.i_limit_ka, day_probability=self.day_probability,
                                 **self.arrays)
 
 

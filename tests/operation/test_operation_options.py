@@ -1,5 +1,6 @@
 """Operation options through the pipeline and the problem: off by default and then
-identical, the curtailment penalty in the cost breakdown, the spec's problem.operation block."""
+identical, the curtailment penalty in the cost breakdown, the scenario EENS objective by
+hand, the spec's problem.operation block."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pytest
 
 from fdnmoo.experiment.spec import SpecError, load_spec
 from fdnmoo.metrics.economics import CURTAILMENT_COLUMN, cost_breakdown
+from fdnmoo.objectives import OBJECTIVES, Evaluated
 from fdnmoo.operation.settings import OperationSettings
 from fdnmoo.parameters import ParameterError
 from fdnmoo.pipeline import operate
@@ -15,7 +17,7 @@ from fdnmoo.planning import Plan, PlanBatch
 from fdnmoo.problems.planning import ProblemConfig
 from fdnmoo.scenarios import ScenarioBatch
 
-from .conftest import ieee33_grid, plan_on
+from .conftest import ieee33_grid, line_between, plan_on
 
 CURTAIL = {"curtailment": True}
 
@@ -80,6 +82,30 @@ def test_curtailment_penalty_is_the_curtailed_energy_priced():
         g, PlanBatch.of(g, [plan]), batch).take(0)).columns
     with pytest.raises(ValueError, match="economics.prices.pv_curtailment_per_mwh"):
         cost_breakdown(g, plan, ops)
+
+
+def test_scenario_eens_by_hand_on_an_islanded_bus():
+    # ieee33 with line 17-18 open: bus 18 (a leaf) is unsupplied in every scenario
+    g = ieee33_grid()
+    closed = g.base_closed_lines[g.base_closed_lines != line_between(g, 17, 18)]
+    plan = plan_on(g, 2, closed_lines=closed)
+    batch = ScenarioBatch.build(g, 2, n_samples=2, seed=4)  # four typical days
+    ops = operate(g, PlanBatch.of(g, [plan]), batch).take(0)
+    k = int(np.flatnonzero(batch.bus_labels == 18)[0])
+    days = batch.days
+    load = batch.load_p_mw[..., k].reshape(2, days.n_days, days.slots_per_day, 2)  # stage, d, t, s
+    per_scenario = load.sum(axis=2) * days.slot_duration_h  # MWh in one day of (d, s)
+    np.testing.assert_allclose(ops.scenario_unserved_mwh, per_scenario, rtol=1e-12)
+    hand = np.mean([365 * sum(days.probability[d] * per_scenario[s, d].mean()
+                              for d in range(days.n_days)) for s in range(2)])
+    assert days.n_days == 4 and hand > 100
+    ev = Evaluated(g, plan, ops)
+    assert OBJECTIVES["scenario_eens_mwh"](ev) == pytest.approx(hand, rel=1e-12)
+    # the yearly unserved energy weights the same slots by their hours: the same number
+    assert OBJECTIVES["scenario_eens_mwh"](ev) == pytest.approx(np.mean(ops.unserved_energy_mwh))
+    assert OBJECTIVES["scenario_eens_mwh"].unit == "MWh/yr"
+    supplied = operate(g, PlanBatch.of(g, [plan_on(g, 2)]), batch).take(0)
+    assert OBJECTIVES["scenario_eens_mwh"](Evaluated(g, plan_on(g, 2), supplied)) == 0.0
 
 
 def test_problem_operation_in_a_spec(tmp_path):
