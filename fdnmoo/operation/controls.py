@@ -38,7 +38,9 @@ power flow), applied in this order to every row (plan x slot x sample) on its ow
    PV downstream that brings the flow to the rating. A cut never exceeds the output.
 
 The estimates are linear, so the power flow may still show a small violation; the
-metrics count what the power flow shows.
+metrics count what the power flow shows. SOP set-points come after all four (the SOP
+dispatch runs its power flows at the rows' taps, :class:`TappedEngine`), so the devices
+are set on the demand without SOP.
 """
 
 from __future__ import annotations

@@ -191,3 +191,23 @@ def test_settings_errors_name_the_key():
             line_limits_ka(g.net))
     assert not OperationSettings.from_mapping({}).active
     assert ControlContext.of(OperationSettings(), g, g.net.bus.index.to_numpy(), []) is None
+
+
+def test_root_scale_on_a_forest_against_pandapower():
+    import pandapower.networks as pn
+
+    from fdnmoo.powerflow import BatchPowerFlow
+
+    net = pn.case33bw()  # two substations: a second one at bus 18's lateral (index 18)
+    net.line.loc[17, "in_service"] = False
+    pp.create_ext_grid(net, 18, vm_pu=1.01)
+    eng = BatchPowerFlow(net)
+    p, q = eng.base_demand()
+    scale = np.array([1.025, 0.975])  # an OLTC tap each: +2 and -2 steps of 1.25 %
+    res = eng.run(p, q, root_scale=scale)
+    at = [list(res.ext_grid_buses).index(b) for b in net.ext_grid.bus]  # scale is in this order
+    assert res.ext_grid_buses.tolist() == [0, 18]
+    net.ext_grid["vm_pu"] = net.ext_grid.vm_pu.to_numpy() * scale[at]
+    pp.runpp(net, tolerance_mva=1e-10, numba=False)
+    np.testing.assert_allclose(res.vm_pu[0], net.res_bus.vm_pu.to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(res.ext_grid_p_mw[0], net.res_ext_grid.p_mw.to_numpy(), atol=1e-6)

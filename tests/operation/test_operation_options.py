@@ -149,3 +149,22 @@ def test_oltc_is_refused_with_bounded_uncertainty():
         problem.evaluate_genomes(problem.genome.sample(1, np.random.default_rng(0)))
     with pytest.raises(ParameterError, match="operation.oltc.step_percent"):
         ProblemConfig(case="ieee33", preset="joint", operation={"oltc": {"step_percent": 0}})
+
+
+def test_oltc_taps_reach_the_sop_dispatch():
+    from .conftest import sop_table
+
+    g = ieee33_grid()
+    batch = ScenarioBatch.build(g, 1, n_samples=1, seed=0, days=1)
+    sop = plan_on(g, 1, sop=sop_table([(1, 0, 18, 1.0), (1, 0, 33, 1.0)]))
+    plans = PlanBatch.of(g, [sop, plan_on(g, 1)])
+    oltc = OperationSettings.from_mapping({"oltc": {"step_percent": 1.25}})
+    on, off = operate(g, plans, batch, operation=oltc), operate(g, plans, batch)
+    root = int(np.flatnonzero(batch.bus_labels == 1)[0])
+    for i in range(2):  # the substation sits on a tap step in every slot, SOP or not
+        taps = (on.vmin_pu[i, 0, :, root] - 1) / 0.0125
+        np.testing.assert_allclose(taps, np.rint(taps), atol=1e-9)
+        assert taps.max() >= 1 and taps.max() <= 4  # 1.05 / 1.0125^4: the band's top
+    assert on.sop_loss_mwh[0, 0] > 0 and on.peak_vmin_pu[0, 0] > off.peak_vmin_pu[0, 0]
+    # the taps are chosen before the SOP dispatch (on the demand without SOP): the same
+    np.testing.assert_array_equal(on.vmin_pu[0, 0, :, root], on.vmin_pu[1, 0, :, root])
