@@ -30,9 +30,13 @@ power flow), applied in this order to every row (plan x slot x sample) on its ow
    (and likewise injecting), so that a large inverter does not overshoot as the
    open-loop droop on ``V`` would.
 4. **PV curtailment** (last: vars first, active power only where they do not
-   suffice): up to three passes, each curtailing at every PV bus estimated above
-   ``v_max`` the share ``(V - v_max) * sn * V0 / sum_m R_km`` (``m`` over the PV buses
-   above the limit, so that equal cuts at all of them bring ``V_k`` to the limit), and
+   suffice): up to three passes, each curtailing at the PV buses estimated above
+   ``v_max`` the cuts ``dP`` that bring all of them to ``v_max`` on the linear model,
+   ``sum_m R_km dP_m / (sn * V0) = V_k - v_max`` over those buses (one PV:
+   ``(V - v_max) * sn * V0 / R_kk``; a bus whose cut comes out negative leaves the set,
+   which is solved again). This holds every such bus at the limit, which is not the
+   least curtailment (the paper's OPF minimises its penalty; cutting the farthest PV
+   alone may suffice); and
    below every line whose lossless reverse flow exceeds its rating
    (``sqrt(3) * vn_kv * I_max``, with the flow's reactive part) the fraction of the
    PV downstream that brings the flow to the rating. A cut never exceeds the output.
@@ -277,10 +281,7 @@ def _curtail(ctx, tree, p, q, pv, pv_bus, scale, layout) -> np.ndarray:
         left = np.where(live, pv - cut, 0.0)
         v = tree.voltage_estimate(p, q, pv_bus, root_scale=scale)
         excess = np.clip(np.nan_to_num(v - ctx.v_max_pu, nan=0.0), 0.0, None) * live
-        over = excess > 0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = over.astype(float) @ r_pv.T  # sum_m R_km over the PV buses above v_max
-            dp = np.where(over & (share > 0), excess * sn * v0 / share, 0.0)
+        dp = _voltage_cuts(excess, r_pv, np.broadcast_to(sn * np.nan_to_num(v0, nan=1.0), excess.shape))
         flow_p = np.asarray(tree.path.T @ p.T).T  # lossless flow into every bus's branch
         flow_q = np.asarray(tree.path.T @ q.T).T
         allowed = np.sqrt(np.maximum(rating ** 2 - flow_q ** 2, 0.0))
@@ -298,6 +299,30 @@ def _curtail(ctx, tree, p, q, pv, pv_bus, scale, layout) -> np.ndarray:
         cut += dp
         _add_at_buses(p, 1.0, dp, layout, "pv")
     return cut
+
+
+def _voltage_cuts(excess: np.ndarray, r_pv: np.ndarray, sn_v0: np.ndarray) -> np.ndarray:
+    """Cuts at the PV buses above ``v_max`` (``excess > 0``) that bring every one of them to
+    ``v_max`` on the LinDistFlow model: ``sum_m R_km dP_m / (sn V0_k) = excess_k`` over
+    those buses (a pseudo-inverse, for candidates sharing a bus); the others get 0."""
+    over = excess > 0
+    dp = np.zeros(excess.shape)
+    rows = np.flatnonzero(over.any(axis=1))
+    if not rows.size:
+        return dp
+    active = over[rows]
+    n = r_pv.shape[0]
+    for _ in range(n):  # a bus whose cut comes out negative leaves the set: solve again
+        o = active.astype(float)
+        a = r_pv[None] * (o[:, :, None] * o[:, None, :]) / sn_v0[rows][:, :, None] \
+            + np.eye(n)[None] * (1.0 - o)[:, :, None]
+        cut = (np.linalg.pinv(a) @ (excess[rows] * o)[:, :, None])[:, :, 0]
+        negative = active & (cut < 0)
+        if not negative.any():
+            break
+        active &= ~negative
+    dp[rows] = np.maximum(cut, 0.0)
+    return dp
 
 
 def run_tapped(engine, p_mw: np.ndarray, q_mvar: np.ndarray, root_scale: np.ndarray):

@@ -211,3 +211,27 @@ def test_root_scale_on_a_forest_against_pandapower():
     pp.runpp(net, tolerance_mva=1e-10, numba=False)
     np.testing.assert_allclose(res.vm_pu[0], net.res_bus.vm_pu.to_numpy(), atol=1e-6)
     np.testing.assert_allclose(res.ext_grid_p_mw[0], net.res_ext_grid.p_mw.to_numpy(), atol=1e-6)
+
+
+@pytest.mark.parametrize("sites", [{18: 5, 33: 5, 25: 5}, {7: 6, 9: 6, 18: 3, 32: 4},
+                                   {22: 10, 24: 10, 25: 10}])
+def test_curtailment_of_several_pv_holds_every_pv_bus_at_most_at_v_max(sites):
+    g = ieee33_grid()
+    cap = np.zeros((1, len(g.case.candidates["pv"])))
+    for bus, mw in sites.items():
+        cap[0, list(g.case.candidates["pv"].bus).index(bus)] = mw
+    g, eng, tree, layout, ctx, nd, (p0, q0, pv0), done = _controlled(
+        {"curtailment": True}, {"pv": cap}, i_limit_ka=np.full(len(g.net.line), 1e3))
+    cut = done.pv_curtailed_mw[0, :, 0]
+    assert (cut >= 0).all() and (cut <= pv0[0, :, 0] + 1e-12).all() and cut.sum() > 1.0
+    before = tree.voltage_estimate(p0[0, :, 0], q0[0, :, 0], layout.bus["pv"])
+    after = tree.voltage_estimate(nd.p_mw[0, :, 0], nd.q_mvar[0, :, 0], layout.bus["pv"])
+    assert before.max() > 1.07 and after.max() <= ctx.v_max_pu + 1e-9
+    # the hottest over-voltage bus of every curtailed slot ends at the limit, not below it
+    hot = cut.sum(axis=1) > 0
+    np.testing.assert_allclose(after[hot].max(axis=1), ctx.v_max_pu, atol=1e-9)
+    t = int(np.argmax(cut.sum(axis=1)))
+    res = eng.run(nd.p_mw[0, t], nd.q_mvar[0, t])
+    ref = _pandapower(g, nd.p_mw[0, t, 0], nd.q_mvar[0, t, 0])
+    np.testing.assert_allclose(res.vm_pu[0], ref, atol=1e-6)
+    assert ref.max() <= ctx.v_max_pu
