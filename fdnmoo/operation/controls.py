@@ -16,9 +16,10 @@ power flow), applied in this order to every row (plan x slot x sample) on its ow
    put the substation busbar itself outside the band are not used. The power flow
    runs with the substation at ``vm_pu * (1 + tap * step)``
    (:meth:`BatchPowerFlow.run` ``root_scale``).
-2. **Capacitor banks**: ``n = round(steps * clip((1 - V) / (1 - v_min), 0, 1))`` steps
-   on (the SVC's capacitive droop, :func:`svc_output`, in whole steps), at most as many
-   as keep ``V + n * step * X_kk / (sn * V0) <= v_max``. A step delivers ``step_mvar``
+2. **Capacitor banks**: the capacitive side of the Q(V) droop of rule 3 (full output
+   ``steps * step_mvar`` at ``v_min``, none at 1 p.u., at its steady state), rounded to
+   whole steps, at most as many as keep ``V + n * step * X_kk / (sn * V0) <= v_max``
+   (:func:`qv_steady_state`). A step delivers ``step_mvar``
    whatever the voltage (constant Q, as the paper's DistFlow model writes
    ``Q = n * step``; a pandapower ``shunt`` would give ``n * step * V^2``).
 3. **PV reactive power** (``pv_reactive: qv``): the SVC's Q(V) droop (:func:`svc_output`:
@@ -257,7 +258,11 @@ def _capacitor_steps(ctx, tree, p, q, scale) -> np.ndarray:
     v = tree.voltage_estimate(p, q, bus, root_scale=scale)
     x_kk = tree.impedance_to(bus)[bus, np.arange(bus.size)].imag
     v0 = tree.root_vm_pu[bus] * (1.0 if scale is None else scale)
-    wanted = np.rint(ctx.capacitor_steps * np.clip((1.0 - v) / (1.0 - ctx.v_min_pu), 0.0, 1.0))
+    # the droop's capacitive side at its steady state, in steps (its inductive side: 0)
+    full = ctx.capacitor_steps * ctx.capacitor_step_mvar
+    sens = np.nan_to_num(x_kk / (tree.sn_mva * v0))
+    wanted = np.rint(np.maximum(qv_steady_state(v, full, sens, ctx.v_min_pu, ctx.v_max_pu), 0.0)
+                     / ctx.capacitor_step_mvar)
     with np.errstate(divide="ignore", invalid="ignore"):
         room = np.floor((ctx.v_max_pu - v) * tree.sn_mva * v0 / (ctx.capacitor_step_mvar * x_kk))
     room = np.where(x_kk > 0, room, ctx.capacitor_steps)

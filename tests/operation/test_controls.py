@@ -235,3 +235,17 @@ def test_curtailment_of_several_pv_holds_every_pv_bus_at_most_at_v_max(sites):
     ref = _pandapower(g, nd.p_mw[0, t, 0], nd.q_mvar[0, t, 0])
     np.testing.assert_allclose(res.vm_pu[0], ref, atol=1e-6)
     assert ref.max() <= ctx.v_max_pu
+
+
+def test_capacitor_steps_by_hand():
+    banks = [{"bus": 18, "step_mvar": 0.1, "steps": 4}]
+    g, eng, tree, layout, ctx, nd, (p0, q0, pv0), done = _controlled({"capacitors": banks}, {})
+    b = int(ctx.capacitor_bus[0])
+    v = tree.voltage_estimate(p0[0, :, 0], q0[0, :, 0], np.array([b]))[:, 0]
+    s = tree.impedance_to(np.array([b]))[b, 0].imag / tree.sn_mva
+    # capacitive droop at its steady state V = V_est + s q: q = 0.4 (1 - V) / 0.05, by hand
+    q = np.clip(0.4 * (1 - v) / (0.05 + 0.4 * s), 0.0, 0.4)
+    room = np.floor((1.05 - v) / (0.1 * s))  # steps that keep the bus under v_max
+    hand = np.clip(np.minimum(np.rint(q / 0.1), room), 0, 4)
+    np.testing.assert_array_equal(done.capacitor_steps[0, :, 0, 0], hand)
+    assert hand.min() >= 1 and hand.max() == 4  # ieee33's end of feeder sags all day
