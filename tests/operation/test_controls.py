@@ -190,6 +190,9 @@ def test_settings_errors_name_the_key():
             {"capacitors": [{"bus": 99, "step_mvar": 0.1, "steps": 2}]}), g, g.net.bus.index.to_numpy(),
             line_limits_ka(g.net))
     assert not OperationSettings.from_mapping({}).active
+    full = OperationSettings.from_mapping({"curtailment": True, "oltc": {"tap_max": 4},
+                                           "capacitors": [{"bus": 3, "step_mvar": 0.2, "steps": 2}]})
+    assert OperationSettings.from_mapping(full.as_dict()) == full  # run.json round trip
     assert ControlContext.of(OperationSettings(), g, g.net.bus.index.to_numpy(), []) is None
 
 
