@@ -35,7 +35,9 @@ import numpy as np
 
 from .metrics.operation import OperationMetrics
 from .metrics.reductions import OperationReducer, line_limits_ka
+from .operation.controls import ControlContext, TappedEngine, apply_controls, run_tapped
 from .operation.injections import DerLayout, FeederTree, net_demand
+from .operation.settings import OperationSettings
 from .operation.sop_dispatch import OperatingLimits, OperatingPoint, SopTerminals, dispatch_sop
 from .planning import Plan, PlanBatch, PlanningGrid, label_positions
 from .powerflow import BatchPowerFlow
@@ -92,7 +94,8 @@ def decode_population(genome, X, timings: StageTimes | None = None) -> PlanBatch
 def operate(grid: PlanningGrid, plans: PlanBatch, batch: ScenarioBatch,
             engine: BatchPowerFlow | None = None, *, violation_weight: float = 1.0,
             max_cells: int = MAX_CELLS, timings: StageTimes | None = None,
-            uncertain: UncertainPass | None = None) -> OperationMetrics:
+            uncertain: UncertainPass | None = None,
+            operation: OperationSettings | None = None) -> OperationMetrics:
     """Operation metrics of every plan over the batch's stages, slots and samples.
 
     Parameters
@@ -114,6 +117,9 @@ def operate(grid: PlanningGrid, plans: PlanBatch, batch: ScenarioBatch,
     uncertain : UncertainPass, optional
         The uncertain stage, fed every chunk's forecast rows; read its bounds with
         ``uncertain.bounds()`` afterwards (:mod:`fdnmoo.uncertain_pass`).
+    operation : OperationSettings, optional
+        Operation options (OLTC, capacitor banks, PV reactive power and curtailment,
+        :mod:`fdnmoo.operation.controls`); default: none.
 
     Returns
     -------
@@ -129,8 +135,13 @@ def operate(grid: PlanningGrid, plans: PlanBatch, batch: ScenarioBatch,
     unc = grid.case.uncertainty
     limits = OperatingLimits(unc.v_min_pu, unc.v_max_pu, line_limits_ka(grid.net))
     layout = DerLayout.of(grid, batch.bus_labels)
+    ctx = ControlContext.of(operation, grid, batch.bus_labels, limits.i_limit_ka)
+    if ctx is not None and ctx.settings.oltc is not None and uncertain is not None:
+        raise ValueError("the OLTC option works with sampled scenarios only: the interval, "
+                         "affine and robust power flows keep the substations at their set-points")
     reducer = OperationReducer.empty(len(plans), batch, engine, limits.i_limit_ka,
-                                     layout.bus["dg"].size)
+                                     layout.bus["dg"].size,
+                                     curtailment=ctx is not None and ctx.settings.curtailment)
     sop = _sop_terminals(plans, batch)
     rows_per_plan = batch.n_slots * batch.n_samples
     per_chunk = max(1, max_cells // (rows_per_plan * batch.n_bus))
@@ -151,7 +162,7 @@ def operate(grid: PlanningGrid, plans: PlanBatch, batch: ScenarioBatch,
                 chunk = np.array(members[c:c + per_chunk])
                 _operate_chunk(grid, plans, chunk, [sop[i][stage - 1] for i in chunk], batch,
                                stage, eng, tree, layout, limits, reducer, violation_weight,
-                               timings, uncertain)
+                               timings, uncertain, ctx)
     return reducer.metrics()
 
 
@@ -186,13 +197,21 @@ def _sop_terminals(plans: PlanBatch, batch: ScenarioBatch) -> list[list[SopTermi
 
 
 def _operate_chunk(grid, plans, index, terminals, batch, stage, eng, tree, layout, limits,
-                   reducer, weight, timings, uncertain=None) -> None:
+                   reducer, weight, timings, uncertain=None, ctx=None) -> None:
     with timings.stage("operation", eng):
         nd = net_demand(grid, plans, batch, stage, tree, layout, index=index)
         n_p, n_t, n_s, n_b = nd.p_mw.shape
         flat = (n_p * n_t * n_s, n_b)
+        scale = None
+        if ctx is not None:
+            scale = apply_controls(ctx, nd, layout.capacities(plans, "pv", stage, index), tree,
+                                   eng.structure.root_of, eng.branches.root_pos, layout).root_scale
     with timings.stage("power_flow"):
-        point = OperatingPoint.from_result(eng.run(nd.p_mw.reshape(flat), nd.q_mvar.reshape(flat)))
+        if scale is None:
+            point = OperatingPoint.from_result(eng.run(nd.p_mw.reshape(flat),
+                                                       nd.q_mvar.reshape(flat)))
+        else:
+            point = run_tapped(eng, nd.p_mw.reshape(flat), nd.q_mvar.reshape(flat), scale)
     conv_loss = np.zeros(flat[0])
     with_sop = [i for i, t in enumerate(terminals) if t is not None and t.bus.size]
     d = None
@@ -203,7 +222,8 @@ def _operate_chunk(grid, plans, index, terminals, batch, stage, eng, tree, layou
             everything = len(with_sop) == n_p
             sel = slice(None) if everything else with_sop
             shape = (len(with_sop), n_t * n_s, n_b)
-            d = dispatch_sop(eng, tree, terms, nd.p_mw[sel].reshape(shape),
+            sop_eng = eng if scale is None else TappedEngine(eng, scale[rows])
+            d = dispatch_sop(sop_eng, tree, terms, nd.p_mw[sel].reshape(shape),
                              nd.q_mvar[sel].reshape(shape), nd.demand_mw[sel].reshape(shape),
                              limits, eta=grid.case.uncertainty.sop_loss_coefficient,
                              idle=point if everything else point.take(rows),

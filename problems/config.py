@@ -36,6 +36,7 @@ from ..objectives import CONSTRAINTS, OBJECTIVES, Objective
 from ..parameters import ParameterError, UnknownEntryError, check_params, did_you_mean, entry
 from ..planning import planning_grid
 from ..plugins import PluginError, import_origin, import_plugins, module_origin
+from ..operation.settings import OperationSettings
 from ..uncertain_pass import BOUNDED_METHODS
 from ..uncertainty.settings import UncertaintySettings
 from .encodings import BLOCKS
@@ -124,6 +125,10 @@ class ProblemConfig:
         ``pv_uneven_degree`` become intervals (see :class:`PlanningProblem`);
         ``robust`` evaluates the forecast with the voltages and currents at the
         worst case of the box with budget ``budget`` (:mod:`fdnmoo.uncertain_pass`).
+    operation : OperationSettings or mapping, optional
+        Operation options (the spec's ``problem.operation`` block,
+        :class:`~fdnmoo.operation.settings.OperationSettings`): PV curtailment, PV
+        reactive power, capacitor banks, OLTC; all off by default.
     plugins : tuple of str
         Modules or ``.py`` files (absolute paths) registering objectives,
         constraints or gene blocks (:mod:`fdnmoo.plugins`). They are imported
@@ -162,6 +167,7 @@ class ProblemConfig:
     horizon: tuple = ()
     case_overrides: tuple = ()
     uncertainty: Any = None
+    operation: Any = None
     modules: tuple = field(init=False, default=())
 
     def __post_init__(self) -> None:
@@ -206,6 +212,7 @@ class ProblemConfig:
         set_(self, "case_overrides", check_overrides(self.case_overrides))
         set_(self, "uncertainty", UncertaintySettings.from_mapping(self.uncertainty))
         _check_uncertainty(self.uncertainty)
+        set_(self, "operation", OperationSettings.from_mapping(self.operation))
         objectives, constraints = self._registry_entries()
         entries = objectives + constraints
         for i, (name, params) in enumerate(entry_pairs(self.blocks)):
@@ -266,7 +273,10 @@ class ProblemConfig:
     @property
     def key(self) -> str:
         """Stable hash of the config (cache key in workers, run metadata)."""
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True, default=str).encode()
+        data = asdict(self)
+        if not self.operation.active:  # the hash of a config without options, as before them
+            del data["operation"]
+        return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()
                               ).hexdigest()[:16]
 
     def build(self, evaluator=None) -> "PlanningProblem":

@@ -111,6 +111,8 @@ class PlanningProblem(Problem):
             "constraints": [{c.name: _plain(c.resolved_params())} for c in self.constraints],
             "options": _plain(dict(self.config.options)),
             "horizon": _plain(asdict(case.horizon)),
+            **({"operation": self.config.operation.as_dict()}
+               if self.config.operation.active else {}),
             "plugins": list(self.config.plugins), "modules": list(self.config.modules),
             "case_overrides": _plain(overrides_as_dict(self.config.case_overrides)),
             "economics": _plain({k: v for k, v in asdict(case.economics).items()
@@ -182,7 +184,7 @@ class PlanningProblem(Problem):
         stage = UncertainPass.of(self.config.uncertainty, self.grid.case, len(plans), self.batch,
                                  self.engine)
         ops = operate(self.grid, plans, self.batch, engine=self.engine, timings=timings,
-                      uncertain=stage)
+                      uncertain=stage, operation=self.config.operation)
         bounds = None if stage is None else stage.bounds()
         if bounds is not None and bounds.method == "robust":
             ops = bounds.worst_case_metrics(ops)

@@ -50,6 +50,7 @@ PRICE_KEYS: dict[str, str] = {
     "pv_feed_in_per_mwh": "PV energy (the profit term of total_cost)",
     "violation_penalty_per_mwh": "load at buses or behind branches out of limits",
     "unserved_energy_per_mwh": "unserved energy",
+    "pv_curtailment_per_mwh": "curtailed PV energy (the operation option curtailment)",
 }
 
 #: ``limits`` keys -> (record, field, key inside a mapping field or None).

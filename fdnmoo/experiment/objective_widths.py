@@ -113,7 +113,7 @@ def sampled_objectives(problem, x: np.ndarray, points: np.ndarray, load_level: f
         f_pv = 1.0 + pv_level * u[n_bus:]
         batch = replace(b, load_p_mw=b.load_p_mw * f_load, load_q_mvar=b.load_q_mvar * f_load,
                         pv_pu=b.pv_pu * f_pv)
-        ops = operate(grid, plans, batch, problem.engine)
+        ops = operate(grid, plans, batch, problem.engine, operation=problem.config.operation)
         ev = Population(grid, plans, ops, options, topologies=problem.topologies).members()[0]
         out[k] = [float(o(ev)) for o in problem.objectives]
         if capacity and pv is not None:

@@ -103,6 +103,10 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
     SpecKey("problem.horizon", "mapping", "`{}`",
             "changes to the case horizon: `n_stages`, `years_per_stage`, "
             "`load_growth_per_year`, `pv_penetration`, `ev_penetration`"),
+    SpecKey("problem.operation", "mapping", "`{}` (all off)",
+            "operation options: `curtailment`, `pv_reactive` (`qv`), `pv_inverter_ratio`, "
+            "`capacitors` (`[{bus, step_mvar, steps}]`), `oltc` (`{step_percent, tap_min, "
+            "tap_max}`); `fdnmoo.operation.settings`"),
     SpecKey("problem.scenario_seed", "integer >= 0", "`0`",
             "seed of the scenario samples (separate from `seed`: common random numbers)"),
     SpecKey("algorithm", "mapping", "`{}`", "the optimiser (`algorithm.*` keys)"),

@@ -63,6 +63,7 @@ from ..parameters import did_you_mean as _did_you_mean
 from ..parameters import freeze
 from ..parameters import kind_of as _kind
 from ..uncertain_pass import INTERVAL_METHODS
+from ..operation.settings import OperationSettings
 from ..uncertainty.settings import UncertaintySettings
 from .checking import BlockNames, Checker, SpecError, apply_settings, blame_setting
 from .filtering import FilterError, FilterSettings
@@ -111,6 +112,7 @@ class ProblemSpec:
     scenario_seed: int = 0
     blocks: tuple | None = None
     horizon: tuple[tuple[str, Any], ...] = ()
+    operation: OperationSettings = field(default_factory=OperationSettings)
 
 
 @dataclass(frozen=True)
@@ -185,7 +187,7 @@ class ExperimentSpec:
                                  options=p.options, constraint_penalty=penalty,
                                  blocks=p.blocks, plugins=self.plugins, horizon=p.horizon,
                                  case_overrides=self.case_overrides,
-                                 uncertainty=self.uncertainty)
+                                 uncertainty=self.uncertainty, operation=p.operation)
 
     def build_problem(self, config=None):
         """Build the problem of ``config`` (default: :meth:`problem_config`).
@@ -226,7 +228,9 @@ class ExperimentSpec:
             ("objectives", _plain_entries(p.objectives)),
             ("constraints", _plain_entries(p.constraints)),
             ("options", dict(p.options)), ("horizon", dict(p.horizon) or None),
-            ("scenario_seed", p.scenario_seed)) if v is not None}
+            ("scenario_seed", p.scenario_seed),
+            ("operation", p.operation.as_dict() if p.operation.active else None))
+            if v is not None}
         return {"case": self.case, "case_params": dict(self.case_params),
                 "case_overrides": overrides_as_dict(self.case_overrides),
                 "plugins": list(self.plugins), "problem": problem,
@@ -470,7 +474,15 @@ def _problem(check: "Checker", data: Any) -> ProblemSpec:
         horizon=tuple(sorted(check.mapping(data.get("horizon", {}) or {}, "problem.horizon",
                                            None).items())),
         scenario_seed=check.integer(data.get("scenario_seed", 0), "problem.scenario_seed",
-                                    minimum=0))
+                                    minimum=0),
+        operation=_operation(check, data.get("operation")))
+
+
+def _operation(check: "Checker", data: Any) -> OperationSettings:
+    try:
+        return OperationSettings.from_mapping(data, "problem.operation")
+    except ParameterError as exc:
+        raise SpecError(check.source, exc.key, exc.message) from None
 
 
 def _plugins(check: "Checker", data: Any, base_dir: str | Path | None) -> tuple[str, ...]:

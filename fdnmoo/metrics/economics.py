@@ -106,6 +106,9 @@ __all__ = [
 #: Columns of :func:`cost_breakdown` (besides the index ``stage``).
 BREAKDOWN_COLUMNS = ["investment", "om", "energy_loss", "pv_profit", "dg_energy",
                      "unserved_penalty", "voltage_penalty", "overload_penalty", "total"]
+#: Column added before ``total`` when the metrics have curtailed PV energy (the
+#: curtailment option of :mod:`fdnmoo.operation.controls`).
+CURTAILMENT_COLUMN = "curtailment_penalty"
 _CONVENTIONS = ("horizon", "lifetime")
 _UNPRICED = ("raise", "nan")
 
@@ -121,6 +124,7 @@ PRICED_TERMS: dict[str, tuple[str, str, str]] = {
                         "prices.energy_per_mwh"),
     "overload_penalty": ("violation_penalty_per_mwh", "load downstream of overloaded lines",
                          "prices.energy_per_mwh"),
+    CURTAILMENT_COLUMN: ("pv_curtailment_per_mwh", "curtailed PV energy", ""),
 }
 
 
@@ -201,8 +205,11 @@ def cost_table(model: CostModel, batch: PlanBatch, ops: OperationMetrics | None 
     out = {"investment": investment, "om": om * model.annuity_in_stage}
     yearly = _yearly_operation(model, batch, ops, unpriced)
     out.update({k: v * model.annuity_in_stage for k, v in yearly.items()})
-    out["total"] = sum(out[k] for k in BREAKDOWN_COLUMNS[:-1])  # a NaN term: the total too
-    return {k: out[k] for k in BREAKDOWN_COLUMNS}
+    columns = list(BREAKDOWN_COLUMNS)
+    if CURTAILMENT_COLUMN in out:
+        columns.insert(-1, CURTAILMENT_COLUMN)
+    out["total"] = sum(out[k] for k in columns[:-1])  # a NaN term: the total too
+    return {k: out[k] for k in columns}
 
 
 def investment_table(model: CostModel, batch: PlanBatch,
@@ -248,6 +255,13 @@ def _yearly_operation(model: CostModel, batch: PlanBatch, ops, unpriced: str) ->
     out = {k: np.zeros(shape) for k in terms}
     if ops is None:
         return out
+    curtailed = getattr(ops, "curtailed_energy_mwh", None)
+    if curtailed is not None:
+        price = model.price("pv_curtailment_per_mwh")
+        out[CURTAILMENT_COLUMN] = np.stack(
+            [_priced(np.asarray(curtailed)[:, s - 1], float(price.at([s])[0]) if price.given
+                     else None, CURTAILMENT_COLUMN, model, unpriced)
+             for s in range(1, model.n_stages + 1)], axis=1)
     energy = model.energy
     feed_in, violation, unserved = (model.price(k) for k in (
         "pv_feed_in_per_mwh", "violation_penalty_per_mwh", "unserved_energy_per_mwh"))
@@ -303,7 +317,7 @@ def _dg_operation(model: CostModel, batch: PlanBatch, ops):
 #: The fields of :class:`OperationMetrics` the cost terms read.
 _PRICED_OPS = ("energy_loss_mwh", "pv_energy_mwh", "unserved_energy_mwh",
                "voltage_violation_energy_mwh", "overload_energy_mwh",
-               "slot_loss_mwh", "dg_energy_mwh")
+               "slot_loss_mwh", "dg_energy_mwh", "curtailed_energy_mwh")
 
 
 def _stacked(ops: OperationMetrics | None):
@@ -349,6 +363,9 @@ def cost_breakdown(grid: PlanningGrid, plan: Plan, ops=None, *,
       ``prices.violation_penalty_per_mwh`` (default: the energy price, "generally
       assigned as the electricity price", seed 000: the SOP/EVCS planning paper's
       two penalty terms; 0 for metrics without these fields);
+    * ``curtailment_penalty`` (only for metrics with ``curtailed_energy_mwh``, the
+      curtailment option): that energy x ``prices.pv_curtailment_per_mwh`` (the
+      copula-scenario paper's curtailment penalty, seed 001 eq. of section 3.1);
     * ``total``: their sum.
 
     It is the :func:`cost_table` of a batch of one plan.
@@ -368,8 +385,8 @@ def cost_breakdown(grid: PlanningGrid, plan: Plan, ops=None, *,
     Returns
     -------
     DataFrame
-        Index ``stage`` (1..n_stages), columns :data:`BREAKDOWN_COLUMNS`,
-        present values at year 0 in the case currency.
+        Index ``stage`` (1..n_stages), columns :data:`BREAKDOWN_COLUMNS` (and
+        ``curtailment_penalty`` before ``total``, see above), present values at year 0 in the case currency.
 
     Raises
     ------

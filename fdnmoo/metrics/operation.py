@@ -16,6 +16,8 @@ import numpy as np
 
 __all__ = ["OperationMetrics"]
 
+_SHARED = ("i_limit_ka", "day_probability")  # the same for every plan of a batch
+
 
 @dataclass
 class OperationMetrics:
@@ -72,6 +74,16 @@ class OperationMetrics:
     overload_energy_mwh : ndarray, shape (n_stages,)
         Yearly energy of the load downstream of every line above its limit, summed
         over the overloaded lines (the overload penalty's base).
+    scenario_unserved_mwh : ndarray, shape (n_stages, n_days, n_samples)
+        Unserved energy (as in ``unserved_energy_mwh``) in one day of every scenario:
+        typical day ``d`` (probability ``batch.days.probability[d]``) and sample ``s``
+        (each of a day's samples equally likely).
+    day_probability : ndarray, shape (n_days,)
+        Probability of every typical day of the batch (shared by a batch of plans, like
+        ``i_limit_ka``).
+    curtailed_energy_mwh : ndarray, shape (n_stages,)
+        Expected yearly PV energy curtailed (the curtailment penalty's base); None
+        without the curtailment option (:mod:`fdnmoo.operation.controls`).
     """
 
     energy_loss_mwh: np.ndarray
@@ -97,6 +109,9 @@ class OperationMetrics:
     dg_energy_mwh: np.ndarray | None = None
     voltage_violation_energy_mwh: np.ndarray | None = None
     overload_energy_mwh: np.ndarray | None = None
+    scenario_unserved_mwh: np.ndarray | None = None
+    day_probability: np.ndarray | None = None
+    curtailed_energy_mwh: np.ndarray | None = None
 
     @property
     def n_stages(self) -> int:
@@ -110,7 +125,7 @@ class OperationMetrics:
         fields = {}
         for name in cls.__dataclass_fields__:
             values = [getattr(m, name) for m in metrics]
-            if name == "i_limit_ka":
+            if name in _SHARED:
                 fields[name] = values[0]
             elif any(v is None for v in values):
                 fields[name] = None
@@ -120,7 +135,7 @@ class OperationMetrics:
 
     def take(self, index: int) -> "OperationMetrics":
         """Plan ``index`` of a batch (:meth:`stack`), as views."""
-        fields = {name: (value if name == "i_limit_ka" or value is None else value[index])
+        fields = {name: (value if name in _SHARED or value is None else value[index])
                   for name, value in vars(self).items()}
         fields["converged_share"] = float(fields["converged_share"])
         return OperationMetrics(**fields)

@@ -13,6 +13,10 @@ Conventions of the reductions
     * Unserved: demand (loads + EV) at buses the topology does not supply, and
       all demand of a scenario whose power flow did not converge. Such a
       scenario adds nothing to losses, PV, DG, grid energy or violation energy.
+      ``scenario_unserved_mwh`` keeps it per scenario: the MWh of one day of
+      every (typical day, sample).
+    * Curtailed PV (with the curtailment option): the PV cut at supplied buses in
+      converged scenarios, yearly like PV energy.
     * Violation energy: demand at supplied buses outside ``[v_min, v_max]``
       plus demand at buses downstream of a line above ``max_i_ka * df *
       parallel``; a bus counts once. The two penalty bases of the cost
@@ -59,12 +63,14 @@ class OperationReducer:
 
     arrays: dict
     i_limit_ka: np.ndarray
+    day_probability: np.ndarray
     n_rows: np.ndarray  # per plan
     n_converged: np.ndarray
 
     @classmethod
     def empty(cls, n_plans: int, batch: ScenarioBatch, engine: BatchPowerFlow,
-              i_limit_ka: np.ndarray, n_dg: int = 0) -> "OperationReducer":
+              i_limit_ka: np.ndarray, n_dg: int = 0, curtailment: bool = False
+              ) -> "OperationReducer":
         n_s, n_t, n_b = batch.n_stages, batch.n_slots, batch.n_bus
         n_l = engine.branches.n_line
         n_r = engine.branches.root_pos.size
@@ -76,10 +82,13 @@ class OperationReducer:
             "i_max_ka": (n_t, n_l), "voltage_deviation_pu": (),
             "voltage_violation_probability": (n_b,), "current_violation_probability": (n_l,),
             "substation_peak_mva": (n_r,), "grid_energy_mwh": (), "slot_loss_mwh": (n_t,),
-            "dg_energy_mwh": (n_dg,),
+            "dg_energy_mwh": (n_dg,), "scenario_unserved_mwh": (batch.days.n_days, batch.n_samples),
         }
+        if curtailment:
+            shapes["curtailed_energy_mwh"] = ()
         return cls({k: np.full((n_plans, n_s) + s, np.nan) for k, s in shapes.items()},
-                   i_limit_ka=i_limit_ka, n_rows=np.zeros(n_plans, np.int64),
+                   i_limit_ka=i_limit_ka, day_probability=np.asarray(batch.days.probability),
+                   n_rows=np.zeros(n_plans, np.int64),
                    n_converged=np.zeros(n_plans, np.int64))
 
     def add(self, stage: int, index: np.ndarray, nd: NetDemand, point: OperatingPoint,
@@ -91,7 +100,7 @@ class OperationReducer:
             out_of_band = (point.vm_pu < limits.v_min_pu) | (point.vm_pu > limits.v_max_pu)
             over = point.i_ka > limits.i_limit_ka
         loss = self._energies(stage - 1, index, nd, point, conv, conv_loss.reshape(n_p, n_t, n_s), tree,
-                              out_of_band, over, batch.slot_hours)
+                              out_of_band, over, batch)
         t, k = batch.peak_slot, batch.forecast_sample
         self.arrays["peak_loss_kw"][index, stage - 1] = np.where(conv[:, t, k], loss[:, t, k] * 1e3, np.nan)
         self._snapshots(stage - 1, index, point, conv, (n_p, n_t, n_s, n_b), batch)
@@ -100,11 +109,12 @@ class OperationReducer:
         self.n_rows[index] += n_t * n_s
         self.n_converged[index] += conv.sum(axis=(1, 2))
 
-    def _energies(self, s, index, nd, point, conv, conv_loss, tree, out_of_band, over, h
+    def _energies(self, s, index, nd, point, conv, conv_loss, tree, out_of_band, over, batch
                   ) -> np.ndarray:
         """Yearly energies; returns the losses (line + converter, 0 if failed) per row."""
         a = self.arrays
         shape = conv.shape
+        h = batch.slot_hours
 
         def yearly(x: np.ndarray) -> np.ndarray:  # (P, T, S) -> (P,), row by row (no BLAS)
             return (x.mean(axis=2) * h).sum(axis=1)
@@ -118,9 +128,18 @@ class OperationReducer:
         total = demand.sum(axis=1).reshape(shape)
         a["demand_mwh"][index, s] = yearly(total)
         lost = demand[:, ~tree.supplied].sum(axis=1).reshape(shape)
-        a["unserved_energy_mwh"][index, s] = yearly(np.where(conv, lost, total))
+        unserved = np.where(conv, lost, total)
+        a["unserved_energy_mwh"][index, s] = yearly(unserved)
+        days = batch.days  # MWh in one day of every (typical day, sample) scenario
+        a["scenario_unserved_mwh"][index, s] = unserved.reshape(
+            shape[0], days.n_days, days.slots_per_day, shape[2]).sum(axis=2) * days.slot_duration_h
         pv = (nd.pv_mw * tree.supplied[nd.pv_bus]).sum(axis=-1) if nd.pv_bus.size else np.zeros(shape)
         a["pv_energy_mwh"][index, s] = yearly(pv * conv)
+        if "curtailed_energy_mwh" in a:
+            cut = nd.controls.pv_curtailed_mw if nd.controls is not None else None
+            cut = np.zeros(shape) if cut is None or not nd.pv_bus.size else \
+                (cut * tree.supplied[nd.pv_bus]).sum(axis=-1)
+            a["curtailed_energy_mwh"][index, s] = yearly(cut * conv)
         if nd.dg_mw is not None and nd.dg_mw.shape[-1]:
             dg = nd.dg_mw * tree.supplied[nd.dg_bus]  # (P, T, n_dg), the same in every sample
             share_ok = conv.mean(axis=2)  # converged share of the samples per slot
@@ -171,7 +190,8 @@ class OperationReducer:
     def metrics(self) -> OperationMetrics:
         """The batch of every plan's metrics (:meth:`OperationMetrics.take` gives one)."""
         return OperationMetrics(converged_share=self.n_converged / np.maximum(self.n_rows, 1),
-                                i_limit_ka=self.i_limit_ka, **self.arrays)
+                                i_limit_ka=self.i_limit_ka, day_probability=self.day_probability,
+                                **self.arrays)
 
 
 def overloaded_load(tree: FeederTree, demand: np.ndarray, over: np.ndarray) -> np.ndarray:

@@ -144,15 +144,19 @@ class FeederTree:
             self._impedances[key] = np.asarray(self.path @ sel)
         return self._impedances[key]
 
-    def voltage_estimate(self, p_mw: np.ndarray, q_mvar: np.ndarray, buses: np.ndarray) -> np.ndarray:
+    def voltage_estimate(self, p_mw: np.ndarray, q_mvar: np.ndarray, buses: np.ndarray,
+                         root_scale: np.ndarray | None = None) -> np.ndarray:
         """LinDistFlow voltage magnitude at ``buses`` for net demands (rows, n_bus).
 
         ``V = V_root - (p @ R + q @ X) / (sn * V_root)`` with the common-path
         resistance/reactance ``R + jX`` of :meth:`impedance_to`. NaN at
-        unsupplied buses.
+        unsupplied buses. ``root_scale`` (rows, len(buses)) multiplies the
+        substation voltage of every bus (an OLTC's ratio).
         """
         z = self.impedance_to(buses)
         v0 = self.root_vm_pu[np.asarray(buses, dtype=np.int64)]
+        if root_scale is not None:
+            v0 = v0 * root_scale
         drop = (p_mw @ z.real + q_mvar @ z.imag) / (self.sn_mva * v0)
         return v0 - drop
 
@@ -344,6 +348,9 @@ class NetDemand:
         DG output per candidate (the same in every sample; unity power factor).
     dg_bus : ndarray of int, shape (n_dg,)
         Bus position of every DG candidate.
+    controls : Controls, optional
+        What the operation options did (:mod:`fdnmoo.operation.controls`); with
+        curtailment, ``pv_mw`` is the PV fed in after it. None without options.
     """
 
     p_mw: np.ndarray
@@ -355,6 +362,7 @@ class NetDemand:
     ess_mw: np.ndarray
     dg_mw: np.ndarray | None = None
     dg_bus: np.ndarray | None = None
+    controls: "Controls | None" = None
 
 
 def net_demand(grid: PlanningGrid, plans: Sequence[Plan] | PlanBatch, batch: ScenarioBatch,

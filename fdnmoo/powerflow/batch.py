@@ -177,7 +177,7 @@ class BatchPowerFlow:
         return p[None, :], q[None, :]
 
     # --- solve -----------------------------------------------------------------------
-    def run(self, p_mw, q_mvar) -> PowerFlowResult:
+    def run(self, p_mw, q_mvar, root_scale=None) -> PowerFlowResult:
         """Solve every scenario.
 
         Parameters
@@ -186,6 +186,10 @@ class BatchPowerFlow:
             Net demand per bus in MW/Mvar, columns in ``bus_labels`` order;
             positive is consumption (pandapower's load sign), so PV, SVC, SOP
             terminals and discharging storage enter as negative values.
+        root_scale : array_like, shape (n_root,), optional
+            Factors on the external grids' voltage set-points (``vm_pu``), in
+            ``ext_grid_buses`` order, for every scenario of the call (an OLTC's
+            ratio, :mod:`fdnmoo.operation.controls`). Default: the net's set-points.
 
         Returns
         -------
@@ -205,9 +209,10 @@ class BatchPowerFlow:
         sn = br.sn_mva
         n_s, n_bus = p.shape
         block = self.block or _default_block(n_bus)
+        root_v = br.root_v if root_scale is None else br.root_v * _root_scale(root_scale, br)
         v, vm, j, loss, conv, iters = sweep(prep.perm, prep.order_rows, prep.parent_rows,
                                             prep.z, prep.a, prep.y, prep.y_branch_g,
-                                            prep.root_rows, br.root_v, p, q, sn,
+                                            prep.root_rows, root_v, p, q, sn,
                                             self.tol, self.max_iter, block)
         bad_rows = ~conv
         if bad_rows.any():
@@ -382,6 +387,14 @@ def _half_open(br: BranchTable, closed: np.ndarray, supplied: np.ndarray):
     y_from_live = (y_f + y_t / (1 + z * y_t)) * inv_t2
     y_to_live = y_t + y_f / (1 + z * y_f)
     return k, bus, np.where(from_live, y_from_live, y_to_live)
+
+
+def _root_scale(scale, br: BranchTable) -> np.ndarray:
+    scale = np.asarray(scale, dtype=float)
+    if scale.shape != br.root_pos.shape or not (np.isfinite(scale) & (scale > 0)).all():
+        raise ValueError(f"root_scale must hold {br.root_pos.size} positive factors (one per "
+                         f"external grid), got {scale!r}")
+    return scale
 
 
 def _labels_key(labels) -> tuple | None:
