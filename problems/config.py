@@ -42,6 +42,7 @@ from .encodings import BLOCKS
 from .encodings.base import with_candidate_tables
 from .genome import Genome
 from .presets import PRESETS, PROFILES
+from .single_stage import SingleStageGenome
 
 if TYPE_CHECKING:  # the problem module imports this one
     from .planning import PlanningProblem
@@ -124,6 +125,10 @@ class ProblemConfig:
         ``pv_uneven_degree`` become intervals (see :class:`PlanningProblem`);
         ``robust`` evaluates the forecast with the voltages and currents at the
         worst case of the box with budget ``budget`` (:mod:`fdnmoo.uncertain_pass`).
+    single_stage : bool
+        Seed 000's Case II: one set of decisions, sized for the end of the horizon,
+        built in stage 1 and held in every stage
+        (:class:`~fdnmoo.problems.single_stage.SingleStageGenome`).
     plugins : tuple of str
         Modules or ``.py`` files (absolute paths) registering objectives,
         constraints or gene blocks (:mod:`fdnmoo.plugins`). They are imported
@@ -162,6 +167,7 @@ class ProblemConfig:
     horizon: tuple = ()
     case_overrides: tuple = ()
     uncertainty: Any = None
+    single_stage: bool = False
     modules: tuple = field(init=False, default=())
 
     def __post_init__(self) -> None:
@@ -294,7 +300,8 @@ class ProblemConfig:
         case = with_candidate_tables(case, blocks, self._block_keys(blocks))
         n_stages = self.n_stages or (preset.n_stages if preset else None) or case.horizon.n_stages
         grid = planning_grid(case)
-        genome = self._bind(Genome(blocks), grid, n_stages)
+        genome = self._bind((SingleStageGenome if self.single_stage else Genome)(blocks), grid,
+                            n_stages)
         profile = self.profile or ("daily" if unc.reduction != "none"  # the reduction's days
                                    else preset.profile_for(case) if preset else "daily")
         n_samples = 1 if unc.method in ("deterministic",) + BOUNDED_METHODS \

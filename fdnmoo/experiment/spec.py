@@ -108,6 +108,7 @@ class ProblemSpec:
     scenario_seed: int = 0
     blocks: tuple | None = None
     horizon: tuple[tuple[str, Any], ...] = ()
+    single_stage: bool = False
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,7 @@ class ExperimentSpec:
                                  options=p.options, constraint_penalty=penalty,
                                  blocks=p.blocks, plugins=self.plugins, horizon=p.horizon,
                                  case_overrides=self.case_overrides,
-                                 uncertainty=self.uncertainty)
+                                 uncertainty=self.uncertainty, single_stage=p.single_stage)
 
     def build_problem(self, config=None):
         """Build the problem of ``config`` (default: :meth:`problem_config`).
@@ -223,7 +224,8 @@ class ExperimentSpec:
             ("objectives", _plain_entries(p.objectives)),
             ("constraints", _plain_entries(p.constraints)),
             ("options", dict(p.options)), ("horizon", dict(p.horizon) or None),
-            ("scenario_seed", p.scenario_seed)) if v is not None}
+            ("scenario_seed", p.scenario_seed),
+            ("single_stage", p.single_stage or None)) if v is not None}
         return {"case": self.case, "case_params": dict(self.case_params),
                 "case_overrides": overrides_as_dict(self.case_overrides),
                 "plugins": list(self.plugins), "problem": problem,
@@ -463,7 +465,8 @@ def _problem(check: "Checker", data: Any) -> ProblemSpec:
         horizon=tuple(sorted(check.mapping(data.get("horizon", {}) or {}, "problem.horizon",
                                            None).items())),
         scenario_seed=check.integer(data.get("scenario_seed", 0), "problem.scenario_seed",
-                                    minimum=0))
+                                    minimum=0),
+        single_stage=check.typed(data.get("single_stage", False), "problem.single_stage", bool))
 
 
 def _plugins(check: "Checker", data: Any, base_dir: str | Path | None) -> tuple[str, ...]:
