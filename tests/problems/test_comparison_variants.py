@@ -11,6 +11,8 @@ import numpy as np
 import pandapower as pp
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from encoding_checks import check_plan, grid_of
 from fdnmoo.cases import load_case
@@ -230,3 +232,24 @@ def test_load_buses_unchanged_by_the_collapsed_case():
     grid = grid_of("tpc84")
     one = planning_grid(collapsed_case(grid.case))
     np.testing.assert_array_equal(load_buses(one, 1), load_buses(grid, 4))
+
+
+@pytest.fixture(scope="module")
+def reinforce_and_sop():
+    blocks = [LineBlock(reinforce=True), SopBlock(max_terminals=4)]
+    grid = planning_grid(with_candidate_tables(load_case("tpc84"), blocks))
+    return Genome(blocks).bind(grid, 4)
+
+
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_random_reinforcement_and_sop_genomes_repair_to_valid_plans(reinforce_and_sop, seed):
+    # the independent checks: radial stages, replaced lines open, SOP ties open, SOP rules
+    genome = reinforce_and_sop
+    gen = np.random.default_rng(seed)
+    X = gen.integers(genome.xl, genome.xu + 1, size=(3, genome.n_var))
+    R = genome.repair(X, gen)
+    np.testing.assert_array_equal(genome.repair(R, gen), R)
+    for x in R:
+        check_plan(genome.decode(x), genome)
