@@ -43,6 +43,7 @@ from .encodings import BLOCKS
 from .encodings.base import with_candidate_tables
 from .genome import Genome
 from .presets import PRESETS, PROFILES
+from .single_stage import SingleStageGenome
 
 if TYPE_CHECKING:  # the problem module imports this one
     from .planning import PlanningProblem
@@ -129,6 +130,10 @@ class ProblemConfig:
         Operation options (the spec's ``problem.operation`` block,
         :class:`~fdnmoo.operation.settings.OperationSettings`): PV curtailment, PV
         reactive power, capacitor banks, OLTC; all off by default.
+    single_stage : bool
+        Seed 000's Case II: one set of decisions, sized for the end of the horizon,
+        built in stage 1 and held in every stage
+        (:class:`~fdnmoo.problems.single_stage.SingleStageGenome`).
     plugins : tuple of str
         Modules or ``.py`` files (absolute paths) registering objectives,
         constraints or gene blocks (:mod:`fdnmoo.plugins`). They are imported
@@ -168,6 +173,7 @@ class ProblemConfig:
     case_overrides: tuple = ()
     uncertainty: Any = None
     operation: Any = None
+    single_stage: bool = False
     modules: tuple = field(init=False, default=())
 
     def __post_init__(self) -> None:
@@ -276,6 +282,8 @@ class ProblemConfig:
         data = asdict(self)
         if not self.operation.active:  # the hash of a config without options, as before them
             del data["operation"]
+        if not self.single_stage:
+            del data["single_stage"]
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()
                               ).hexdigest()[:16]
 
@@ -304,7 +312,8 @@ class ProblemConfig:
         case = with_candidate_tables(case, blocks, self._block_keys(blocks))
         n_stages = self.n_stages or (preset.n_stages if preset else None) or case.horizon.n_stages
         grid = planning_grid(case)
-        genome = self._bind(Genome(blocks), grid, n_stages)
+        genome = self._bind((SingleStageGenome if self.single_stage else Genome)(blocks), grid,
+                            n_stages)
         profile = self.profile or ("daily" if unc.reduction != "none"  # the reduction's days
                                    else preset.profile_for(case) if preset else "daily")
         n_samples = 1 if unc.method in ("deterministic",) + BOUNDED_METHODS \

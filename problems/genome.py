@@ -171,6 +171,10 @@ class Genome:
         Plan fields no block provides get the case's base values: closed lines
         and transformers of the base topology in every stage, nothing built.
         """
+        return self._decode(x, self.grid, self.n_stages)
+
+    def _decode(self, x: np.ndarray, grid, n_stages: int) -> Plan:
+        """:meth:`decode` with the base topology of ``grid`` over ``n_stages`` stages."""
         self._check_bound()
         x = np.asarray(x).astype(np.int64)
         if x.shape != (self.n_var,):
@@ -181,8 +185,7 @@ class Genome:
             b.decode(xb, parts)
             b.provides(xb, parts["context"])
         parts.pop("context")
-        S = self.n_stages
-        base = Plan.on_base_topology(self.grid, S)
+        base = Plan.on_base_topology(grid, n_stages)
         parts.setdefault("closed_lines", base.closed_lines)
         parts.setdefault("closed_trafos", base.closed_trafos)
-        return Plan(n_stages=S, **parts)
+        return Plan(n_stages=n_stages, **parts)

@@ -14,7 +14,18 @@ expansion          substations, lines (conductor, stage), PV,  total_cost, eens_
                    candidates; profile "levels" if the case
                    has load levels (md24), else "peak"
 joint              lines/switches + SOP + PV/SVC               the AA paper's four
+ess_planning       ESS size per candidate bus & stage          as sop_planning
+                   (instead of SOPs)
+reinforcement      existing lines replaced by ones of 1.5x     as sop_planning
+                   capacity at 3x the line price (stage)
+no_planning        none: the base network in every stage       as sop_planning
 =================  ==========================================  =========================
+
+The last three are seed 000's comparison cases (R. Wang et al., Nature
+Communications 15 (2024): Case III ESS instead of SOPs, Case IV line
+reinforcement, Case V no reinforcement); its Case II (one stage) is the
+``single_stage`` option of any problem. Add PV/EVCS blocks in the spec to plan
+them alongside.
 
 A :class:`~fdnmoo.problems.planning.ProblemConfig` takes a preset's blocks,
 objectives, constraints, profile, stages and horizon changes as the defaults
@@ -86,6 +97,15 @@ PRESETS: dict[str, Preset] = {
         + _der_blocks(case, ("pv",)) + _dg_blocks(case),
         objectives=("total_cost", "eens_mwh"),
         constraints=("budget", "unserved_energy"), profile=_levels_or_peak),
+    "ess_planning": Preset(
+        blocks=lambda case: [DerBlock("ess")],
+        objectives=("total_cost", "operational_adaptability")),
+    "reinforcement": Preset(
+        blocks=lambda case: [LineBlock(reconfigure=False, build=True, reinforce=True)],
+        objectives=("total_cost", "operational_adaptability")),
+    "no_planning": Preset(
+        blocks=lambda case: [LineBlock(reconfigure=False, build=False)],
+        objectives=("total_cost", "operational_adaptability")),
     "joint": Preset(
         blocks=lambda case: [LineBlock(reconfigure=True, build=True), SopBlock()] + _der_blocks(case),
         objectives=("total_cost", "operational_adaptability", "pv_uneven_degree",

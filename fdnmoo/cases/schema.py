@@ -49,6 +49,10 @@ CANDIDATE_TABLES: dict[str, tuple[Column, ...]] = {
         _bus("candidate bus for energy storage"),
         Column("max_mw", "float", "MW", True, "largest converter power", positive=True),
         Column("max_mwh", "float", "MWh", True, "largest energy capacity", positive=True),
+        Column("soc_min", "float", "-", False, "lowest state of charge, share of the energy "
+               "capacity (default 0)", min_value=0),
+        Column("soc_max", "float", "-", False, "highest state of charge, share of the energy "
+               "capacity (default 1)", min_value=0),
     ),
     "evcs": (
         _bus("candidate bus for an EV charging station"),
@@ -86,8 +90,15 @@ CANDIDATE_TABLES: dict[str, tuple[Column, ...]] = {
         Column("from_bus", "int", "-", True, "one end", bus_ref=True),
         Column("to_bus", "int", "-", True, "other end", bus_ref=True),
         Column("length_km", "float", "km", True, "route length", positive=True),
-        Column("kind", "str", "-", True, "'existing_fixed', 'existing_replaceable' or 'new'"),
+        Column("kind", "str", "-", True, "'existing_fixed', 'existing_replaceable', 'new' or "
+               "'reinforcement' (a stronger copy of the existing line)"),
         Column("line", "int", "-", False, "net.line label of the existing line (-1 if none)", min_value=-1),
+        Column("capacity_factor", "float", "-", False, "reinforcement: x the line's max_i_ka",
+               positive=True),
+        Column("impedance_factor", "float", "-", False, "reinforcement: x the line's r and x",
+               positive=True),
+        Column("cost_factor", "float", "-", False, "reinforcement: x unit_costs.line_per_km",
+               min_value=0),
     ),
     "conductors": (
         Column("type", "int", "-", True, "conductor number (0 is 'none')", min_value=1),

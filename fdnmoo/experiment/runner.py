@@ -378,7 +378,8 @@ def optimise(problem, algorithm, *, n_gen: int | None = None, seed: int, out_dir
     unit, total, count = _bar_measure(n_gen, n_eval, max_time_s)
     with tqdm(total=total, initial=count(algorithm, wall_before), disable=not progress,
               unit=unit, desc=_BAR_NAMES[unit], dynamic_ncols=True) as bar:
-        while algorithm.has_next():
+        # a problem without genes has one plan: the first generation has evaluated it
+        while algorithm.has_next() and not (problem.n_var == 0 and recorder.rows):
             algorithm.next()
             wall = wall_before + time.perf_counter() - t0
             save_checkpoint(out / CHECKPOINT, algorithm, problem, run_hash=run_hash,

@@ -92,6 +92,8 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
             "time slots of a stage"),
     SpecKey("problem.days", "integer >= 1", "all 4",
             "typical days of the `daily` profile (1: one averaged day)"),
+    SpecKey("problem.single_stage", "true or false", "`false`",
+            "decide once, build in stage 1 for the horizon's end, operate every stage"),
     SpecKey("problem.samples", "integer >= 1", "`1`",
             "load/PV samples per time slot (1: the forecast only)"),
     SpecKey("problem.objectives", "list of entries", "the preset's",

@@ -113,6 +113,7 @@ class ProblemSpec:
     blocks: tuple | None = None
     horizon: tuple[tuple[str, Any], ...] = ()
     operation: OperationSettings = field(default_factory=OperationSettings)
+    single_stage: bool = False
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,8 @@ class ExperimentSpec:
                                  options=p.options, constraint_penalty=penalty,
                                  blocks=p.blocks, plugins=self.plugins, horizon=p.horizon,
                                  case_overrides=self.case_overrides,
-                                 uncertainty=self.uncertainty, operation=p.operation)
+                                 uncertainty=self.uncertainty, operation=p.operation,
+                                 single_stage=p.single_stage)
 
     def build_problem(self, config=None):
         """Build the problem of ``config`` (default: :meth:`problem_config`).
@@ -229,8 +231,8 @@ class ExperimentSpec:
             ("constraints", _plain_entries(p.constraints)),
             ("options", dict(p.options)), ("horizon", dict(p.horizon) or None),
             ("scenario_seed", p.scenario_seed),
-            ("operation", p.operation.as_dict() if p.operation.active else None))
-            if v is not None}
+            ("operation", p.operation.as_dict() if p.operation.active else None),
+            ("single_stage", p.single_stage or None)) if v is not None}
         return {"case": self.case, "case_params": dict(self.case_params),
                 "case_overrides": overrides_as_dict(self.case_overrides),
                 "plugins": list(self.plugins), "problem": problem,
@@ -475,7 +477,8 @@ def _problem(check: "Checker", data: Any) -> ProblemSpec:
                                            None).items())),
         scenario_seed=check.integer(data.get("scenario_seed", 0), "problem.scenario_seed",
                                     minimum=0),
-        operation=_operation(check, data.get("operation")))
+        operation=_operation(check, data.get("operation")),
+        single_stage=check.typed(data.get("single_stage", False), "problem.single_stage", bool))
 
 
 def _operation(check: "Checker", data: Any) -> OperationSettings:

@@ -205,6 +205,9 @@ class CostModel:
         Per row of ``grid.candidate_lines``: the first row of the case's
         ``conductors`` table of its conductor type, else -1 (priced by
         ``unit_costs.line_per_km`` / ``line_upgrade_per_km``).
+    line_cost_factor : ndarray, shape (n_candidate_lines,)
+        ``grid.candidate_lines.cost_factor``: a reinforcement costs that factor x
+        ``unit_costs.line_per_km`` (NaN for the other candidates).
     line_length_km, line_corridor, line_replaces, line_replaces_row : ndarray
         Per candidate line: length, corridor, the ``case.net.line`` label it
         replaces (-1 if none) and that line's row (-1 if none or not a line of the case).
@@ -248,6 +251,7 @@ class CostModel:
     annuity_in_stage: np.ndarray
     discount_at_start: np.ndarray
     line_table_row: np.ndarray
+    line_cost_factor: np.ndarray
     line_length_km: np.ndarray
     line_corridor: np.ndarray
     line_replaces: np.ndarray
@@ -289,7 +293,10 @@ class CostModel:
                 tables.update({f"{name}.{c}": table[c].to_numpy() for c in cols if c in table})
         lines = grid.candidate_lines
         conductor_types = tables.get("conductors.type")
-        line_table_row = first_match(conductor_types, lines.conductor.to_numpy(np.int64))
+        line_cost_factor = (lines.cost_factor.to_numpy(float) if "cost_factor" in lines
+                            else np.full(len(lines), np.nan))
+        line_table_row = np.where(np.isnan(line_cost_factor),
+                                  first_match(conductor_types, lines.conductor.to_numpy(np.int64)), -1)
         base = case.net.line
         replaces = lines.replaces.to_numpy(np.int64)
         replaces_row = np.full(len(replaces), -1, np.int64)
@@ -325,7 +332,8 @@ class CostModel:
                                        for a, b in years]),
             discount_at_start=np.array([present_value_factor(d, s, inflation=f)
                                         for s in years[:, 0]]),
-            line_table_row=line_table_row, line_length_km=lines.length_km.to_numpy(float),
+            line_table_row=line_table_row, line_cost_factor=line_cost_factor,
+            line_length_km=lines.length_km.to_numpy(float),
             line_corridor=lines.corridor.to_numpy(np.int64), line_replaces=replaces,
             line_replaces_row=replaces_row,
             line_ends=grid.net.line.loc[lines.index, ["from_bus", "to_bus"]].to_numpy(np.int64),

@@ -33,7 +33,8 @@ def investment_items(grid: PlanningGrid, plan: Plan) -> pd.DataFrame:
     * **line** (``plan.new_lines``): ``conductors.investment_per_km`` x length
       where the case has a conductor table (md24), else
       ``unit_costs.line_per_km`` (``line_upgrade_per_km`` when the candidate
-      replaces an existing line); O&M ``maintenance_per_km_year`` or
+      replaces an existing line; a reinforcement corridor's ``cost_factor`` x
+      ``line_per_km``); O&M ``maintenance_per_km_year`` or
       ``line_om_per_km_year``;
     * **substation** / **transformer** (``plan.substations``): the
       ``substations.investment`` of the site once, in the stage of its first
@@ -116,11 +117,14 @@ def _line_items(model: CostModel, batch: PlanBatch) -> PricedItems | None:
         om[own] = model.table("conductors.maintenance_per_km_year")[t] * length[own]
     other = np.flatnonzero(~own)
     if len(other):
-        upgrade = model.line_replaces[pos[other]] >= 0
+        factor = model.line_cost_factor[pos[other]]
+        reinforced = np.isfinite(factor)
+        upgrade = (model.line_replaces[pos[other]] >= 0) & ~reinforced
         for key, k in (("line_upgrade_per_km", other[upgrade]), ("line_per_km", other[~upgrade])):
             if len(k):
                 unit[k] = model.unit_cost(key).at(
                     stage[k], lambda i, k=k: f"line {int(rows['line'][k[i]])}")
+        unit[other[reinforced]] *= factor[reinforced]
         life[other] = model.lifetime("line")
         om[other] = model.om_cost("line_om_per_km_year").values[stage[other] - 1] * length[other]
 

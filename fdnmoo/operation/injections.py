@@ -16,7 +16,11 @@ Storage (ESS)
     load (loads + EV - PV, all buses) is lowest and discharges at full power in
     the slots where it is highest, the last slot of each run at part power, so
     the day is energy-balanced; a cyclic state of charge then stays within
-    [0, E]. A one-slot day (profile "peak") leaves storage idle.
+    [0, E]. A one-slot day (profile "peak") leaves storage idle. With state-of-charge
+    limits (``candidates.ess`` columns ``soc_min``, ``soc_max``, shares of E;
+    seed 000's Case III: 10 % and 90 %) the unit moves at most
+    ``(soc_max - soc_min) E`` a day, and the cyclic state of charge of
+    :func:`ess_state_of_charge` stays within ``[soc_min E, soc_max E]``.
 DG (distributed generation, ``plan.der["dg"]`` in MVA, md24)
     At unity power factor (``p = capacity * share``, ``q = 0``, so P never exceeds the
     MVA rating), the same for every sample (:func:`dg_share`). Wind: ``share`` = the
@@ -57,7 +61,7 @@ from ..planning.plan import DER_KINDS, Plan, dg_type_rows
 from ..powerflow import BatchPowerFlow
 from ..scenarios.batch import ScenarioBatch
 
-__all__ = ["FeederTree", "DerLayout", "NetDemand", "ess_schedule", "svc_output", "net_demand",
+__all__ = ["FeederTree", "DerLayout", "NetDemand", "ess_schedule", "ess_state_of_charge", "svc_output", "net_demand",
            "dg_share"]
 
 
@@ -187,11 +191,15 @@ class DerLayout:
         Bus position of every candidate.
     ess_hours : ndarray, shape (n_ess,)
         Energy-to-power ratio ``max_mwh / max_mw`` of the storage candidates.
+    ess_soc : ndarray, shape (n_ess, 2), optional
+        Lowest and highest state of charge of every storage candidate (shares of
+        its energy capacity; columns ``soc_min``/``soc_max``); None: 0 and 1.
     """
 
     matrix: dict
     bus: dict
     ess_hours: np.ndarray
+    ess_soc: np.ndarray | None = None
 
     @classmethod
     def of(cls, grid: PlanningGrid, bus_labels: np.ndarray) -> "DerLayout":
@@ -209,7 +217,7 @@ class DerLayout:
             matrix[kind], bus[kind] = m, pos.astype(np.int64)
         ess = grid.case.candidates.get("ess")
         hours = np.zeros(0) if ess is None else (ess.max_mwh / ess.max_mw).to_numpy(float)
-        return cls(matrix=matrix, bus=bus, ess_hours=hours)
+        return cls(matrix=matrix, bus=bus, ess_hours=hours, ess_soc=ess_soc_limits(grid.case))
 
     def capacities(self, plans: Sequence[Plan] | PlanBatch, kind: str, stage: int,
                    index: np.ndarray | None = None) -> np.ndarray:
@@ -237,8 +245,31 @@ class DerLayout:
         return cap
 
 
+def ess_soc_limits(case) -> np.ndarray:
+    """``(soc_min, soc_max)`` of every ``candidates.ess`` row, shape (n_ess, 2) (default 0, 1).
+
+    Raises
+    ------
+    ValueError
+        A limit outside 0..1, or ``soc_min >= soc_max``, naming the case, table row and values.
+    """
+    ess = case.candidates.get("ess")
+    if ess is None:
+        return np.zeros((0, 2))
+    out = np.column_stack([ess[c].to_numpy(float) if c in ess else np.full(len(ess), v)
+                           for c, v in (("soc_min", 0.0), ("soc_max", 1.0))])
+    out = np.where(np.isnan(out), [0.0, 1.0], out)
+    bad = (out < 0).any(axis=1) | (out > 1).any(axis=1) | (out[:, 0] >= out[:, 1])
+    if bad.any():
+        k = int(np.argmax(bad))
+        raise ValueError(f"case {case.name!r} candidates['ess'] row {k} (bus {int(ess.bus.iloc[k])}): "
+                         f"soc_min={out[k, 0]:g}, soc_max={out[k, 1]:g}; need "
+                         f"0 <= soc_min < soc_max <= 1 (shares of max_mwh)")
+    return out
+
+
 def ess_schedule(net_load_mw: np.ndarray, power_mw: np.ndarray, energy_mwh: np.ndarray,
-                 slot_duration_h: float) -> np.ndarray:
+                 slot_duration_h: float, soc_min=0.0, soc_max=1.0) -> np.ndarray:
     """Charging power per slot (+ = charging) of storage units (rule in the module docstring).
 
     Parameters
@@ -247,6 +278,9 @@ def ess_schedule(net_load_mw: np.ndarray, power_mw: np.ndarray, energy_mwh: np.n
         Forecast system net load that ranks the slots.
     power_mw, energy_mwh : ndarray, shape (n_plans, n_units)
     slot_duration_h : float
+    soc_min, soc_max : float or ndarray, shape (n_units,)
+        State-of-charge window, shares of ``energy_mwh``: a day moves at most
+        ``(soc_max - soc_min) * energy_mwh``.
 
     Returns
     -------
@@ -254,7 +288,8 @@ def ess_schedule(net_load_mw: np.ndarray, power_mw: np.ndarray, energy_mwh: np.n
     """
     n_p, n_d, spd = net_load_mw.shape
     h = slot_duration_h
-    e = np.minimum(energy_mwh, power_mw * h * (spd // 2))  # MWh moved per day
+    usable = energy_mwh * (np.asarray(soc_max, float) - np.asarray(soc_min, float))
+    e = np.minimum(usable, power_mw * h * (spd // 2))  # MWh moved per day
     k = np.arange(spd)[:, None]  # rank of a slot
     # energy in the k-th slot of a run at full power, the last one partial
     step = np.clip(e[:, None, :] - k[None] * power_mw[:, None, :] * h, 0.0,
@@ -268,6 +303,32 @@ def ess_schedule(net_load_mw: np.ndarray, power_mw: np.ndarray, energy_mwh: np.n
     out += step[pidx, rank_lo]  # charge in the lowest slots
     out -= step[pidx, rank_hi]  # discharge in the highest
     return out
+
+
+def ess_state_of_charge(schedule_mw: np.ndarray, energy_mwh: np.ndarray, slot_duration_h: float,
+                        soc_min=0.0) -> np.ndarray:
+    """State of charge (share of ``energy_mwh``) at the end of every slot of a daily schedule.
+
+    Each day starts where it ends (the schedule is energy-balanced), at the level
+    that puts its lowest point at ``soc_min``.
+
+    Parameters
+    ----------
+    schedule_mw : ndarray, shape (n_plans, n_days, slots_per_day, n_units)
+        :func:`ess_schedule`'s output (+ = charging).
+    energy_mwh : ndarray, shape (n_plans, n_units)
+    slot_duration_h : float
+    soc_min : float or ndarray, shape (n_units,)
+
+    Returns
+    -------
+    ndarray, shape of ``schedule_mw``; NaN for units without energy capacity.
+    """
+    stored = np.cumsum(schedule_mw * slot_duration_h, axis=2)
+    start = -np.minimum(stored.min(axis=2, keepdims=True), 0.0)  # MWh above the floor
+    e = np.asarray(energy_mwh, float)[:, None, None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(e > 0, np.asarray(soc_min, float) + (start + stored) / e, np.nan)
 
 
 def svc_output(v_estimate: np.ndarray, capacity_mvar: np.ndarray, v_min_pu: float,
@@ -406,7 +467,9 @@ def net_demand(grid: PlanningGrid, plans: Sequence[Plan] | PlanBatch, batch: Sce
     if power.any():
         forecast = p[:, :, batch.forecast_sample, :].sum(axis=-1)  # (P, T)
         ess = ess_schedule(forecast.reshape(n_p, days.n_days, days.slots_per_day), power,
-                           power * layout.ess_hours, days.slot_duration_h).reshape(n_p, n_t, -1)
+                           power * layout.ess_hours, days.slot_duration_h,
+                           *((0.0, 1.0) if layout.ess_soc is None else layout.ess_soc.T)
+                           ).reshape(n_p, n_t, -1)
         _add_at_buses(p, 1.0, ess[:, :, None, :], layout, "ess")
 
     q = np.broadcast_to((batch.load_q_mvar[stage - 1] + batch.fixed_q_mvar[:, None, :])[None],

@@ -7,6 +7,10 @@ elements,
   x ``candidates.conductors`` of the corridor's kind) — choosing a conductor is
   closing one of these parallel lines, replacing an existing line is opening it
   and closing a candidate on its corridor;
+* one line per ``reinforcement`` corridor: a copy of the existing line it
+  replaces (``line``) with ``capacity_factor`` x its ``max_i_ka`` and
+  ``impedance_factor`` x its resistance and reactance (seed 000's Case IV:
+  1.5 x capacity), priced at ``cost_factor`` x ``unit_costs.line_per_km``;
 * for every candidate substation (``candidates.substations`` with status
   ``candidate``): an upstream bus with an external grid and one transformer per
   new transformer type; building it is closing one of them.
@@ -43,8 +47,10 @@ class PlanningGrid:
         Copy of ``case.net`` plus candidate lines/transformers, all open.
     candidate_lines : DataFrame
         Index: ``net.line`` label. Columns ``corridor`` (row of
-        ``candidates.corridors``), ``conductor`` (type number), ``replaces``
-        (existing ``net.line`` label or -1), ``length_km``.
+        ``candidates.corridors``), ``conductor`` (type number; 0 for a
+        reinforcement), ``replaces`` (existing ``net.line`` label or -1),
+        ``length_km``, ``cost_factor`` (x ``line_per_km`` for a reinforcement,
+        else NaN).
     candidate_trafos : DataFrame
         Index: ``net.trafo`` label. Columns ``bus`` (substation bus),
         ``type`` (transformer type), ``hv_bus``.
@@ -73,6 +79,29 @@ class PlanningGrid:
         return trafo.index[trafo.in_service.astype(bool)].to_numpy()
 
 
+def _reinforcement(net, corridor: int, cor) -> dict:
+    """Candidate-line row of a reinforcement corridor; adds the stronger copy to ``net``."""
+    import pandapower as pp
+
+    old = net.line.loc[int(cor.line)]
+    imp = _factor(cor, "impedance_factor")
+    label = pp.create_line_from_parameters(
+        net, int(old.from_bus), int(old.to_bus), length_km=float(old.length_km),
+        r_ohm_per_km=float(old.r_ohm_per_km) * imp, x_ohm_per_km=float(old.x_ohm_per_km) * imp,
+        c_nf_per_km=float(old.c_nf_per_km), max_i_ka=float(old.max_i_ka) * _factor(cor, "capacity_factor"),
+        in_service=False, name=f"corridor {corridor} reinforcement of line {int(cor.line)}")
+    for col in ("failure_rate_per_year", "repair_time_h", "feeder"):
+        if col in net.line:
+            net.line.loc[label, col] = old[col]
+    return {"line": label, "corridor": corridor, "conductor": 0, "replaces": int(cor.line),
+            "length_km": float(old.length_km), "cost_factor": _factor(cor, "cost_factor")}
+
+
+def _factor(cor, name: str) -> float:
+    value = cor.get(name, 1.0)
+    return 1.0 if value is None or pd.isna(value) else float(value)
+
+
 def planning_grid(case: PlanningCase) -> PlanningGrid:
     """Build the planning grid of ``case`` (see module docstring)."""
     import pandapower as pp
@@ -85,9 +114,12 @@ def planning_grid(case: PlanningCase) -> PlanningGrid:
     rows = []
     corridors = case.candidates.get("corridors")
     conductors = case.candidates.get("conductors")
-    if corridors is not None and conductors is not None:
+    if corridors is not None:
         for c, cor in corridors.iterrows():
-            if cor.kind not in _CORRIDOR_KINDS:
+            if cor.kind == "reinforcement":
+                rows.append(_reinforcement(net, int(c), cor))
+                continue
+            if cor.kind not in _CORRIDOR_KINDS or conductors is None:
                 continue
             for _, cond in conductors[conductors.kind == cor.kind].iterrows():
                 label = pp.create_line_from_parameters(
@@ -98,9 +130,10 @@ def planning_grid(case: PlanningCase) -> PlanningGrid:
                 replaces = int(cor.line) if "line" in cor and cor.line is not None \
                     and not pd.isna(cor.line) and int(cor.line) >= 0 else -1
                 rows.append({"line": label, "corridor": int(c), "conductor": int(cond.type),
-                             "replaces": replaces, "length_km": float(cor.length_km)})
+                             "replaces": replaces, "length_km": float(cor.length_km),
+                             "cost_factor": np.nan})
     candidate_lines = pd.DataFrame(rows, columns=["line", "corridor", "conductor", "replaces",
-                                                  "length_km"]).set_index("line")
+                                                  "length_km", "cost_factor"]).set_index("line")
     if len(candidate_lines):
         # candidate lines fail like the case's typical line: median rate per km, median repair
         existing = case.net.line

@@ -38,6 +38,17 @@ closed = closed gene), deterministically.
 
 Load buses of a stage are the buses of ``net.load`` plus, if the case has a
 ``stage_demand`` table, the buses with positive demand in that stage.
+
+Reinforcement (``reinforce``; seed 000's Case IV, R. Wang et al., Nature
+Communications 15 (2024): "the maximum capacity of the expanded line is 1.5
+times that of the original line, and the cost of expanding the line per unit
+length is thrice that of line construction"): the block plans over a
+``reinforcement`` corridor per chosen line of the case (candidate override
+``corridors``, the case's other corridors kept), whose one candidate is a copy
+of the line with ``reinforce_capacity`` x its current limit and
+``reinforce_impedance`` x its impedance, priced at ``reinforce_cost`` x
+``unit_costs.line_per_km`` of the build stage (:func:`fdnmoo.planning.planning_grid`).
+A built reinforcement replaces its line from its stage on.
 """
 
 from __future__ import annotations
@@ -45,7 +56,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from typing import Literal, Sequence
+
 from fdnmoo.branches import branch_table
+from fdnmoo.parameters import ParameterError
 from fdnmoo.planning import plan_table
 from fdnmoo.topology import radial_structure, spanning_forest
 
@@ -88,17 +102,66 @@ class LineBlock(GeneBlock):
     build : bool
         Conductor and build-stage genes per candidate corridor (if the case has
         corridors).
+    reinforce : bool, "all" or list of int
+        Reinforcement corridors (module docstring): ``True``/``"all"`` for every
+        in-service line of the base topology, or these ``net.line`` labels.
+    reinforce_capacity, reinforce_impedance, reinforce_cost : float
+        Current limit, impedance and price (x ``line_per_km``) of a reinforced line.
     """
 
     name = "lines"
     repair_rank = 30
 
-    def __init__(self, reconfigure: bool = True, build: bool = True):
+    def __init__(self, reconfigure: bool = True, build: bool = True,
+                 reinforce: bool | Literal["all"] | Sequence[int] = False,
+                 reinforce_capacity: float = 1.5, reinforce_impedance: float = 1.0,
+                 reinforce_cost: float = 3.0):
         self.reconfigure = reconfigure
         self.build = build
+        self.reinforce = reinforce
+        self.reinforce_capacity = reinforce_capacity
+        self.reinforce_impedance = reinforce_impedance
+        self.reinforce_cost = reinforce_cost
+
+    def candidate_tables(self, case) -> dict[str, pd.DataFrame]:
+        """``{"corridors": table}`` with one reinforcement corridor per chosen line (the
+        case's other corridors kept); ``{}`` without ``reinforce``."""
+        if self.reinforce is False or self.reinforce is None:
+            return {}
+        for key in ("reinforce_capacity", "reinforce_impedance"):
+            if not float(getattr(self, key)) > 0:
+                raise ParameterError(key, f"must be > 0, got {getattr(self, key)}")
+        if not float(self.reinforce_cost) >= 0:
+            raise ParameterError("reinforce_cost", f"must be >= 0, got {self.reinforce_cost}")
+        line = case.net.line
+        if self.reinforce is True or self.reinforce == "all":
+            labels = line.index[line.in_service.astype(bool)].to_numpy(np.int64)
+        elif isinstance(self.reinforce, str):
+            raise ParameterError("reinforce", f"expected true, 'all' or a list of net.line "
+                                              f"labels, got {self.reinforce!r}")
+        else:
+            labels = np.array([int(k) for k in self.reinforce], dtype=np.int64)
+            unknown = np.setdiff1d(labels, line.index.to_numpy(np.int64))
+            if len(unknown) or not len(labels) or len(set(labels.tolist())) != len(labels):
+                raise ParameterError("reinforce", f"expected distinct net.line labels of case "
+                                                  f"{case.name!r}; {unknown.tolist() or labels.tolist()} "
+                                                  f"is not")
+        new = pd.DataFrame({
+            "from_bus": line.from_bus.loc[labels].to_numpy(np.int64),
+            "to_bus": line.to_bus.loc[labels].to_numpy(np.int64),
+            "length_km": line.length_km.loc[labels].to_numpy(float), "kind": "reinforcement",
+            "line": labels, "capacity_factor": float(self.reinforce_capacity),
+            "impedance_factor": float(self.reinforce_impedance),
+            "cost_factor": float(self.reinforce_cost)})
+        have = case.candidates.get("corridors")
+        if have is not None and len(have):
+            have = have[have.kind != "reinforcement"]
+            new = pd.concat([have, new], ignore_index=True)
+        return {"corridors": new.reset_index(drop=True)}
 
     # ------------------------------------------------------------------ setup
     def _setup(self, grid, n_stages: int) -> None:
+        self._check_candidates(grid.case)
         bt = branch_table(grid.net)
         self._n_bus, self._n_line = bt.n_bus, bt.n_line
         self._n_branch = len(bt.from_pos)

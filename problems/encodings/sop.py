@@ -32,6 +32,18 @@ invalid proposal is merged into the previous scheme: its admissible nodes
 M_f; fewer than two terminals means no device. Module counts of a node that
 stays a terminal are raised to at least the previous stage's.
 
+Device size (seed 000: "the maximum converter capacity of a single SOP is 10
+MVA", eq. (10e) ``pi alpha <= S_k <= S_max alpha`` with ``S_k`` the sum over
+the device's terminals): a device's modules add up to at most
+``device_max_mva`` (default :data:`DEFAULT_DEVICE_MAX_MVA`) and at least
+``device_min_mva`` (default: one module per terminal). Repair keeps a
+terminal's earlier modules, takes the excess off the terminals that grew most
+in the stage (largest increase first, ties to the earlier node), then raises the
+smallest terminals one module at a time up to the minimum. A growth that would
+need more than the cap (earlier modules plus one per new terminal) is refused:
+the device keeps its previous scheme. Both steps are deterministic, so the
+limits draw nothing from the generator, and a plan within them is unchanged.
+
 Candidate override: ``buses`` (a list of ``net.bus`` labels, or ``"all"``)
 replaces the SOP-capable nodes; each takes its feeder from ``net.bus.feeder``.
 """
@@ -50,10 +62,13 @@ from .base import (FORCED_OPEN_LINES, SOP_TERMINALS, GeneBlock, as_genes, candid
                    context_rows,
                    register_block)
 
-__all__ = ["SopBlock", "DEFAULT_MAX_TERMINALS", "MAX_SCHEMES", "sop_link_length_km"]
+__all__ = ["SopBlock", "DEFAULT_DEVICE_MAX_MVA", "DEFAULT_MAX_TERMINALS", "MAX_SCHEMES",
+           "sop_link_length_km"]
 
 #: Terminal cap used when ``max_terminals`` is None.
 DEFAULT_MAX_TERMINALS = 3
+#: Largest converter capacity of one device, all terminals together (seed 000: 10 MVA).
+DEFAULT_DEVICE_MAX_MVA = 10.0
 #: Largest number of schemes :class:`SopBlock` enumerates.
 MAX_SCHEMES = 200_000
 
@@ -108,6 +123,11 @@ class SopBlock(GeneBlock):
         Modules per terminal at most (>= 1).
     buses : list of int or "all", optional
         SOP-capable nodes instead of the case's ``sop_nodes`` table.
+    device_max_mva : float
+        Largest capacity of one device, the sum over its terminals (MVA).
+    device_min_mva : float, optional
+        Smallest capacity of an installed device (MVA); default one module per
+        terminal. Rounded up to whole modules.
     """
 
     name = "sop"
@@ -115,12 +135,16 @@ class SopBlock(GeneBlock):
 
     def __init__(self, n_devices: int = 2, max_terminals: int | None = None,
                  module_mva: float = 0.5, max_modules: int = 4,
-                 buses: Sequence[int] | Literal["all"] | None = None):
+                 buses: Sequence[int] | Literal["all"] | None = None,
+                 device_max_mva: float = DEFAULT_DEVICE_MAX_MVA,
+                 device_min_mva: float | None = None):
         self.n_devices = n_devices
         self.max_terminals = max_terminals
         self.module_mva = module_mva
         self.max_modules = max_modules
         self.buses = buses
+        self.device_max_mva = device_max_mva
+        self.device_min_mva = device_min_mva
 
     def candidate_tables(self, case) -> dict[str, pd.DataFrame]:
         """``{"sop_nodes": table}`` of the ``buses`` override (``{}`` without it)."""
@@ -137,6 +161,7 @@ class SopBlock(GeneBlock):
                              f"module_mva > 0")
         if self.max_terminals is not None and int(self.max_terminals) < 2:
             raise ValueError(f"max_terminals must be >= 2, got {self.max_terminals}")
+        self._setup_sizes()
         self._check_candidates(grid.case)
         nodes = grid.case.candidates.get("sop_nodes")
         if nodes is None or len(nodes) == 0:
@@ -169,6 +194,24 @@ class SopBlock(GeneBlock):
         self.groups = np.concatenate([np.tile(np.arange(d), s),
                                       d + np.tile(np.arange(n), s)]).astype(np.int64)
         self.ordinal = np.concatenate([np.zeros(s * d, bool), np.ones(s * n, bool)])
+
+    def _setup_sizes(self) -> None:
+        """Device limits in whole modules (``_cap_modules``, ``_min_modules``)."""
+        module = float(self.module_mva)
+        # a float tolerance so that 10 MVA in 0.01 MVA modules is 1000 modules, not 999
+        self._cap_modules = int(np.floor(float(self.device_max_mva) / module + 1e-9))
+        if self._cap_modules < 2:
+            raise ValueError(f"device_max_mva={self.device_max_mva} holds fewer than two "
+                             f"modules of module_mva={self.module_mva}: an SOP needs two terminals")
+        lo = self.device_min_mva
+        self._min_modules = 0 if lo is None else int(np.ceil(float(lo) / module - 1e-9))
+        if lo is not None and not 0 <= float(lo) <= float(self.device_max_mva):
+            raise ValueError(f"device_min_mva={lo} must be in 0..device_max_mva="
+                             f"{self.device_max_mva}")
+        if self._min_modules > 2 * int(self.max_modules):
+            raise ValueError(f"device_min_mva={lo} needs {self._min_modules} modules; a "
+                             f"two-terminal device holds at most 2 x max_modules="
+                             f"{2 * int(self.max_modules)}")
 
     def _enumerate(self, feeder_names) -> list[tuple[int, ...]]:
         by_feeder = [np.flatnonzero(self._feeder == f).tolist() for f in range(len(feeder_names))]
@@ -217,11 +260,42 @@ class SopBlock(GeneBlock):
                 if not (proposal >= prev[dev] and proposal.isdisjoint(taken)):
                     proposal = self._merge(prev[dev], proposal, taken, rng)
                     scheme[u, dev] = self._index.get(proposal, 0)
+                before = modules[u - 1] if u > 0 else np.zeros_like(modules[0])
+                if proposal and self._floor(before, prev[dev], proposal) > self._cap_modules:
+                    proposal = prev[dev]  # no room for one more module per new terminal
+                    scheme[u, dev] = self._index.get(proposal, 0)
                 final.append(proposal)
             if u > 0:
                 kept = sorted(set().union(*prev))
                 modules[u, kept] = np.maximum(modules[u, kept], modules[u - 1, kept])
+            for dev, nodes in enumerate(final):
+                if nodes:
+                    before = modules[u - 1] if u > 0 else None
+                    self._size_device(modules[u], sorted(nodes), before, prev[dev])
             prev = final
+
+    @staticmethod
+    def _floor(before: np.ndarray, old: frozenset, nodes: frozenset) -> int:
+        """Fewest modules ``nodes`` can hold: the earlier modules of ``old``, one per new node."""
+        return int(sum(int(before[i]) for i in old)) + len(nodes - old)
+
+    def _size_device(self, m: np.ndarray, nodes: list[int], before, old: frozenset) -> None:
+        """Fit the module counts ``m[nodes]`` of one device into its limits (module docstring)."""
+        floor = np.array([int(before[i]) if (before is not None and i in old) else 1
+                          for i in nodes], dtype=np.int64)
+        cur = m[nodes].astype(np.int64)
+        excess = int(cur.sum()) - self._cap_modules
+        while excess > 0:  # few terminals: one pass per terminal at most
+            gain = cur - floor
+            k = int(np.argmax(gain))  # largest increase, ties to the earlier node
+            cut = min(int(gain[k]), excess)
+            cur[k] -= cut
+            excess -= cut
+        lo = min(self._min_modules, len(nodes) * int(self.max_modules), self._cap_modules)
+        while int(cur.sum()) < lo:
+            room = np.flatnonzero(cur < int(self.max_modules))
+            cur[room[int(np.argmin(cur[room]))]] += 1  # smallest terminal, ties to the earlier
+        m[nodes] = cur
 
     def stage_schemes(self, x: np.ndarray) -> list[list[tuple[int, ...]]]:
         """Per stage and device, the terminal node positions (empty tuple: no device)."""

@@ -27,6 +27,11 @@ def test_preset_runs_on_an_imported_case(preset, which, cigre_file):
     case = cigre_file if which == "cigre" else which
     daily = preset not in ("reconfiguration", "expansion")  # those two default to one snapshot
     problem = ProblemConfig(case=case, preset=preset, n_days=1 if daily else None).build()
+    if preset == "no_planning":  # the base network as is: no genes, one plan
+        assert problem.n_var == 0
+        F, G = problem.evaluate_genomes(np.zeros((1, 0), dtype=np.int64))
+        assert F.shape == (1, problem.n_obj) and (F < UNDEFINED).all() and np.isfinite(G).all()
+        return
     assert problem.n_var > 0
     X = problem.genome.sample(4, np.random.default_rng(0))
     F, G = problem.evaluate_genomes(X)

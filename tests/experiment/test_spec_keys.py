@@ -37,6 +37,7 @@ problem:
   horizon: {load_growth_per_year: 0.0}
   scenario_seed: 5
   operation: {pv_reactive: qv}
+  single_stage: true
 algorithm: {name: nsga2, pop_size: 10, n_gen: 3, n_eval: 200, max_time: "00:10:00",
            eliminate_duplicates: false}
 seed: 9

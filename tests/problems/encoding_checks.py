@@ -97,6 +97,10 @@ def check_sop(plan: Plan, grid, block: SopBlock) -> None:
             caps = t.capacity_mva.to_numpy(float)
             assert np.all(caps >= module - 1e-12) and np.all(caps <= top + 1e-12)
             assert np.allclose(caps / module, np.round(caps / module))
+            # seed 000 eq. (10e): the device's capacity (sum over its terminals) within its limits
+            assert caps.sum() <= block.device_max_mva + 1e-9, "device above its capacity limit"
+            if block.device_min_mva is not None:
+                assert caps.sum() >= block.device_min_mva - 1e-9, "device below its minimum size"
             cur[int(dev)] = dict(zip(buses, caps))
             closed = set(np.asarray(plan.closed_lines[s - 1]).tolist())
             for label, a, b in zip(ties.index, ties.from_bus, ties.to_bus):

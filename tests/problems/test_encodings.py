@@ -33,7 +33,10 @@ EXAMPLES = {
     "lines": [LineBlock(), LineBlock(reconfigure=False), LineBlock(build=False)],
     "substations": [SubstationBlock()],
     "dg": [DgBlock(), DgBlock(max_units=2)],
-    "sop": [SopBlock(), SopBlock(n_devices=1, max_terminals=2, module_mva=0.25, max_modules=2)],
+    "sop": [SopBlock(), SopBlock(n_devices=1, max_terminals=2, module_mva=0.25, max_modules=2),
+            # four terminals, a device limit that binds (4 x 4 modules > 3 MVA) and a minimum
+            SopBlock(n_devices=2, max_terminals=4, module_mva=0.25, max_modules=4,
+                     device_max_mva=3.0, device_min_mva=1.5)],
     "der": [DerBlock(kind) for kind in DER_KINDS if kind != "dg"]
     + [DerBlock("pv", levels=3, max_buses=3, total_max=2.5, penetration=True)],
 }
