@@ -37,13 +37,16 @@ def write_table(table: pd.DataFrame, folder: Path, name: str) -> list[Path]:
 
 
 def write_comparison(result: Comparison, folder: str | Path, title: str = "",
-                     runs: pd.DataFrame | None = None) -> Path:
+                     runs: pd.DataFrame | None = None, references: tuple[str, ...] = ()
+                     ) -> Path:
     """Write the tables, figures and report of ``result`` to ``folder``; returns report.md.
 
     ``runs`` (the input of :func:`~fdnmoo.experiment.comparison.compare_runs`)
     adds the final populations (``final_population_<problem>``: each run's
-    ``pareto.csv``, objectives and decoded plan columns) and, for 2-objective
-    problems, the EAF figures.
+    ``pareto.csv``, objectives and decoded plan columns, or decision variables
+    ``x0, ...`` for pymoo problems) and, for 2-objective problems, the EAF
+    figures. Each label of ``references`` (direct pymoo runs) adds the table
+    ``against_<label>``: every algorithm's median final HV relative to its.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -52,6 +55,7 @@ def write_comparison(result: Comparison, folder: str | Path, title: str = "",
     tables = {"runs": history, "final": result.final,
               "ranked_hv": result.ranked("hv"), "ranked_igd_plus": result.ranked("igd_plus")}
     tables.update({f"reference_front_{p}": front for p, front in result.fronts.items()})
+    tables.update({f"against_{label}": result.against(label) for label in references})
     if runs is not None:
         tables.update({f"final_population_{p}": rows
                        for p, rows in final_populations(runs).items()})
@@ -189,6 +193,10 @@ def _report(result: Comparison, tables: dict, figures: dict, title: str) -> str:
              "Holm-corrected, alpha 0.05.", ""]
     for name in ("ranked_hv", "ranked_igd_plus"):
         lines += [f"## {name}", "", markdown_table(tables[name]), ""]
+    for name in (n for n in tables if n.startswith("against_")):
+        lines += [f"## {name}", "", f"Median final HV of each algorithm against that of "
+                  f"{name[len('against_'):]} (pymoo's class run by `pymoo.optimize.minimize`, "
+                  f"same budget and seeds).", "", markdown_table(tables[name]), ""]
     lines += ["## final", "", markdown_table(result.final), ""]
     for problem, paths in figures.items():
         lines += [f"## {problem}", ""] + [f"![{p.stem}]({p.name})" for p in paths] + [""]

@@ -86,7 +86,8 @@ def run_experiment(spec: ExperimentSpec | str | Path, out_dir: str | Path | None
 
     config = spec.problem_config()
     problem = spec.build_problem(config)
-    remember_problem(problem)
+    if spec.benchmark is None:  # a pymoo benchmark evaluates in-process, not by the evaluator
+        remember_problem(problem)
     build_s = time.perf_counter() - t0
     with Evaluator(evaluation.backend, n_workers=evaluation.workers,
                    chunk_size=evaluation.chunk_size) as evaluator:
