@@ -79,6 +79,8 @@ def test_cli_end_to_end(tiny, tmp_path, capsys, uninterrupted):
     assert "## ranked_hv" in report and "convergence_reconf.png" in report
     assert (out / "convergence_reconf.png").stat().st_size > 5000
     assert (out / "final_hv_reconf.png").stat().st_size > 5000
+    assert (out / "wall_time_reconf.png").stat().st_size > 5000
+    assert "wall_time_reconf.png" in report and "evaluates serially" in report
     for name in ("eaf_reconf.png", "eafdiff_reconf.png"):  # 2 objectives: EAF figures
         assert (out / name).stat().st_size > 5000 and name in report
     population = pd.read_parquet(out / "final_population_reconf.parquet")
