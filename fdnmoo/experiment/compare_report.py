@@ -171,8 +171,8 @@ def _median_band_plot(history: pd.DataFrame, column: str, label: tuple[str, str]
     fig = new_figure(figsize=(5.0, 3.4))
     ax = fig.add_subplot()
     for name, band in median_bands(history, column).items():
-        line, = ax.step(band.evaluations, band.median, where="post", label=name, lw=1.2)
-        ax.fill_between(band.evaluations, band.q25, band.q75, step="post",
+        line, = ax.step(band["evaluations"], band["median"], where="post", label=name, lw=1.2)
+        ax.fill_between(band["evaluations"], band["q25"], band["q75"], step="post",
                         color=line.get_color(), alpha=0.25, lw=0)
     axis_label(ax.xaxis, "evaluations")
     axis_label(ax.yaxis, *label)
