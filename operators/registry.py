@@ -187,17 +187,20 @@ def build_algorithm(name: str, problem, *, pop_size: int, options: Mapping[str, 
         genome operators, ``n_partitions`` to the reference directions).
     operators : mapping, optional
         ``sampling``/``crossover``/``mutation``/``repair`` (default:
-        :func:`fdnmoo.operators.genome_operators` of ``problem.genome``).
+        :func:`fdnmoo.operators.genome_operators` of ``problem.genome``; for a
+        problem without a genome, pymoo's real-valued defaults,
+        :func:`fdnmoo.operators.real_valued.real_valued_operators`).
     source : str
         Spec file named in errors.
 
     Raises
     ------
     ValueError
-        The problem has constraints the algorithm cannot handle (build the
+        A problem without a genome that is not real-valued, the problem has constraints the algorithm cannot handle (build the
         problem with the entry's ``penalty``), or a required option is missing.
     """
     from .composite import genome_operators
+    from .real_valued import real_valued_operators
 
     entry = algorithm_entry(name)
     options = dict(options)
@@ -210,10 +213,12 @@ def build_algorithm(name: str, problem, *, pop_size: int, options: Mapping[str, 
                          f"{problem.n_ieq_constr} ({names}); build it with "
                          f"constraint_penalty={entry.penalty:g} (run specs do so for {name})")
     operator_options = {k: options.pop(k) for k in OPERATOR_OPTIONS if k in options}
-    if operators is None:
-        ops = genome_operators(problem.genome, **operator_options)
-    else:
+    if operators is not None:
         ops = dict(operators)
+    elif getattr(problem, "genome", None) is not None:
+        ops = genome_operators(problem.genome, **operator_options)
+    else:  # a benchmark problem without a planning genome: pymoo's real-valued defaults
+        ops = real_valued_operators(problem, **operator_options)
     ref_dirs = None
     if entry.ref_dirs:
         ref_dirs = reference_directions(problem.n_obj, pop_size, options.pop("n_partitions", None))

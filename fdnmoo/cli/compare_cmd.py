@@ -44,12 +44,18 @@ def run(args) -> int:
         print(f"fdnmoo: error: --workers: expected a positive integer, got {args.workers}",
               file=sys.stderr)
         return 2
-    logger.info("%d runs: %d problems x %d algorithms x %d seeds", len(spec.cells),
-                len(spec.problems), len(spec.algorithms), len(spec.seeds))
+    logger.info("%d runs: %d problems x %d algorithms x %d seeds (+ %d direct pymoo runs)",
+                len(spec.cells), len(spec.problems), len(spec.algorithms), len(spec.seeds),
+                len(spec.references))
+    if (args.workers or spec.workers) > 1 or args.scheduler or spec.scheduler:
+        logger.info("cells run in parallel, each evaluating serially (their evaluation: "
+                    "is overridden)")
     runs = run_grid(spec, workers=args.workers, scheduler=args.scheduler,
                     progress=args.progress and not args.quiet)
     result = compare_runs(runs)
-    report = write_comparison(result, spec.output, spec.description, runs=runs)
+    references = tuple(dict.fromkeys(c.algorithm for c in spec.references))
+    report = write_comparison(result, spec.output, spec.description, runs=runs,
+                              references=references)
     ranked = result.ranked("hv")
     if args.json:
         print(ranked.to_json(orient="records"))

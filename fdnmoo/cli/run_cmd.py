@@ -66,8 +66,9 @@ def _summary(out: Path) -> str:
              f"{run['n_evals']} evaluations in {run['wall_time_s']:.1f} s"]
     if run.get("chosen_solution"):
         k = run["chosen_solution"]
-        lines.append(f"compromise: solution {k} (plans/solution_{k}.csv, "
-                     f"network_solution_{k}.png)")
+        files = [f for f in (f"plans/solution_{k}.csv", f"network_solution_{k}.png")
+                 if (out / f).is_file()]  # a pymoo benchmark problem has no plans
+        lines.append(f"compromise: solution {k}" + (f" ({', '.join(files)})" if files else ""))
     if (run.get("spec") or {}).get("filter"):
         lines.append("the spec's Pareto filters: filtered.csv (column kept)")
     if (run.get("spec") or {}).get("widths"):

@@ -3,8 +3,14 @@
 In ``<output>/``: ``runs``, ``final``, ``ranked_hv``, ``ranked_igd_plus`` and
 ``reference_front_<problem>`` tables, each as Parquet and CSV (the columns of
 :class:`fdnmoo.experiment.comparison.Comparison`); ``convergence_<problem>.png``
-(median HV against evaluations, IQR band) and ``final_hv_<problem>.png`` (box
+(median HV against evaluations, IQR band), ``wall_time_<problem>.png`` (median
+wall time of a run against evaluations, IQR band) and ``final_hv_<problem>.png`` (box
 plots of the final HV per algorithm); ``report.md`` with the tables and figures.
+
+Wall times are those of each run as it ran: a grid of several workers (or on
+Dask) runs cells side by side, each evaluating serially whatever its
+``evaluation:`` says, on a machine that may be shared; compare them between
+algorithms of one grid, not across machines.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from .figure_base import axis_label, new_figure, save_figure
 from .indicators import Normalisation, attainment, attainment_difference
 from .runner import FRONTS
 
-__all__ = ["write_comparison", "write_table"]
+__all__ = ["median_bands", "write_comparison", "write_table"]
 
 
 def write_table(table: pd.DataFrame, folder: Path, name: str) -> list[Path]:
@@ -37,13 +43,16 @@ def write_table(table: pd.DataFrame, folder: Path, name: str) -> list[Path]:
 
 
 def write_comparison(result: Comparison, folder: str | Path, title: str = "",
-                     runs: pd.DataFrame | None = None) -> Path:
+                     runs: pd.DataFrame | None = None, references: tuple[str, ...] = ()
+                     ) -> Path:
     """Write the tables, figures and report of ``result`` to ``folder``; returns report.md.
 
     ``runs`` (the input of :func:`~fdnmoo.experiment.comparison.compare_runs`)
     adds the final populations (``final_population_<problem>``: each run's
-    ``pareto.csv``, objectives and decoded plan columns) and, for 2-objective
-    problems, the EAF figures.
+    ``pareto.csv``, objectives and decoded plan columns, or decision variables
+    ``x0, ...`` for pymoo problems) and, for 2-objective problems, the EAF
+    figures. Each label of ``references`` (direct pymoo runs) adds the table
+    ``against_<label>``: every algorithm's median final HV relative to its.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -52,6 +61,7 @@ def write_comparison(result: Comparison, folder: str | Path, title: str = "",
     tables = {"runs": history, "final": result.final,
               "ranked_hv": result.ranked("hv"), "ranked_igd_plus": result.ranked("igd_plus")}
     tables.update({f"reference_front_{p}": front for p, front in result.fronts.items()})
+    tables.update({f"against_{label}": result.against(label) for label in references})
     if runs is not None:
         tables.update({f"final_population_{p}": rows
                        for p, rows in final_populations(runs).items()})
@@ -61,6 +71,7 @@ def write_comparison(result: Comparison, folder: str | Path, title: str = "",
     for problem, rows in history.groupby("problem", sort=True):
         final = result.final[result.final.problem == problem]
         figures[problem] = [convergence_plot(rows, folder / f"convergence_{problem}.png"),
+                            wall_time_plot(rows, folder / f"wall_time_{problem}.png"),
                             final_box_plot(final, folder / f"final_hv_{problem}.png")]
         if runs is not None and result.fronts[problem].shape[1] == 2:
             fronts = final_fronts(runs, final, list(result.fronts[problem].columns))
@@ -139,27 +150,59 @@ def _eaf_axes(ax, problem: str, what: str) -> None:
 
 
 def convergence_plot(history: pd.DataFrame, path: Path) -> Path:
-    """Median HV of each algorithm against evaluations, with its IQR band (one problem).
+    """Median HV of each algorithm against evaluations, with its IQR band (one problem)."""
+    return _median_band_plot(history, "hv", ("hypervolume", "normalised"), path)
+
+
+def wall_time_plot(history: pd.DataFrame, path: Path) -> Path:
+    """Median wall time of a run of each algorithm against evaluations, with its IQR
+    band (one problem; cumulative seconds of the run's generations)."""
+    return _median_band_plot(history, "wall_time_s", ("wall time", "s"), path)
+
+
+def _median_band_plot(history: pd.DataFrame, column: str, label: tuple[str, str],
+                      path: Path) -> Path:
+    """Median of ``column`` over the seeds of each algorithm against evaluations, IQR band.
 
     Runs are put on the union of their evaluation counts, each holding its
-    last value (a run's HV at ``n`` evaluations is that of its last generation
-    finished by then).
+    last value (a run's value at ``n`` evaluations is that of its last
+    generation finished by then).
     """
     fig = new_figure(figsize=(5.0, 3.4))
     ax = fig.add_subplot()
-    for name, rows in history.groupby("algorithm", sort=True):
-        grid = np.unique(rows["evaluations"].to_numpy())
-        held = np.array([_hold(grid, run["evaluations"].to_numpy(), run["hv"].to_numpy())
-                         for _, run in rows.groupby("seed")])
-        q1, med, q3 = np.nanpercentile(held, [25, 50, 75], axis=0)
-        line, = ax.step(grid, med, where="post", label=str(name), lw=1.2)
-        ax.fill_between(grid, q1, q3, step="post", color=line.get_color(), alpha=0.25, lw=0)
+    for name, band in median_bands(history, column).items():
+        line, = ax.step(band["evaluations"], band["median"], where="post", label=name, lw=1.2)
+        ax.fill_between(band["evaluations"], band["q25"], band["q75"], step="post",
+                        color=line.get_color(), alpha=0.25, lw=0)
     axis_label(ax.xaxis, "evaluations")
-    axis_label(ax.yaxis, "hypervolume", "normalised")
+    axis_label(ax.yaxis, *label)
     ax.set_title(str(history["problem"].iloc[0]), fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+def median_bands(history: pd.DataFrame, column: str) -> dict[str, pd.DataFrame]:
+    """Per algorithm, quartiles of ``column`` over its seeds at every evaluation count.
+
+    Runs are put on the union of the algorithm's evaluation counts, each
+    holding the value of its last generation finished by then (NaN before its
+    first), as the convergence and wall-time figures draw them.
+
+    Returns
+    -------
+    dict of str -> DataFrame
+        Columns ``evaluations``, ``q25``, ``median``, ``q75``.
+    """
+    out = {}
+    for name, rows in history.groupby("algorithm", sort=True):
+        grid = np.unique(rows["evaluations"].to_numpy())
+        held = np.array([_hold(grid, run["evaluations"].to_numpy(), run[column].to_numpy())
+                         for _, run in rows.groupby("seed")])
+        q1, med, q3 = np.nanpercentile(held, [25, 50, 75], axis=0)
+        out[str(name)] = pd.DataFrame({"evaluations": grid, "q25": q1, "median": med,
+                                       "q75": q3})
+    return out
 
 
 def _hold(grid: np.ndarray, evaluations: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -186,9 +229,15 @@ def _report(result: Comparison, tables: dict, figures: dict, title: str) -> str:
              "HV and IGD+ on one normalisation per problem: ideal and nadir of the reference "
              "front, the non-dominated union of every run's final feasible front "
              "(`reference_front_<problem>.csv`). Ranks: Wilcoxon rank-sum tests, "
-             "Holm-corrected, alpha 0.05.", ""]
+             "Holm-corrected, alpha 0.05. Wall times (`wall_time_s`, `wall_time_<problem>.png`) "
+             "are each run's own: with several grid workers the cells run side by side and "
+             "each evaluates serially (its `evaluation:` is overridden).", ""]
     for name in ("ranked_hv", "ranked_igd_plus"):
         lines += [f"## {name}", "", markdown_table(tables[name]), ""]
+    for name in (n for n in tables if n.startswith("against_")):
+        lines += [f"## {name}", "", f"Median final HV of each algorithm against that of "
+                  f"{name[len('against_'):]} (pymoo's class run by `pymoo.optimize.minimize`, "
+                  f"same budget and seeds).", "", markdown_table(tables[name]), ""]
     lines += ["## final", "", markdown_table(result.final), ""]
     for problem, paths in figures.items():
         lines += [f"## {problem}", ""] + [f"![{p.stem}]({p.name})" for p in paths] + [""]

@@ -9,9 +9,11 @@
     algorithms:                      # a label and an algorithm: section (no termination)
       - {label: nsga2, algorithm: {name: nsga2, pop_size: 20}}
       - {label: smsemoa, algorithm: {name: smsemoa, pop_size: 20}}
+    references:                      # optional, pymoo benchmark problems only: pymoo's
+      - {label: pymoo-nsga2, pymoo: NSGA2, pop_size: 20}   # class run by minimize directly
     seeds: 11                        # a count (seeds 1..11) or a list
     budget: {n_eval: 2000}           # the same for every algorithm; n_gen, max_time optional
-    evaluation: {backend: serial}    # inside each run
+    evaluation: {backend: serial}    # inside each run (of a one-worker grid)
     grid: {workers: 2}               # runs in parallel (joblib), or scheduler: ADDRESS (Dask)
     output: results/compare
 
@@ -19,7 +21,12 @@ Every cell is parsed by :func:`fdnmoo.experiment.spec.parse_spec` with its
 results folder ``<output>/runs/<problem>/<label>/seed_<s>``; its errors name
 the compare spec, the cell and the run-spec key. The budget replaces the
 termination of every algorithm, so that a steady-state variant and a
-generational one get the same number of evaluations.
+generational one get the same number of evaluations. A grid of several
+workers, or on a Dask scheduler, is parallel across cells: each cell then
+evaluates serially, whatever ``evaluation:`` says (one-worker grids use it).
+A problem may be a pymoo benchmark (``{name: zdt1, problem: {pymoo: zdt1}}``,
+:mod:`fdnmoo.experiment.benchmark`); ``references:`` then adds pymoo's own
+algorithms run directly (:mod:`fdnmoo.experiment.pymoo_reference`).
 """
 
 from __future__ import annotations
@@ -30,12 +37,14 @@ from pathlib import Path
 from typing import Any
 
 from .checking import Checker, SpecError
+from .pymoo_reference import PYMOO_CLASSES, ReferenceCell
 from .spec import ExperimentSpec, parse_spec
 
 __all__ = ["Cell", "CompareSpec", "load_compare_spec", "parse_compare_spec"]
 
-_TOP_KEYS = ("description", "problems", "algorithms", "seeds", "budget", "evaluation", "grid",
-             "output")
+_TOP_KEYS = ("description", "problems", "algorithms", "references", "seeds", "budget",
+             "evaluation", "grid", "output")
+_REFERENCE_KEYS = ("label", "pymoo", "pop_size")
 _BUDGET_KEYS = ("n_eval", "n_gen", "max_time")
 _GRID_KEYS = ("workers", "scheduler")
 _ALGORITHM_ENTRY_KEYS = ("label", "algorithm")
@@ -57,6 +66,10 @@ class Cell:
     def folder(self) -> Path:
         return Path(self.spec.output)
 
+    @property
+    def run_hash(self) -> str:
+        return self.spec.run_hash
+
 
 @dataclass(frozen=True)
 class CompareSpec:
@@ -66,6 +79,8 @@ class CompareSpec:
     ----------
     cells : tuple of Cell
         Problems x algorithms x seeds, in that order.
+    references : tuple of ReferenceCell
+        Problems x references x seeds: pymoo's algorithms run directly.
     workers : int
         Runs in parallel on this machine (joblib).
     scheduler : str or None
@@ -82,6 +97,7 @@ class CompareSpec:
     workers: int = 1
     scheduler: str | None = None
     description: str = ""
+    references: tuple[ReferenceCell, ...] = ()
 
 
 def load_compare_spec(path: str | Path, output: str | Path | None = None) -> CompareSpec:
@@ -137,7 +153,8 @@ def parse_compare_spec(data: Any, source: str = "<compare spec>",
                 where = f"{psource} (problem {pname}, algorithm {label})"
                 cells.append(Cell(pname, label, seed,
                                   parse_spec(run, source=where, base_dir=pbase)))
-    return CompareSpec(source=source, output=out, cells=tuple(cells),
+    references = _references(check, data.get("references"), cells, algorithms, seeds, out)
+    return CompareSpec(source=source, output=out, cells=tuple(cells), references=references,
                        problems=tuple(problems), algorithms=tuple(algorithms),
                        seeds=seeds, budget=tuple(sorted(budget.items())), workers=workers,
                        scheduler=scheduler,
@@ -218,6 +235,43 @@ def _algorithms(check: Checker, value: Any) -> dict:
             raise check.fail(f"{where}.label", f"label {label!r} used twice")
         out[label] = section
     return out
+
+
+def _references(check: Checker, value: Any, cells: list[Cell], algorithms: dict,
+                seeds: tuple[int, ...], out: Path) -> tuple[ReferenceCell, ...]:
+    """Direct pymoo runs of every benchmark problem x reference x seed."""
+    if value is None:
+        return ()
+    first = {}  # problem -> its first cell: the benchmark and the budget as parsed
+    for cell in cells:
+        first.setdefault(cell.problem, cell)
+    planning = [p for p, c in first.items() if c.spec.benchmark is None]
+    if planning:
+        raise check.fail("references", f"direct pymoo runs need pymoo benchmark problems "
+                                       f"(problem: {{pymoo: NAME}}); {planning} are not")
+    entries = []
+    for i, item in enumerate(_list(check, value, "references")):
+        where = f"references[{i}]"
+        item = check.mapping(item, where, _REFERENCE_KEYS)
+        for key in _REFERENCE_KEYS:
+            if key not in item:
+                raise check.fail(f"{where}.{key}", "missing")
+        label = _name(check, item["label"], f"{where}.label")
+        if label in algorithms or label in [e[0] for e in entries]:
+            raise check.fail(f"{where}.label", f"label {label!r} used twice")
+        cls = check.choice(item["pymoo"], f"{where}.pymoo", tuple(PYMOO_CLASSES))
+        entries.append((label, cls, check.integer(item["pop_size"], f"{where}.pop_size",
+                                                  minimum=2)))
+    out_cells = []
+    for problem, cell in first.items():
+        a = cell.spec.algorithm
+        budget = (("max_time_s", a.max_time_s), ("n_eval", a.n_eval), ("n_gen", a.n_gen))
+        for label, cls, pop_size in entries:
+            for seed in seeds:
+                folder = out / "references" / problem / label / f"seed_{seed}"
+                out_cells.append(ReferenceCell(problem, label, seed, cell.spec.benchmark, cls,
+                                               pop_size, budget, str(folder)))
+    return tuple(out_cells)
 
 
 def _seeds(check: Checker, value: Any) -> tuple[int, ...]:

@@ -54,6 +54,36 @@ class Comparison:
         return ranked_table(self.final, indicator, higher_is_better=senses[indicator],
                             alpha=alpha)
 
+    def against(self, reference: str) -> pd.DataFrame:
+        """Median final HV of every other algorithm against that of ``reference``.
+
+        Returns
+        -------
+        DataFrame
+            Per problem and algorithm: ``hv_median``, ``reference_hv_median`` and
+            ``relative_difference`` (``hv_median / reference_hv_median - 1``),
+            on the problem's shared normalisation.
+
+        Raises
+        ------
+        ValueError
+            ``reference`` is not an algorithm of the comparison.
+        """
+        medians = self.final.groupby(["problem", "algorithm"])["hv"].median()
+        if reference not in medians.index.get_level_values("algorithm"):
+            raise ValueError(f"no algorithm {reference!r}; the comparison has "
+                             f"{sorted(self.final.algorithm.unique())}")
+        rows = []
+        for (problem, name), median in medians.items():
+            if name == reference or (problem, reference) not in medians.index:
+                continue
+            ref = float(medians[problem, reference])
+            rows.append({"problem": problem, "algorithm": name, "hv_median": float(median),
+                         "reference_hv_median": ref,
+                         "relative_difference": float(median) / ref - 1.0 if ref else np.nan})
+        return pd.DataFrame(rows, columns=["problem", "algorithm", "hv_median",
+                                           "reference_hv_median", "relative_difference"])
+
 
 def compare_runs(runs: pd.DataFrame) -> Comparison:
     """HV and IGD+ of finished runs, per generation, on one normalisation per problem.

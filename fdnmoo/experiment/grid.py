@@ -4,7 +4,13 @@ Every cell is a normal run (:func:`fdnmoo.experiment.runner.run_experiment`)
 in its own results folder. A cell whose folder holds the ``run.json`` of the
 same run hash is finished and skipped; one with a checkpoint resumes after
 its last generation. So a killed grid started again loses no finished run,
-and loses at most the current generation of the others.
+and loses at most the current generation of the others. The spec's reference
+runs (pymoo's algorithms by ``pymoo.optimize.minimize``,
+:mod:`fdnmoo.experiment.pymoo_reference`) run alongside, without checkpoints.
+
+With more than one worker, or on a Dask cluster, the grid is parallel across
+cells and every cell evaluates serially: the cells' ``evaluation:`` backend
+and workers are overridden (a one-worker grid uses them).
 """
 
 from __future__ import annotations
@@ -15,12 +21,13 @@ from typing import Callable
 import pandas as pd
 
 from .compare_spec import Cell, CompareSpec
+from .pymoo_reference import ReferenceCell, run_reference
 from .runner import run_experiment
 
 __all__ = ["is_finished", "run_cell", "run_grid"]
 
 
-def is_finished(cell: Cell) -> bool:
+def is_finished(cell: Cell | ReferenceCell) -> bool:
     """Whether ``cell``'s folder holds the complete ``run.json`` of the same run."""
     path = cell.folder / "run.json"
     if not path.is_file():
@@ -29,15 +36,17 @@ def is_finished(cell: Cell) -> bool:
         run = json.loads(path.read_text())
     except (OSError, ValueError):
         return False
-    return run.get("status") == "complete" and run.get("run_hash") == cell.spec.run_hash
+    return run.get("status") == "complete" and run.get("run_hash") == cell.run_hash
 
 
-def run_cell(cell: Cell, serial: bool = False) -> str:
+def run_cell(cell: Cell | ReferenceCell, serial: bool = False) -> str:
     """Run (or resume, or skip when finished) one cell; returns its folder.
 
     ``serial`` evaluates inside the run without workers of its own (the grid
-    is parallel across cells instead).
+    is parallel across cells instead), overriding the cell's ``evaluation:``.
     """
+    if isinstance(cell, ReferenceCell):  # a direct pymoo run: no checkpoints, seconds
+        return str(cell.folder) if is_finished(cell) else run_reference(cell)
     if not is_finished(cell):
         run_experiment(cell.spec, backend="serial" if serial else None,
                        workers=1 if serial else None, progress=False)
@@ -54,7 +63,8 @@ def run_grid(spec: CompareSpec, *, workers: int | None = None, scheduler: str | 
     spec : CompareSpec
     workers : int, optional
         Cells in parallel on this machine (default ``grid.workers``); with
-        more than one, joblib's loky processes run the cells, each serially.
+        more than one, joblib's loky processes run the cells, each serially
+        (whatever its ``evaluation:``).
     scheduler : str, optional
         Address of a Dask scheduler (default ``grid.scheduler``); the cells
         are submitted to its workers, which must see the output folder.
@@ -67,13 +77,14 @@ def run_grid(spec: CompareSpec, *, workers: int | None = None, scheduler: str | 
     -------
     DataFrame
         ``problem, algorithm, seed, folder``: the input of
-        :func:`fdnmoo.experiment.comparison.compare_runs`.
+        :func:`fdnmoo.experiment.comparison.compare_runs` (the cells, then the
+        reference runs).
     """
     from tqdm.auto import tqdm
 
     workers = workers or spec.workers
     scheduler = scheduler or spec.scheduler
-    cells = list(spec.cells)
+    cells = [*spec.cells, *spec.references]
     todo = [c for c in cells if not is_finished(c)]
     with tqdm(total=len(cells), initial=len(cells) - len(todo), disable=not progress,
               unit="run", desc="runs", dynamic_ncols=True) as bar:

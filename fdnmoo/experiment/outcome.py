@@ -52,6 +52,10 @@ class RunOutcome:
     F_lo, F_hi : ndarray, optional
         Lower and upper values of the Pareto solutions' objectives as minimised
         (``F_lo <= F <= F_hi``) when the problem exposes interval objectives.
+    pop_X : ndarray, optional
+        Decision vectors of the final population, kept for problems whose
+        solutions are their decision vectors (no plans, no reports: a pymoo
+        benchmark problem).
     """
 
     objective_names: list[str]
@@ -72,12 +76,19 @@ class RunOutcome:
     group: np.ndarray | None = None
     F_lo: np.ndarray | None = None
     F_hi: np.ndarray | None = None
+    pop_X: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.n_genomes is None:
             self.n_genomes = np.ones(len(self.F), dtype=int)
         if self.group is None:
             self.group = objective_groups(self.F)
+
+    @property
+    def decision_columns(self) -> bool:
+        """Whether the tables show decision variables ``x0, x1, ...`` (nothing decodes
+        the solutions into plans)."""
+        return self.plans is None and not self.reports
 
     @property
     def signs(self) -> np.ndarray:

@@ -141,7 +141,7 @@ def convergence_figure(history: pd.DataFrame, names: list[str], units: list[str]
     axes = fig.subplots(n_rows, n_cols, squeeze=False).ravel()
     gen = history["n_gen"].to_numpy()
     axes[0].plot(gen, history["hypervolume"], color="tab:blue")
-    axes[0].set_ylabel("hypervolume\n(scaled by generation 1)", fontsize=8)
+    axes[0].set_ylabel("hypervolume\n(scaled by the first feasible front)", fontsize=8)
     axes[1].plot(gen, 100 * history["feasible_share"], color="tab:green")
     axes[1].set_ylabel("feasible share [%]", fontsize=8)
     axes[1].set_ylim(-2, 102)

@@ -28,7 +28,8 @@ objectives that are not intervals) and
 constraint values ``g_<name>`` (``g <= 0`` feasible); ``cv``,
 ``feasible``, ``chosen``; the violations of the plan (worst stage of
 ``solution_<k>_violations.csv``) and its penalties (:data:`PENALTY_TERMS`); ``group`` and
-``n_genomes``; one ``plan_<item>`` column per item of
+``n_genomes``; for a problem without plans (a pymoo benchmark) its decision
+variables ``x0, x1, ...`` (also in ``population.csv``), else one ``plan_<item>`` column per item of
 :data:`~fdnmoo.planning.plan.DESCRIBE_ITEMS` the plans hold. Every column of a
 quantity carries its unit in brackets, money in the case currency:
 ``total_cost [CNY (NPV)]``, ``loss_kw [kW]``, ``vm_min [p.u.]``.
@@ -109,13 +110,15 @@ def collect_outcome(problem, algorithm, evaluator=None) -> RunOutcome:
             reports = [problem.plan_report(x) for x in X]
     history = algorithm.callback.table() if hasattr(algorithm.callback, "table") \
         else pd.DataFrame()
+    pop_X = None if plans or reports else np.asarray(algorithm.pop.get("X"), dtype=float)
     return RunOutcome(objective_names=names, units=units,
                       senses=["max" if s < 0 else "min" for s in signs],
                       constraint_names=list(getattr(problem, "constraint_names", []) or []),
                       X=X, F=F, CV=CV, pop_F=np.asarray(pop_F, dtype=float),
                       pop_CV=np.asarray(pop_CV, dtype=float).reshape(len(pop_F), -1)[:, 0],
                       history=history, reports=reports, plans=plans, currency=currency,
-                      n_genomes=n_genomes, group=objective_groups(F), F_lo=F_lo, F_hi=F_hi)
+                      n_genomes=n_genomes, group=objective_groups(F), F_lo=F_lo, F_hi=F_hi,
+                      pop_X=pop_X)
 
 
 def interval_ends(pop, F: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -267,6 +270,8 @@ def pareto_table(outcome: RunOutcome, chosen: int | None = None) -> pd.DataFrame
                 float(r["costs"][term].sum()) if "costs" in r else np.nan for r in reports]
     table["group"] = outcome.group
     table["n_genomes"] = outcome.n_genomes
+    if outcome.decision_columns:  # no plans: the decision vector is the solution
+        table = _with_decisions(table, outcome.X)
     n_stages = [p.n_stages for p in outcome.plans] if outcome.plans else \
         [r.get("n_stages") for r in reports]
     texts = [compact_plan_text(r.get("plan"), n) for r, n in zip(reports, n_stages)]
@@ -276,6 +281,13 @@ def pareto_table(outcome: RunOutcome, chosen: int | None = None) -> pd.DataFrame
             t.get(item, "" if n is None else ("s1" if n == 1 else f"s1-s{n}") + ": none")
             for t, n in zip(texts, n_stages)]
     return table
+
+
+def _with_decisions(table: pd.DataFrame, X: np.ndarray) -> pd.DataFrame:
+    """``table`` with the decision variables ``x0, x1, ...`` of its rows appended."""
+    X = np.asarray(X, dtype=float).reshape(len(table), -1)
+    return pd.concat([table, pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])],
+                                          index=table.index)], axis=1)
 
 
 def _with_unit(name: str, unit: str) -> str:
@@ -332,6 +344,8 @@ def write_results(out_dir: str | Path, outcome: RunOutcome, grid=None,
         _with_unit(n, u) for n, u in zip(outcome.objective_names, outcome.units)])
     population["cv"] = outcome.pop_CV
     population["feasible"] = outcome.pop_CV <= 0
+    if outcome.decision_columns and outcome.pop_X is not None:
+        population = _with_decisions(population, outcome.pop_X)
     written["population"] = _csv(population, out / "population.csv")
     money = _money(outcome.currency)
     for k, report in enumerate(outcome.reports or [], start=1):

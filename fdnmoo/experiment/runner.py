@@ -35,6 +35,8 @@ from ..objectives import objective_signs
 from ..operators import algorithm_entry, reference_directions
 from ..operators import build_algorithm as registry_build
 from .filtering import filter_results
+from .indicators import HV_REFERENCE, Normalisation
+from .indicators import hypervolume as normalised_hypervolume
 from .objective_widths import write_widths
 from .results import collect_outcome, versions, write_results
 from .spec import AlgorithmSpec, ExperimentSpec, SpecError, load_spec
@@ -48,7 +50,6 @@ CHECKPOINT = "checkpoint.pkl"
 #: Each generation's feasible non-dominated objectives (as minimised), written at the end.
 FRONTS = "fronts.csv"
 _CHECKPOINT_FORMAT = 1
-_HV_REFERENCE = 1.1  # reference point in objectives normalised to [0, 1] by generation 1
 
 
 # -- running a spec ------------------------------------------------------------------------
@@ -86,7 +87,8 @@ def run_experiment(spec: ExperimentSpec | str | Path, out_dir: str | Path | None
 
     config = spec.problem_config()
     problem = spec.build_problem(config)
-    remember_problem(problem)
+    if spec.benchmark is None:  # a pymoo benchmark evaluates in-process, not by the evaluator
+        remember_problem(problem)
     build_s = time.perf_counter() - t0
     with Evaluator(evaluation.backend, n_workers=evaluation.workers,
                    chunk_size=evaluation.chunk_size) as evaluator:
@@ -136,9 +138,9 @@ def _metadata(spec, config, problem, algorithm, evaluation, run, started, build_
         "scenarios": getattr(getattr(problem, "batch", None), "fitted", None),
         "resumed_at_generation": run["resumed_at"],
         "hypervolume": {"lower": _list(recorder.lower), "upper": _list(recorder.upper),
-                        "reference_point": [_HV_REFERENCE] * int(problem.n_obj),
-                        "note": "objectives as minimised, scaled by the bounds of "
-                                "generation 1"},
+                        "bounds_generation": recorder.bounds_generation,
+                        "reference_point": [HV_REFERENCE] * int(problem.n_obj),
+                        "note": HistoryRecorder.HV_NOTE},
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
@@ -187,11 +189,19 @@ class HistoryRecorder(Callback):
 
     Columns: ``n_gen``, ``n_eval``, ``seconds`` (of the generation),
     ``feasible_share``, ``n_front`` (feasible non-dominated),
-    ``hypervolume`` (moocore, feasible solutions, objectives as minimised and
-    scaled to [0, 1] by the bounds of generation 1, reference point 1.1) and
-    per objective ``<name>_best``, ``<name>_q25``, ``<name>_median``,
+    ``hypervolume`` (this run's own, see below) and per objective ``<name>_best``, ``<name>_q25``, ``<name>_median``,
     ``<name>_q75`` over the population in the objective's own sign
     (maximised objectives are reported as maxima).
+
+    The ``hypervolume`` column is moocore's, of the feasible solutions, with
+    objectives as minimised and scaled to [0, 1] by the ideal and nadir point
+    of the feasible non-dominated front of the first generation that has a
+    feasible solution (``bounds_generation``; ``lower``/``upper`` in
+    ``run.json``), reference point 1.1 in every scaled objective. Infeasible
+    objective values never set the scale; generations before
+    ``bounds_generation`` have hypervolume 0, and later fronts beyond those
+    bounds may exceed 1.1 ** n_obj. It follows one run's progress; comparing
+    runs needs a shared normalisation (:mod:`fdnmoo.experiment.comparison`).
 
     It also keeps each generation's feasible non-dominated objectives as
     minimised (:meth:`front_table`, ``fronts.csv``): the indicators of
@@ -214,11 +224,20 @@ class HistoryRecorder(Callback):
         self.fronts: list[np.ndarray] = []
         self.lower: np.ndarray | None = None
         self.upper: np.ndarray | None = None
+        self.bounds_generation: int | None = None
         self._tick = time.perf_counter()
+
+    #: How ``hypervolume`` is normalised, for ``run.json``.
+    HV_NOTE = ("objectives as minimised, feasible solutions only, scaled to [0, 1] by lower "
+               "(ideal) and upper (nadir) of the feasible non-dominated front of generation "
+               "bounds_generation, the first with a feasible solution (0 before it); "
+               "reference point 1.1")
 
     def __setstate__(self, state: dict) -> None:
         # checkpoints of versions before ``fronts``: their generations have no front kept
         state.setdefault("fronts", [np.empty((0, len(state["names"])))] * len(state["rows"]))
+        # before ``bounds_generation``: bounds of generation 1's finite points, kept as they were
+        state.setdefault("bounds_generation", 1 if state.get("lower") is not None else None)
         self.__dict__.update(state)
 
     def mark(self) -> None:
@@ -229,12 +248,11 @@ class HistoryRecorder(Callback):
         F = np.asarray(algorithm.pop.get("F"), dtype=float)
         cv = np.asarray(algorithm.pop.get("CV"), dtype=float).reshape(len(F), -1)[:, 0]
         feasible = (cv <= 0) & np.all(np.isfinite(F), axis=1)
-        if self.lower is None:
-            finite = F[np.all(np.isfinite(F), axis=1)]
-            self.lower = finite.min(axis=0) if len(finite) else np.zeros(F.shape[1])
-            self.upper = finite.max(axis=0) if len(finite) else np.ones(F.shape[1])
         now = time.perf_counter()
         front = _front(F[feasible])
+        if self.lower is None and len(front):  # the first feasible front sets the scale
+            self.lower, self.upper = front.min(axis=0), front.max(axis=0)
+            self.bounds_generation = int(algorithm.n_iter)
         self.fronts.append(front)
         row = {"n_gen": int(algorithm.n_iter), "n_eval": int(algorithm.evaluator.n_eval),
                "seconds": now - self._tick, "feasible_share": float(feasible.mean()),
@@ -251,17 +269,11 @@ class HistoryRecorder(Callback):
         self.rows.append(row)
 
     def hypervolume(self, F: np.ndarray) -> float:
-        """Hypervolume of minimised objectives ``F`` on the fixed normalisation."""
-        import moocore
-
+        """Hypervolume of feasible minimised objectives ``F`` on this run's fixed
+        normalisation (0 before it is set)."""
         if len(F) == 0 or self.lower is None:
             return 0.0
-        span = np.where(self.upper > self.lower, self.upper - self.lower, 1.0)
-        Z = (F - self.lower) / span
-        Z = Z[np.all(Z < _HV_REFERENCE, axis=1)]
-        if len(Z) == 0:
-            return 0.0
-        return float(moocore.hypervolume(Z, ref=np.full(F.shape[1], _HV_REFERENCE)))
+        return normalised_hypervolume(F, Normalisation(ideal=self.lower, nadir=self.upper))
 
     def table(self) -> pd.DataFrame:
         """The history as a DataFrame (one row per generation)."""

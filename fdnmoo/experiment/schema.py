@@ -39,7 +39,7 @@ class SpecKey:
 
 
 SPEC_KEYS: tuple[SpecKey, ...] = (
-    SpecKey("case", "string", "required",
+    SpecKey("case", "string", "required (none with `problem.pymoo`)",
             "built-in case name (`fdnmoo cases`) or path of a case file, relative to the spec"),
     SpecKey("case_params", "mapping", "`{}`",
             "parameters of a generated case (`synthetic`: `n_bus`, `n_feeders`, `seed`, ...)"),
@@ -81,6 +81,10 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
             "days drawn from the fitted model before the reduction"),
     SpecKey("uncertainty.seed", "integer >= 0", "`problem.scenario_seed`",
             "seed of the samples"),
+    SpecKey("problem.pymoo", "pymoo problem name", "none",
+            "a pymoo benchmark problem (`pymoo.problems.get_problem`: `zdt1`, `dtlz2`, ...) "
+            "instead of a case and a planning problem: no `case`, the other `problem.*` keys "
+            "are its constructor's (`n_var`, `n_obj`), pymoo's real-valued operators"),
     SpecKey("problem.preset", "preset name", "`joint` (none when `blocks` is given)",
             "named composition (`fdnmoo.problems.planning.PRESETS`) whose blocks, objectives, "
             "constraints, profile and stages are the defaults"),

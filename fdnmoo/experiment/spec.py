@@ -31,6 +31,9 @@ evaluate and where to write results::
     evaluation: {backend: joblib, workers: 2}
     output: results/quickstart
 
+Instead of a case and a planning problem, ``problem: {pymoo: zdt1, n_var: 30}``
+names a pymoo benchmark problem (:mod:`fdnmoo.experiment.benchmark`).
+
 Without ``preset`` and ``blocks`` the preset is ``joint``; with ``blocks`` and
 no ``preset`` the blocks, objectives (needed) and constraints are the whole
 problem. Objectives, constraints and blocks are names or one-key mappings of a
@@ -65,6 +68,7 @@ from ..parameters import kind_of as _kind
 from ..uncertain_pass import INTERVAL_METHODS
 from ..operation.settings import OperationSettings
 from ..uncertainty.settings import UncertaintySettings
+from .benchmark import BenchmarkProblem, parse_benchmark
 from .checking import BlockNames, Checker, SpecError, apply_settings, blame_setting
 from .filtering import FilterError, FilterSettings
 from .objective_widths import METHODS as WIDTH_METHODS
@@ -143,6 +147,8 @@ class ExperimentSpec:
 
     Attributes
     ----------
+    case : str or None
+        The case; None for a pymoo benchmark problem (``benchmark``).
     source : str
         File the spec came from (for messages and run metadata).
     case_overrides : tuple
@@ -151,7 +157,7 @@ class ExperimentSpec:
         The ``KEY=VALUE`` changes applied to the file (``--set``), in order.
     """
 
-    case: str
+    case: str | None
     problem: ProblemSpec = field(default_factory=ProblemSpec)
     algorithm: AlgorithmSpec = field(default_factory=AlgorithmSpec)
     seed: int = 1
@@ -166,9 +172,11 @@ class ExperimentSpec:
     uncertainty: UncertaintySettings = field(default_factory=UncertaintySettings)
     filter: FilterSettings | None = None
     widths: WidthSettings | None = None
+    benchmark: BenchmarkProblem | None = None  # problem: {pymoo: NAME, ...} instead of a case
 
     def problem_config(self):
-        """The :class:`~fdnmoo.problems.planning.ProblemConfig` of this spec.
+        """The :class:`~fdnmoo.problems.planning.ProblemConfig` of this spec (the
+        :class:`~fdnmoo.experiment.benchmark.BenchmarkProblem` of a pymoo problem).
 
         Raises
         ------
@@ -177,6 +185,8 @@ class ExperimentSpec:
         """
         from ..problems.planning import ProblemConfig
 
+        if self.benchmark is not None:
+            return self.benchmark
         p = self.problem
         with self.spec_errors():
             entry = algorithm_entry(self.algorithm.name)
@@ -233,6 +243,8 @@ class ExperimentSpec:
             ("scenario_seed", p.scenario_seed),
             ("operation", p.operation.as_dict() if p.operation.active else None),
             ("single_stage", p.single_stage or None)) if v is not None}
+        if self.benchmark is not None:
+            problem = self.benchmark.as_dict()
         return {"case": self.case, "case_params": dict(self.case_params),
                 "case_overrides": overrides_as_dict(self.case_overrides),
                 "plugins": list(self.plugins), "problem": problem,
@@ -339,13 +351,19 @@ def _parse(data: Any, source: str, base_dir: str | Path | None, settings: tuple[
             raise SpecError(source, key, f"this is {kind} spec, not a run spec: "
                             f"run it with `{command} {source}`")
     data = check.mapping(data, "", _TOP_KEYS)
-    if "case" not in data:
-        raise SpecError(source, "case", "missing (a built-in case name or a case file path)")
-    case = _resolve_case(check.string(data["case"], "case"), base_dir, source)
+    benchmark = _benchmark(check, data)
+    if benchmark is not None:
+        case = None
+    elif "case" not in data:
+        raise SpecError(source, "case", "missing (a built-in case name or a case file path, "
+                                        "or problem: {pymoo: NAME} for a pymoo problem)")
+    else:
+        case = _resolve_case(check.string(data["case"], "case"), base_dir, source)
     case_params = check.mapping(data.get("case_params", {}) or {}, "case_params", None)
     case_overrides = check.mapping(data.get("case_overrides", {}) or {}, "case_overrides", None)
     plugins = _plugins(check, data.get("plugins", []) or [], base_dir)  # before the names
-    problem = _problem(check, data.get("problem", {}) or {})
+    problem = ProblemSpec() if benchmark is not None else \
+        _problem(check, data.get("problem", {}) or {})
     algorithm = _algorithm(check, data.get("algorithm", {}) or {})
     evaluation = _evaluation(check, data.get("evaluation", {}) or {})
     seed = check.integer(data.get("seed", 1), "seed", minimum=0)
@@ -364,7 +382,7 @@ def _parse(data: Any, source: str, base_dir: str | Path | None, settings: tuple[
                           description=description, source=source, plugins=plugins,
                           case_overrides=freeze(case_overrides), settings=settings,
                           filter=_filter(check, data.get("filter")),
-                          widths=_widths(check, data.get("widths")))
+                          widths=_widths(check, data.get("widths")), benchmark=benchmark)
     config = spec.problem_config()  # parameters and values of the composition, named by key
     if spec.filter is not None:
         try:
@@ -374,6 +392,22 @@ def _parse(data: Any, source: str, base_dir: str | Path | None, settings: tuple[
             raise SpecError(source, f"filter.{exc.key}" if exc.key else "filter",
                             exc.message) from None
     return spec
+
+
+# what only a planning problem has (a pymoo benchmark problem refuses it)
+_PLANNING_ONLY = ("case", "case_params", "case_overrides", "uncertainty", "filter", "widths")
+
+
+def _benchmark(check: "Checker", data: dict) -> BenchmarkProblem | None:
+    """The pymoo problem of ``problem: {pymoo: NAME, ...}``, or None for a planning one."""
+    problem = data.get("problem")
+    if not isinstance(problem, dict) or "pymoo" not in problem:
+        return None
+    for key in _PLANNING_ONLY:
+        if key in data:
+            raise check.fail(key, "a pymoo problem (problem.pymoo) has no case and no planning "
+                                  "sections; remove it")
+    return parse_benchmark(check, problem)
 
 
 def _filter(check: "Checker", data: Any) -> FilterSettings | None:

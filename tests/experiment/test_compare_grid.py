@@ -79,6 +79,8 @@ def test_cli_end_to_end(tiny, tmp_path, capsys, uninterrupted):
     assert "## ranked_hv" in report and "convergence_reconf.png" in report
     assert (out / "convergence_reconf.png").stat().st_size > 5000
     assert (out / "final_hv_reconf.png").stat().st_size > 5000
+    assert (out / "wall_time_reconf.png").stat().st_size > 5000
+    assert "wall_time_reconf.png" in report and "evaluates serially" in report
     for name in ("eaf_reconf.png", "eafdiff_reconf.png"):  # 2 objectives: EAF figures
         assert (out / name).stat().st_size > 5000 and name in report
     population = pd.read_parquet(out / "final_population_reconf.parquet")
@@ -216,3 +218,29 @@ def test_run_killed_mid_way_resumes_from_its_checkpoint(tiny, tmp_path, monkeypa
     assert resumed == [1]
     pd.testing.assert_frame_equal(result.history[_INDICATORS],
                                   uninterrupted.history[_INDICATORS])
+
+
+def test_each_cell_runs_its_own_algorithm(tiny, tmp_path):
+    """On the tiny grid nsga2 and smsemoa have equal HV at every generation, legitimately:
+    each run's final front is one point (loss and cost agree on reconfiguration); on seed 1
+    the two points are the two ends of the merged reference front, normalised to (1, 0) and
+    (0, 1), both of HV 0.1 * 1.1 = 0.11; earlier fronts lie beyond the nadir (HV 0), and on
+    seed 2 the two algorithms keep the same four plans. The cells do run different
+    algorithms: the classes differ and the final populations differ on a seed."""
+    spec = _spec(tiny, tmp_path / "out")
+    runs = run_grid(spec, progress=False)
+    classes = {"nsga2": "NSGA2", "smsemoa": "SMSEMOA"}
+    populations = {}
+    for row in runs.itertuples(index=False):
+        run = json.loads((row.folder / "run.json").read_text())
+        assert run["algorithm"]["class"] == classes[row.algorithm]
+        assert run["spec"]["algorithm"]["name"] == row.algorithm
+        populations[row.algorithm, row.seed] = pd.read_csv(row.folder / "population.csv")
+    assert any(not populations["nsga2", s].equals(populations["smsemoa", s]) for s in (1, 2))
+    result = compare_runs(runs)
+    front = result.fronts["reconf"].to_numpy()
+    norm = result.normalisations["reconf"]
+    for row in result.final.itertuples(index=False):
+        if row.hv > 0:  # a one-point front at an end of a two-point reference front
+            assert len(front) == 2 and row.hv == pytest.approx(0.1 * 1.1)
+    np.testing.assert_allclose(norm.apply(front), [[0.0, 1.0], [1.0, 0.0]])

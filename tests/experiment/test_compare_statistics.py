@@ -93,3 +93,19 @@ def test_per_problem_families(runs):
 def test_missing_column_named(runs):
     with pytest.raises(ValueError, match="igd_plus"):
         summary(runs, "igd_plus")
+
+
+def test_median_bands_hold_each_run_at_the_evaluation_grid():
+    from fdnmoo.experiment.compare_report import median_bands
+
+    # two runs of one algorithm with different generation sizes (hand values): on the
+    # union of evaluation counts 10, 20, 25, 30, each run holds its last generation's value
+    history = pd.DataFrame({
+        "algorithm": ["a"] * 5, "seed": [1, 1, 1, 2, 2],
+        "evaluations": [10, 20, 30, 10, 25], "wall_time_s": [1.0, 2.0, 3.0, 4.0, 6.0]})
+    band = median_bands(history, "wall_time_s")["a"]
+    assert band.evaluations.tolist() == [10, 20, 25, 30]
+    # seed 1: 1, 2, 2, 3; seed 2: 4, 4, 6, 6 -> medians, quartiles of two values
+    assert band["median"].tolist() == [2.5, 3.0, 4.0, 4.5]
+    assert band.q25.tolist() == [1.75, 2.5, 3.0, 3.75]
+    assert band.q75.tolist() == [3.25, 3.5, 5.0, 5.25]
