@@ -65,13 +65,20 @@ def _substation_rating_mva(population: Population) -> np.ndarray:
 @constraint("budget", unit="-")
 def budget(ev: Evaluated, budget_per_stage: float | None = None) -> float:
     """Largest stage investment above the budget per stage (share of the budget); default
-    budget: the case's ``investment_budget_per_stage`` (none: always feasible)."""
+    budget: the case's ``investment_budget_per_stage`` (one number, or one per stage; none:
+    always feasible)."""
     from .metrics.economics import population_investment
 
     if budget_per_stage is not None and not budget_per_stage > 0:
         raise ValueError(f"budget_per_stage must be > 0, got {budget_per_stage}")
     limit = budget_per_stage if budget_per_stage is not None \
         else ev.case.economics.unit_costs.get("investment_budget_per_stage")
+    if isinstance(limit, (list, tuple)):
+        if min(limit) <= 0:
+            raise ValueError(f"economics.unit_costs.investment_budget_per_stage must be > 0 in "
+                             f"every stage, got {list(limit)}")
+        investment = population_investment(ev)
+        return float(np.max(investment / np.asarray(limit, float)[:len(investment)]) - 1.0)
     if not limit:
         return -1.0
     return float(np.max(population_investment(ev)) / limit - 1.0)

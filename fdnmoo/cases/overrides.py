@@ -17,7 +17,8 @@ section is refused.
 A plain field (``discount_rate``, ``v_min_pu``, ``pv_penetration``) is
 replaced; a mapping of the economics (``prices``, ``unit_costs``,
 ``lifetimes_years``, ``sources``) is changed key by key, and ``null`` removes
-a key. ``prices`` takes the keys the cost model reads (:data:`PRICE_KEYS`), the
+a key. A price or unit cost, like ``load_growth_per_year``, is one number or a
+list with one value per stage of the horizon. ``prices`` takes the keys the cost model reads (:data:`PRICE_KEYS`), the
 other mappings any key (the unit is in the key, as in the case file). An
 economics number that is changed has its ``sources`` entry replaced by
 ``"case_overrides"`` unless the change gives its own source.
@@ -62,8 +63,8 @@ LIMITS: dict[str, tuple[str, str, str | None]] = {
 _RECORDS = {"horizon": Horizon, "economics": Economics, "uncertainty": Uncertainty}
 #: Sections a spec's ``case_overrides`` takes (the horizon belongs to ``problem.horizon``).
 OVERRIDE_SECTIONS = ("economics", "uncertainty", "limits")
-_MAPPING_FIELDS = {"lifetimes_years": float, "unit_costs": float, "prices": float,
-                   "sources": str}
+_MAPPING_FIELDS = {"lifetimes_years": float, "unit_costs": float | list[float],
+                   "prices": float | list[float], "sources": str}
 
 
 def check_overrides(overrides: Any, key: str = "case_overrides",
@@ -142,8 +143,8 @@ def apply_overrides(case: PlanningCase, overrides: Any, key: str = "case_overrid
         mapping = getattr(target, field)
         if value is None:
             mapping.pop(leaf, None)
-        else:
-            mapping[leaf] = value
+        else:  # a price per stage arrives frozen, as a tuple
+            mapping[leaf] = list(value) if isinstance(value, tuple) else value
         if record == "economics" and field != "sources" \
                 and ("economics", "sources", leaf) not in changes:
             records["economics"].sources[leaf] = "case_overrides"
