@@ -174,6 +174,8 @@ def _check_value(value, col: Column, field: str, file: str, bus_labels: set[int]
         raise CaseError(file, field, value, f"must be > 0 ({col.unit})")
     if col.min_value is not None and value < col.min_value:
         raise CaseError(file, field, value, f"must be >= {col.min_value} ({col.unit})")
+    if col.max_value is not None and value > col.max_value:
+        raise CaseError(file, field, value, f"must be <= {col.max_value} ({col.unit})")
     if col.bus_ref and int(value) not in bus_labels:
         raise CaseError(file, field, value, "unknown bus")
 

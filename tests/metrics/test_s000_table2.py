@@ -10,8 +10,11 @@ stage start), so the cells must agree to the table's rounding, +/- 0.005e6 CNY.
 
 The SOP cells (land, converter, line) belong to the SOP block's pricing
 (:mod:`fdnmoo.metrics.investment_sop`); :func:`published_sop_plan` is the hook: it gives
-Table 1's SOP terminals as a plan table, and ``test_sop_cells`` checks what the SOP helper's
-pricing yields once its line lengths are known (marked xfail until then).
+Table 1's SOP terminals as a ``plan.sop`` table, and
+``test_published_sop_plan_hook_is_monotone_per_terminal`` checks by hand that its converter
+increments at the stage prices give Table 2's SOP converter cells. Pricing that table with
+``investment_items`` needs the SOP lines' lengths, which the paper does not print (the yaml
+gives the lengths Table 2's line cells imply).
 """
 
 from __future__ import annotations
