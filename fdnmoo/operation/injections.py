@@ -5,8 +5,10 @@ demand arrays the power flow runs on (MW/Mvar, + = consumption), with these
 operating rules (all vectorised over plans, slots, samples):
 
 PV, EV charging
-    ``pv = capacity * pv_pu(slot, sample)`` and
-    ``ev = capacity * evcs_pu(slot)``, both at unity power factor.
+    ``pv = pf * capacity * pv_pu(slot, sample)`` and
+    ``ev = capacity * evcs_pu(slot)``; EV charging at unity power factor, PV at the
+    candidate's ``power_factor`` ``pf`` (column of ``candidates.pv``, default 1; the
+    capacity is then the converter's MVA rating), injecting ``pv * tan(acos pf)`` Mvar.
 Storage (ESS)
     A day-ahead schedule on the forecast, the same for every sample, at unity
     power factor and without conversion losses: each day the unit moves
@@ -51,6 +53,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ..penetration import pv_power_factors
 from ..planning.batch import PlanBatch
 from ..planning.grid import PlanningGrid
 from ..planning.plan import DER_KINDS, Plan, dg_type_rows
@@ -183,11 +186,14 @@ class DerLayout:
         Bus position of every candidate.
     ess_hours : ndarray, shape (n_ess,)
         Energy-to-power ratio ``max_mwh / max_mw`` of the storage candidates.
+    pv_pf : ndarray, shape (n_pv,)
+        Power factor of every PV candidate (:func:`~fdnmoo.penetration.pv_power_factors`).
     """
 
     matrix: dict
     bus: dict
     ess_hours: np.ndarray
+    pv_pf: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @classmethod
     def of(cls, grid: PlanningGrid, bus_labels: np.ndarray) -> "DerLayout":
@@ -205,7 +211,8 @@ class DerLayout:
             matrix[kind], bus[kind] = m, pos.astype(np.int64)
         ess = grid.case.candidates.get("ess")
         hours = np.zeros(0) if ess is None else (ess.max_mwh / ess.max_mw).to_numpy(float)
-        return cls(matrix=matrix, bus=bus, ess_hours=hours)
+        return cls(matrix=matrix, bus=bus, ess_hours=hours,
+                   pv_pf=pv_power_factors(grid.case))
 
     def capacities(self, plans: Sequence[Plan] | PlanBatch, kind: str, stage: int,
                    index: np.ndarray | None = None) -> np.ndarray:
@@ -375,7 +382,9 @@ def net_demand(grid: PlanningGrid, plans: Sequence[Plan] | PlanBatch, batch: Sce
     days = batch.days
     mat = layout.matrix
 
-    pv_mw = batch.pv_pu[stage - 1][None] * caps["pv"][:, None, None, :]
+    pf = layout.pv_pf if layout.pv_pf.size == caps["pv"].shape[1] else None
+    rated = caps["pv"] if pf is None or (pf == 1.0).all() else caps["pv"] * pf
+    pv_mw = batch.pv_pu[stage - 1][None] * rated[:, None, None, :]
     ev_bus = caps["evcs"] @ mat["evcs"]  # (P, B)
     if ev_bus.any():
         demand = load_p[None] + (batch.evcs_pu[:, None, None] * ev_bus[:, None, None, :])
@@ -403,6 +412,8 @@ def net_demand(grid: PlanningGrid, plans: Sequence[Plan] | PlanBatch, batch: Sce
 
     q = np.broadcast_to((batch.load_q_mvar[stage - 1] + batch.fixed_q_mvar[:, None, :])[None],
                         p.shape).copy()
+    if rated is not caps["pv"] and pv_mw.any():  # Q at the converter's power factor
+        _add_at_buses(q, -1.0, pv_mw * np.tan(np.arccos(pf)), layout, "pv")
     cap_svc = caps["svc"]
     svc = np.zeros((n_p, n_t, n_s, cap_svc.shape[1]))
     if cap_svc.any():
