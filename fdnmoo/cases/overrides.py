@@ -207,8 +207,28 @@ def _check_mapping(name: str, values: dict, where: str) -> None:
         if name == "prices" and k not in PRICE_KEYS:
             raise ParameterError(f"{where}.{k}", f"unknown price{did_you_mean(k, PRICE_KEYS)}; "
                                                  f"prices are {', '.join(PRICE_KEYS)}")
-        if v is not None:
+        if isinstance(v, (list, tuple)) and name in ("unit_costs", "prices"):
+            for i, x in enumerate(v):  # one value per stage: name the element that is wrong
+                _check_number(x, f"{where}.{k}[{i}]")
+        elif v is not None and _MAPPING_FIELDS[name] is not str:
+            _check_number(v, f"{where}.{k}")
+        elif v is not None:
             check_value(v, _MAPPING_FIELDS[name], f"{where}.{k}")
+
+
+def _check_number(value: Any, key: str) -> None:
+    """A number; a string that reads as one gets the YAML hint (PyYAML reads ``8.0e5``,
+    without a sign in the exponent, as a string)."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            pass
+        else:
+            raise ParameterError(key, f"expected a number, got the string {value!r} (YAML reads "
+                                      f"an exponent without its sign as text: write "
+                                      f"{float(value):g} or {value.replace('e', 'e+')})")
+    check_value(value, float, key)
 
 
 def _as_dict(value: Any, key: str) -> dict:

@@ -208,3 +208,33 @@ def test_bad_stage_lists_name_file_field_and_value(tmp_path, doc, section, key, 
     assert message.startswith("staged_case.json: ") or "staged_case.json" in message
     assert err.value.field == field
     assert problem in message
+
+
+def test_a_yaml_exponent_without_sign_gets_a_hint():
+    import yaml
+
+    from fdnmoo.cases.overrides import check_overrides
+
+    value = yaml.safe_load("[8.0e5, 6.0e+5]")  # PyYAML: the first is a string
+    with pytest.raises(ParameterError, match=r"unit_costs\.pv_per_mw\[0\]: expected a number, "
+                                             r"got the string '8.0e5'.*write 800000 or 8.0e\+5"):
+        check_overrides({"economics": {"unit_costs": {"pv_per_mw": value}}})
+
+
+def test_seed_000_published_horizon_and_prices_build_a_problem():
+    from pathlib import Path
+
+    import yaml
+
+    from fdnmoo.problems.config import ProblemConfig
+
+    published = yaml.safe_load((Path(__file__).parents[2] / "experiments" / "published"
+                                / "s000_dynamic.yaml").read_text())
+    problem = ProblemConfig(case="tpc84", preset="sop_planning", horizon=published["horizon"],
+                            case_overrides=published["case_overrides"]).build()
+    case = problem.grid.case
+    # seed 000, Fig. 3 caption: 28.35 MW grown 2, 1.5, 1, 0.5 %/yr over 5-year stages
+    p, _ = stage_load(case, 4)
+    hand = 28.35 * np.cumprod([1.02 ** 5, 1.015 ** 5, 1.01 ** 5, 1.005 ** 5])
+    np.testing.assert_allclose(p.sum(axis=1), hand, rtol=1e-12)
+    assert case.economics.unit_costs["sop_per_mva"] == [8e5, 6e5, 4e5, 2e5]
