@@ -90,6 +90,9 @@ def test_table1_capacities_are_the_case_candidates_and_non_decreasing(grid):
         cap = der_capacity(grid.case, kind)
         assert (np.diff(cap, axis=0) >= 0).all()
         assert cap.max() <= cap_mva  # section 'Practical distribution network': 2 / 3 MVA caps
+        # the case's per-bus caps are the paper's (converter ratings, MVA)
+        assert (grid.case.candidates[kind].max_mw == cap_mva).all()
+        assert PUBLISHED["parameters"][f"{kind}_max_mva"] == cap_mva
 
 
 def rounding_mva(cap: np.ndarray) -> np.ndarray:
@@ -154,3 +157,15 @@ def test_published_sop_plan_hook_is_monotone_per_terminal():
     price = np.array(PUBLISHED["case_overrides"]["economics"]["unit_costs"]["sop_per_mva"])
     pv = added.to_numpy() * price * 1.1 ** -(5.0 * np.arange(4))
     np.testing.assert_allclose(pv, TABLE2["sop_converter"].to_numpy(), rtol=0, atol=HALF_DIGIT)
+
+
+@pytest.mark.parametrize("column, kind", [("sop_land", "sop site"),
+                                          ("sop_converter", "sop converter")])
+def test_sop_site_and_converter_cells_from_the_sop_pricing(grid, column, kind):
+    """Table 1's SOP schemes priced by :mod:`fdnmoo.metrics.investment_sop`: one site per new
+    device (stage II 7-72, stage IV 29-39), converter increments at the stage prices. The line
+    cells are not compared: tpc84's coordinates are schematic (see the case description), so
+    the SOP line lengths are not the paper's (Table 2 implies 2.0, 5.7 and 4.8 km)."""
+    plan = Plan.on_base_topology(grid, 4, sop=published_sop_plan())
+    got = cells(grid, plan)[kind].to_numpy()
+    np.testing.assert_allclose(got, TABLE2[column].to_numpy(), rtol=0, atol=HALF_DIGIT)
