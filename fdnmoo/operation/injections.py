@@ -351,6 +351,8 @@ class NetDemand:
         DG output per candidate (the same in every sample; unity power factor).
     dg_bus : ndarray of int, shape (n_dg,)
         Bus position of every DG candidate.
+    pv_q_per_mw : ndarray, shape (n_pv,), optional
+        Mvar injected per MW of PV output, ``tan(acos pf)`` (None: unity power factor).
     """
 
     p_mw: np.ndarray
@@ -362,6 +364,7 @@ class NetDemand:
     ess_mw: np.ndarray
     dg_mw: np.ndarray | None = None
     dg_bus: np.ndarray | None = None
+    pv_q_per_mw: np.ndarray | None = None
 
 
 def net_demand(grid: PlanningGrid, plans: Sequence[Plan] | PlanBatch, batch: ScenarioBatch,
@@ -412,8 +415,9 @@ def net_demand(grid: PlanningGrid, plans: Sequence[Plan] | PlanBatch, batch: Sce
 
     q = np.broadcast_to((batch.load_q_mvar[stage - 1] + batch.fixed_q_mvar[:, None, :])[None],
                         p.shape).copy()
-    if rated is not caps["pv"] and pv_mw.any():  # Q at the converter's power factor
-        _add_at_buses(q, -1.0, pv_mw * np.tan(np.arccos(pf)), layout, "pv")
+    q_per_mw = None if rated is caps["pv"] else np.tan(np.arccos(pf))
+    if q_per_mw is not None and pv_mw.any():  # Q at the converter's power factor
+        _add_at_buses(q, -1.0, pv_mw * q_per_mw, layout, "pv")
     cap_svc = caps["svc"]
     svc = np.zeros((n_p, n_t, n_s, cap_svc.shape[1]))
     if cap_svc.any():
@@ -428,7 +432,8 @@ def net_demand(grid: PlanningGrid, plans: Sequence[Plan] | PlanBatch, batch: Sce
         svc[..., ~tree.supplied[svc_bus]] = 0.0
         _add_at_buses(q, -1.0, svc, layout, "svc")
     return NetDemand(p_mw=p, q_mvar=q, demand_mw=demand, pv_mw=pv_mw, pv_bus=layout.bus["pv"],
-                     svc_mvar=svc, ess_mw=ess, dg_mw=dg, dg_bus=layout.bus["dg"])
+                     svc_mvar=svc, ess_mw=ess, dg_mw=dg, dg_bus=layout.bus["dg"],
+                     pv_q_per_mw=q_per_mw)
 
 
 def _add_at_buses(target: np.ndarray, sign: float, values: np.ndarray, layout: DerLayout,

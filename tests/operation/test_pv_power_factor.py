@@ -68,3 +68,19 @@ def test_batch_power_flow_agrees_with_pandapower_on_the_same_sgen_p_q(grids):
     assert p_pv[on].sum() > 1.0  # the PV is producing
     vm = net.res_bus.vm_pu.reindex(batch.bus_labels).to_numpy()
     np.testing.assert_allclose(res.vm_pu[0], vm, rtol=0, atol=1e-6)
+
+
+def test_uncertain_pv_moves_its_vars_with_its_output(grids):
+    """Interval/affine sweep: a PV symbol changes P by -level x P and Q by -level x P tan(phi)."""
+    from fdnmoo.uncertain_pass import _Sources
+
+    base, grid = grids
+    batch = ScenarioBatch.build(grid, 1, n_samples=1, seed=3, days=1)
+    for g, tan_phi in ((base, 0.0), (grid, np.sqrt(1 - PF ** 2) / PF)):
+        nd = net_demand(g, [pv_plan(g)], batch, 1)
+        src = _Sources.of(nd, batch, 1, load_level=0.1, pv_level=0.2)
+        cp, cq = src.coefficients()
+        sym = src.load_bus.size + np.arange(src.pv_bus.size)
+        dp = cp[0][:, src.pv_bus, sym]
+        np.testing.assert_allclose(cq[0][:, src.pv_bus, sym], dp * tan_phi, rtol=1e-14, atol=0)
+        assert (dp < 0).any()
