@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from typing import Literal
+
 from .objectives import Evaluated, Population, _voltage_violation_pu, constraint
+from .penetration import ev_demand_mw, penetration_shortfall, pv_rated_mw, pv_target_mw
 
 
 @constraint("power_flow_converged", unit="-")
@@ -65,13 +68,20 @@ def _substation_rating_mva(population: Population) -> np.ndarray:
 @constraint("budget", unit="-")
 def budget(ev: Evaluated, budget_per_stage: float | None = None) -> float:
     """Largest stage investment above the budget per stage (share of the budget); default
-    budget: the case's ``investment_budget_per_stage`` (none: always feasible)."""
+    budget: the case's ``investment_budget_per_stage`` (one number, or one per stage; none:
+    always feasible)."""
     from .metrics.economics import population_investment
 
     if budget_per_stage is not None and not budget_per_stage > 0:
         raise ValueError(f"budget_per_stage must be > 0, got {budget_per_stage}")
     limit = budget_per_stage if budget_per_stage is not None \
         else ev.case.economics.unit_costs.get("investment_budget_per_stage")
+    if isinstance(limit, (list, tuple)):
+        if min(limit) <= 0:
+            raise ValueError(f"economics.unit_costs.investment_budget_per_stage must be > 0 in "
+                             f"every stage, got {list(limit)}")
+        investment = population_investment(ev)
+        return float(np.max(investment / np.asarray(limit, float)[:len(investment)]) - 1.0)
     if not limit:
         return -1.0
     return float(np.max(population_investment(ev)) / limit - 1.0)
@@ -105,3 +115,48 @@ def unserved_energy(ev: Evaluated, max_mwh: float = 0.0) -> float:
     only when every load is supplied)."""
     return float(np.max(ev.ops.unserved_energy_mwh) - max_mwh)
 
+
+def _penetration_shares(ev: Evaluated, target) -> list[float] | None:
+    if target is None:
+        return None
+    n = ev.plan.n_stages
+    if len(target) < n:
+        raise ValueError(f"target gives {len(target)} stages, the plan has {n}")
+    return list(target)
+
+
+@constraint("pv_penetration", unit="-")
+def pv_penetration(ev: Evaluated, target: list[float] | None = None,
+                   mode: Literal["equal", "at_least"] = "equal", tolerance: float = 0.01,
+                   base: Literal["load", "demand"] = "load") -> float:
+    """Rated PV output per stage (power factor x capacity,
+    :func:`~fdnmoo.penetration.pv_rated_mw`) against the penetration target ``target``
+    (shares per stage; default the case's ``pv_penetration``) times the stage's ``base``
+    (peak load, or load plus EV demand): equal within ``tolerance`` (relative) or at least
+    (:mod:`fdnmoo.penetration`)."""
+    shares = _penetration_shares(ev, target)
+    case, n = ev.case, ev.plan.n_stages
+    cap = ev.plan.der.get("pv")
+    got = np.zeros(n) if cap is None else pv_rated_mw(case, cap[:n])
+    want = ev.population.computed(
+        ("pv_penetration", None if shares is None else tuple(shares), base),
+        lambda p: [pv_target_mw(case, s, p.grid.net, shares, base) for s in range(1, n + 1)])
+    return penetration_shortfall(got, want, mode, tolerance)
+
+
+@constraint("ev_penetration", unit="-")
+def ev_penetration(ev: Evaluated, target: list[float] | None = None,
+                   mode: Literal["equal", "at_least"] = "at_least",
+                   tolerance: float = 0.0) -> float:
+    """EVCS capacity per stage against the EV demand of the penetration ``target`` (shares of
+    the demand per stage; default the case's ``ev_penetration``),
+    :func:`~fdnmoo.penetration.ev_demand_mw`:
+    at least (default) or equal within ``tolerance`` (:mod:`fdnmoo.penetration`)."""
+    shares = _penetration_shares(ev, target)
+    case, n = ev.case, ev.plan.n_stages
+    cap = ev.plan.der.get("evcs")
+    got = np.zeros(n) if cap is None else np.asarray(cap[:n], float).sum(axis=-1)
+    want = ev.population.computed(
+        ("ev_penetration", None if shares is None else tuple(shares)),
+        lambda p: [ev_demand_mw(case, s, p.grid.net, shares) for s in range(1, n + 1)])
+    return penetration_shortfall(got, want, mode, tolerance)

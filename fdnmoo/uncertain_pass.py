@@ -304,6 +304,7 @@ class _Sources:
     pv_bus: np.ndarray  # (n_pv,)
     load_level: float
     pv_level: float
+    pv_q_per_mw: np.ndarray | None = None  # (n_pv,) tan(acos pf) of the candidates kept
 
     @classmethod
     def of(cls, nd: NetDemand, batch: ScenarioBatch, stage: int, load_level: float,
@@ -314,7 +315,9 @@ class _Sources:
         load_bus = np.flatnonzero((load_p != 0).any(axis=0) | (load_q != 0).any(axis=0))
         pv = nd.pv_mw[:, :, k, :]
         used = (pv > 0).any(axis=(0, 1)) if pv.size else np.zeros(0, bool)
-        return cls(load_p, load_q, load_bus, pv[..., used], nd.pv_bus[used], load_level, pv_level)
+        q_per_mw = getattr(nd, "pv_q_per_mw", None)
+        return cls(load_p, load_q, load_bus, pv[..., used], nd.pv_bus[used], load_level, pv_level,
+                   None if q_per_mw is None else q_per_mw[used])
 
     @property
     def n_symbols(self) -> int:
@@ -333,6 +336,9 @@ class _Sources:
         cq[:, :, self.load_bus, np.arange(n_l)] = self.load_level * np.abs(self.load_q[:, self.load_bus])
         # a PV candidate's output lowers the net demand: its symbol moves it the other way
         cp[:, :, self.pv_bus, n_l + np.arange(self.pv_bus.size)] = -self.pv_level * self.pv_mw
+        if self.pv_q_per_mw is not None:  # at a power factor, the PV's vars move with its MW
+            cq[:, :, self.pv_bus, n_l + np.arange(self.pv_bus.size)] = \
+                -self.pv_level * self.pv_mw * self.pv_q_per_mw
         return cp, cq
 
     def deviations(self, plan: int, t: int) -> tuple[np.ndarray, np.ndarray]:

@@ -130,6 +130,10 @@ def _corridors(net, far: pd.Series, economics: Economics, params) -> tuple[pd.Da
                          "kind": "existing_replaceable", "line": int(k),
                          "length_km": round(float(km[k]), 6)})
     u, life = economics.unit_costs, economics.lifetimes_years
+    for key in ("line_per_km", "line_upgrade_per_km", "line_om_per_km_year"):
+        if isinstance(u.get(key), (list, tuple)):
+            raise ValueError(f"economics.unit_costs.{key} is given per stage; the conductor table "
+                             f"of an imported case takes one price")
     conductors = pd.DataFrame([
         {"type": 1, "kind": "new", "r_ohm_per_km": common[0], "x_ohm_per_km": common[1],
          "max_i_ka": common[2], "investment_per_km": u.get("line_per_km", 0.0),

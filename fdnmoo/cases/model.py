@@ -33,8 +33,10 @@ class Horizon:
         Number of planning stages.
     years_per_stage : float
         Length of every stage in years.
-    load_growth_per_year : float
-        Yearly growth of demand as a fraction (0.03 = 3 %/yr).
+    load_growth_per_year : float or list of float
+        Yearly growth of demand as a fraction (0.03 = 3 %/yr): one rate for the
+        whole horizon, or one rate per stage (``n_stages`` values), each applied
+        over its stage's years (:func:`stage_growth_factor`).
     pv_penetration : list of float
         Target PV capacity per stage as a share of the stage's peak load
         (empty: no target).
@@ -44,7 +46,7 @@ class Horizon:
 
     n_stages: int = 3
     years_per_stage: float = 5.0
-    load_growth_per_year: float = 0.0
+    load_growth_per_year: float | list[float] = 0.0
     pv_penetration: list[float] = field(default_factory=list)
     ev_penetration: list[float] = field(default_factory=list)
 
@@ -60,7 +62,10 @@ def stage_growth_factor(horizon: Horizon, stage):
     at the largest demand of the stage. This is seed 000's rated load (R. Wang
     et al., Nature Communications 15 (2024), below eq. (16)):
     ``P_u = P_{u-1} (1 + rho_u)^Y`` with ``P_0`` today's load, stage ``u``'s
-    own growth rate ``rho_u`` applied over its ``Y`` years.
+    own growth rate ``rho_u`` applied over its ``Y`` years. With one rate per
+    stage (``load_growth_per_year`` a list) the factor is
+    ``prod_{s <= u} (1 + g_s) ** Y``; with one number it is computed as before,
+    ``(1 + g) ** (u Y)``.
 
     Parameters
     ----------
@@ -76,18 +81,29 @@ def stage_growth_factor(horizon: Horizon, stage):
     Raises
     ------
     ValueError
-        If a stage is not a whole number >= 1.
+        If a stage is not a whole number >= 1, or is beyond a list of rates.
 
     Examples
     --------
     >>> stage_growth_factor(Horizon(years_per_stage=5.0, load_growth_per_year=0.02), 2)
     1.2189944199947573
+    >>> stage_growth_factor(Horizon(n_stages=2, years_per_stage=5.0,
+    ...                             load_growth_per_year=[0.02, 0.015]), 2)  # 1.02**5 1.015**5
+    1.1894085882831722
     """
     u = np.asarray(stage)
     if u.dtype == bool or not np.issubdtype(u.dtype, np.number) or (u != np.round(u)).any() \
             or (u < 1).any():
         raise ValueError(f"stage must be a whole number >= 1, got {stage!r}")
-    factor = (1.0 + float(horizon.load_growth_per_year)) ** (u * float(horizon.years_per_stage))
+    rate, years = horizon.load_growth_per_year, float(horizon.years_per_stage)
+    if isinstance(rate, (list, tuple, np.ndarray)):
+        if (u > len(rate)).any():
+            raise ValueError(f"horizon.load_growth_per_year {list(rate)} has no rate for stage "
+                             f"{int(np.max(u))}")
+        cumulative = np.cumprod((1.0 + np.asarray(rate, dtype=float)) ** years)
+        factor = cumulative[u.astype(np.int64) - 1]
+    else:
+        factor = (1.0 + float(rate)) ** (u * years)
     return float(factor) if factor.ndim == 0 else factor
 
 
@@ -107,12 +123,15 @@ class Economics:
         its price (:mod:`fdnmoo.metrics.cost_model`). 0: constant prices.
     lifetimes_years : dict of str to float
         Economic lifetime per asset type (``"line"``, ``"sop"``, ``"pv"``, ...).
-    unit_costs : dict of str to float
+    unit_costs : dict of str to float or list of float
         Investment and O&M unit costs; the unit is in the key
         (``"sop_per_mva"``, ``"line_per_km"``, ``"pv_om_per_mw_year"``, ...).
-    prices : dict of str to float
+        Each is one number or a list with one value per stage
+        (``horizon.n_stages`` values): an item is priced at its build stage's value.
+    prices : dict of str to float or list of float
         Energy prices and penalties; the unit is in the key
-        (``"energy_per_mwh"``, ``"pv_feed_in_per_mwh"``, ``"unserved_energy_per_mwh"``).
+        (``"energy_per_mwh"``, ``"pv_feed_in_per_mwh"``, ``"unserved_energy_per_mwh"``);
+        one number or one value per stage, as ``unit_costs``.
     sources : dict of str to str
         Where each number comes from.
     """
@@ -121,8 +140,8 @@ class Economics:
     discount_rate: float = 0.08
     inflation_rate: float = 0.0
     lifetimes_years: dict[str, float] = field(default_factory=dict)
-    unit_costs: dict[str, float] = field(default_factory=dict)
-    prices: dict[str, float] = field(default_factory=dict)
+    unit_costs: dict[str, float | list[float]] = field(default_factory=dict)
+    prices: dict[str, float | list[float]] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
 
 

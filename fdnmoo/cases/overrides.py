@@ -17,7 +17,8 @@ section is refused.
 A plain field (``discount_rate``, ``v_min_pu``, ``pv_penetration``) is
 replaced; a mapping of the economics (``prices``, ``unit_costs``,
 ``lifetimes_years``, ``sources``) is changed key by key, and ``null`` removes
-a key. ``prices`` takes the keys the cost model reads (:data:`PRICE_KEYS`), the
+a key. A price or unit cost, like ``load_growth_per_year``, is one number or a
+list with one value per stage of the horizon. ``prices`` takes the keys the cost model reads (:data:`PRICE_KEYS`), the
 other mappings any key (the unit is in the key, as in the case file). An
 economics number that is changed has its ``sources`` entry replaced by
 ``"case_overrides"`` unless the change gives its own source.
@@ -63,8 +64,8 @@ LIMITS: dict[str, tuple[str, str, str | None]] = {
 _RECORDS = {"horizon": Horizon, "economics": Economics, "uncertainty": Uncertainty}
 #: Sections a spec's ``case_overrides`` takes (the horizon belongs to ``problem.horizon``).
 OVERRIDE_SECTIONS = ("economics", "uncertainty", "limits")
-_MAPPING_FIELDS = {"lifetimes_years": float, "unit_costs": float, "prices": float,
-                   "sources": str}
+_MAPPING_FIELDS = {"lifetimes_years": float, "unit_costs": float | list[float],
+                   "prices": float | list[float], "sources": str}
 
 
 def check_overrides(overrides: Any, key: str = "case_overrides",
@@ -143,8 +144,8 @@ def apply_overrides(case: PlanningCase, overrides: Any, key: str = "case_overrid
         mapping = getattr(target, field)
         if value is None:
             mapping.pop(leaf, None)
-        else:
-            mapping[leaf] = value
+        else:  # a price per stage arrives frozen, as a tuple
+            mapping[leaf] = list(value) if isinstance(value, tuple) else value
         if record == "economics" and field != "sources" \
                 and ("economics", "sources", leaf) not in changes:
             records["economics"].sources[leaf] = "case_overrides"
@@ -207,8 +208,28 @@ def _check_mapping(name: str, values: dict, where: str) -> None:
         if name == "prices" and k not in PRICE_KEYS:
             raise ParameterError(f"{where}.{k}", f"unknown price{did_you_mean(k, PRICE_KEYS)}; "
                                                  f"prices are {', '.join(PRICE_KEYS)}")
-        if v is not None:
+        if isinstance(v, (list, tuple)) and name in ("unit_costs", "prices"):
+            for i, x in enumerate(v):  # one value per stage: name the element that is wrong
+                _check_number(x, f"{where}.{k}[{i}]")
+        elif v is not None and _MAPPING_FIELDS[name] is not str:
+            _check_number(v, f"{where}.{k}")
+        elif v is not None:
             check_value(v, _MAPPING_FIELDS[name], f"{where}.{k}")
+
+
+def _check_number(value: Any, key: str) -> None:
+    """A number; a string that reads as one gets the YAML hint (PyYAML reads ``8.0e5``,
+    without a sign in the exponent, as a string)."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            pass
+        else:
+            raise ParameterError(key, f"expected a number, got the string {value!r} (YAML reads "
+                                      f"an exponent without its sign as text: write "
+                                      f"{float(value):g} or {value.replace('e', 'e+')})")
+    check_value(value, float, key)
 
 
 def _as_dict(value: Any, key: str) -> dict:

@@ -25,6 +25,7 @@ class Column:
     bus_ref: bool = False  # values must be bus labels of the net
     min_value: float | None = None  # inclusive lower bound for numbers
     positive: bool = False  # strictly > 0
+    max_value: float | None = None  # inclusive upper bound for numbers
 
 
 def _bus(description: str = "bus label in net.bus") -> Column:
@@ -39,7 +40,10 @@ CANDIDATE_TABLES: dict[str, tuple[Column, ...]] = {
     ),
     "pv": (
         _bus("candidate bus for photovoltaics"),
-        Column("max_mw", "float", "MW", True, "largest PV capacity at the bus", positive=True),
+        Column("max_mw", "float", "MW", True, "largest PV capacity at the bus (the converter's "
+               "MVA rating where power_factor is given)", positive=True),
+        Column("power_factor", "float", "-", False, "converter power factor in (0, 1]: P = pf S, "
+               "Q = P tan(acos pf) injected (default 1)", positive=True, max_value=1.0),
     ),
     "svc": (
         _bus("candidate bus for a static var compensator"),

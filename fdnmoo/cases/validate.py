@@ -38,7 +38,7 @@ def validate_case(case: PlanningCase, file: str = "<case>") -> None:
 def validate_records(case: PlanningCase, file: str = "<case>") -> None:
     """Check the horizon, economics and uncertainty records (also after overrides)."""
     _check_horizon(case.horizon, file)
-    _check_economics(case.economics, file)
+    _check_economics(case.economics, file, case.horizon.n_stages)
     _check_uncertainty(case.uncertainty, file)
 
 
@@ -174,6 +174,8 @@ def _check_value(value, col: Column, field: str, file: str, bus_labels: set[int]
         raise CaseError(file, field, value, f"must be > 0 ({col.unit})")
     if col.min_value is not None and value < col.min_value:
         raise CaseError(file, field, value, f"must be >= {col.min_value} ({col.unit})")
+    if col.max_value is not None and value > col.max_value:
+        raise CaseError(file, field, value, f"must be <= {col.max_value} ({col.unit})")
     if col.bus_ref and int(value) not in bus_labels:
         raise CaseError(file, field, value, "unknown bus")
 
@@ -208,7 +210,8 @@ def _check_horizon(h, file: str) -> None:
     if not isinstance(h.n_stages, int) or isinstance(h.n_stages, bool) or h.n_stages < 1:
         raise CaseError(file, "horizon.n_stages", h.n_stages, "must be a whole number >= 1")
     _number(h.years_per_stage, "horizon.years_per_stage", file, low=0.0, strict=True)
-    _number(h.load_growth_per_year, "horizon.load_growth_per_year", file, low=-1.0, strict=True)
+    _per_stage(h.load_growth_per_year, "horizon.load_growth_per_year", file, h.n_stages,
+               low=-1.0, strict=True)
     for key in ("pv_penetration", "ev_penetration"):
         values = getattr(h, key)
         if not isinstance(values, list) or len(values) not in (0, h.n_stages):
@@ -218,7 +221,7 @@ def _check_horizon(h, file: str) -> None:
             _number(v, f"horizon.{key}[{i}]", file, low=0.0)
 
 
-def _check_economics(e, file: str) -> None:
+def _check_economics(e, file: str, n_stages: int) -> None:
     _number(e.discount_rate, "economics.discount_rate", file, low=0.0)
     if e.discount_rate >= 1:
         raise CaseError(file, "economics.discount_rate", e.discount_rate, "is a fraction: must be < 1")
@@ -228,7 +231,11 @@ def _check_economics(e, file: str) -> None:
         if not isinstance(values, dict):
             raise CaseError(file, f"economics.{group}", values, "must be an object of numbers")
         for key, v in values.items():
-            _number(v, f"economics.{group}.{key}", file, low=0.0, strict=group == "lifetimes_years")
+            field = f"economics.{group}.{key}"
+            if group == "lifetimes_years":
+                _number(v, field, file, low=0.0, strict=True)
+            else:  # prices and unit costs may change from stage to stage
+                _per_stage(v, field, file, n_stages, low=0.0)
 
 
 #: Inflation rates accepted (per year, as fractions): deflation down to -50 %, inflation below 100 %.
@@ -254,6 +261,23 @@ def _check_uncertainty(u, file: str) -> None:
     _number(u.v_max_pu, "uncertainty.v_max_pu", file, low=0.0, strict=True)
     if u.v_min_pu >= u.v_max_pu:
         raise CaseError(file, "uncertainty.v_min_pu", u.v_min_pu, f"must be below v_max_pu ({u.v_max_pu})")
+
+
+def _per_stage(value, field: str, file: str, n_stages: int, low: float,
+               strict: bool = False) -> None:
+    """A number, or a list of numbers with one value per stage of the horizon."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != n_stages:
+            raise CaseError(file, field, list(value),
+                            f"a list needs one value per stage: {len(value)} given, the horizon "
+                            f"has {n_stages} stages (horizon.n_stages); or give one number")
+        for i, v in enumerate(value):
+            _number(v, f"{field}[{i}]", file, low=low, strict=strict)
+        return
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise CaseError(file, field, value, f"must be a finite number or a list with one "
+                                            f"number per stage ({n_stages})")
+    _number(value, field, file, low=low, strict=strict)
 
 
 def _number(value, field: str, file: str, low: float, strict: bool = False) -> None:

@@ -148,6 +148,9 @@ def apply_controls(ctx: ControlContext, nd: NetDemand, pv_capacity_mw: np.ndarra
     bus_root = np.where(root_of >= 0, root_index[np.maximum(root_of, 0)], 0)
     pv_bus = layout.bus["pv"]
     has_pv = pv_bus.size > 0 and bool(pv_capacity_mw.any())
+    if s.pv_reactive != "off" and nd.pv_q_per_mw is not None:
+        raise ValueError("problem.operation.pv_reactive: PV candidates with a power_factor "
+                         "below 1 already fix their reactive power; use one of the two rules")
     out = Controls()
     if s.oltc is not None:
         out.oltc_tap = np.zeros((n_p, n_t, n_s, n_root), dtype=np.int64)
@@ -190,6 +193,8 @@ def apply_controls(ctx: ControlContext, nd: NetDemand, pv_capacity_mw: np.ndarra
             cut = _curtail(ctx, tree, p, q, pv, pv_bus, pv_scale, layout)
             out.pv_curtailed_mw[i] = cut.reshape(n_t, n_s, -1)
             pv -= cut  # a view of nd.pv_mw: the PV fed in
+            if nd.pv_q_per_mw is not None:  # a power factor below 1: its Q follows the cut P
+                _add_at_buses(q, 1.0, cut * nd.pv_q_per_mw, layout, "pv")
     if scales:
         out.root_scale = np.concatenate(scales)
     nd.controls = out

@@ -5,8 +5,10 @@ demand arrays the power flow runs on (MW/Mvar, + = consumption), with these
 operating rules (all vectorised over plans, slots, samples):
 
 PV, EV charging
-    ``pv = capacity * pv_pu(slot, sample)`` and
-    ``ev = capacity * evcs_pu(slot)``, both at unity power factor.
+    ``pv = pf * capacity * pv_pu(slot, sample)`` and
+    ``ev = capacity * evcs_pu(slot)``; EV charging at unity power factor, PV at the
+    candidate's ``power_factor`` ``pf`` (column of ``candidates.pv``, default 1; the
+    capacity is then the converter's MVA rating), injecting ``pv * tan(acos pf)`` Mvar.
 Storage (ESS)
     A day-ahead schedule on the forecast, the same for every sample, at unity
     power factor and without conversion losses: each day the unit moves
@@ -55,6 +57,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from ..penetration import pv_power_factors
 from ..planning.batch import PlanBatch
 from ..planning.grid import PlanningGrid
 from ..planning.plan import DER_KINDS, Plan, dg_type_rows
@@ -194,12 +197,15 @@ class DerLayout:
     ess_soc : ndarray, shape (n_ess, 2), optional
         Lowest and highest state of charge of every storage candidate (shares of
         its energy capacity; columns ``soc_min``/``soc_max``); None: 0 and 1.
+    pv_pf : ndarray, shape (n_pv,)
+        Power factor of every PV candidate (:func:`~fdnmoo.penetration.pv_power_factors`).
     """
 
     matrix: dict
     bus: dict
     ess_hours: np.ndarray
     ess_soc: np.ndarray | None = None
+    pv_pf: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @classmethod
     def of(cls, grid: PlanningGrid, bus_labels: np.ndarray) -> "DerLayout":
@@ -217,7 +223,8 @@ class DerLayout:
             matrix[kind], bus[kind] = m, pos.astype(np.int64)
         ess = grid.case.candidates.get("ess")
         hours = np.zeros(0) if ess is None else (ess.max_mwh / ess.max_mw).to_numpy(float)
-        return cls(matrix=matrix, bus=bus, ess_hours=hours, ess_soc=ess_soc_limits(grid.case))
+        return cls(matrix=matrix, bus=bus, ess_hours=hours, ess_soc=ess_soc_limits(grid.case),
+                   pv_pf=pv_power_factors(grid.case))
 
     def capacities(self, plans: Sequence[Plan] | PlanBatch, kind: str, stage: int,
                    index: np.ndarray | None = None) -> np.ndarray:
@@ -412,6 +419,8 @@ class NetDemand:
     controls : Controls, optional
         What the operation options did (:mod:`fdnmoo.operation.controls`); with
         curtailment, ``pv_mw`` is the PV fed in after it. None without options.
+    pv_q_per_mw : ndarray, shape (n_pv,), optional
+        Mvar injected per MW of PV output, ``tan(acos pf)`` (None: unity power factor).
     """
 
     p_mw: np.ndarray
@@ -424,6 +433,7 @@ class NetDemand:
     dg_mw: np.ndarray | None = None
     dg_bus: np.ndarray | None = None
     controls: "Controls | None" = None
+    pv_q_per_mw: np.ndarray | None = None
 
 
 def net_demand(grid: PlanningGrid, plans: Sequence[Plan] | PlanBatch, batch: ScenarioBatch,
@@ -444,7 +454,9 @@ def net_demand(grid: PlanningGrid, plans: Sequence[Plan] | PlanBatch, batch: Sce
     days = batch.days
     mat = layout.matrix
 
-    pv_mw = batch.pv_pu[stage - 1][None] * caps["pv"][:, None, None, :]
+    pf = layout.pv_pf if layout.pv_pf.size == caps["pv"].shape[1] else None
+    rated = caps["pv"] if pf is None or (pf == 1.0).all() else caps["pv"] * pf
+    pv_mw = batch.pv_pu[stage - 1][None] * rated[:, None, None, :]
     ev_bus = caps["evcs"] @ mat["evcs"]  # (P, B)
     if ev_bus.any():
         demand = load_p[None] + (batch.evcs_pu[:, None, None] * ev_bus[:, None, None, :])
@@ -474,6 +486,9 @@ def net_demand(grid: PlanningGrid, plans: Sequence[Plan] | PlanBatch, batch: Sce
 
     q = np.broadcast_to((batch.load_q_mvar[stage - 1] + batch.fixed_q_mvar[:, None, :])[None],
                         p.shape).copy()
+    q_per_mw = None if rated is caps["pv"] else np.tan(np.arccos(pf))
+    if q_per_mw is not None and pv_mw.any():  # Q at the converter's power factor
+        _add_at_buses(q, -1.0, pv_mw * q_per_mw, layout, "pv")
     cap_svc = caps["svc"]
     svc = np.zeros((n_p, n_t, n_s, cap_svc.shape[1]))
     if cap_svc.any():
@@ -488,7 +503,8 @@ def net_demand(grid: PlanningGrid, plans: Sequence[Plan] | PlanBatch, batch: Sce
         svc[..., ~tree.supplied[svc_bus]] = 0.0
         _add_at_buses(q, -1.0, svc, layout, "svc")
     return NetDemand(p_mw=p, q_mvar=q, demand_mw=demand, pv_mw=pv_mw, pv_bus=layout.bus["pv"],
-                     svc_mvar=svc, ess_mw=ess, dg_mw=dg, dg_bus=layout.bus["dg"])
+                     svc_mvar=svc, ess_mw=ess, dg_mw=dg, dg_bus=layout.bus["dg"],
+                     pv_q_per_mw=q_per_mw)
 
 
 def _add_at_buses(target: np.ndarray, sign: float, values: np.ndarray, layout: DerLayout,

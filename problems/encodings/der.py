@@ -16,11 +16,20 @@ Repair, in this order, keeps every row feasible:
 3. the final stage's total capacity (the largest, by 1.) is at most ``total_max``:
    random single-level decrements of the final stage, each pushed back to
    earlier stages, until it fits;
-4. with ``penetration`` (PV only): each stage's total must reach
+4. with ``penetration`` (PV and EVCS): each stage's total must reach its target
+   (:mod:`fdnmoo.penetration`): for PV the rated output ``sum pf_i * S_i`` must reach
    ``case.horizon.pv_penetration[stage - 1]`` times the stage's peak load
-   (:func:`stage_peak_load_mw`); random single-level increments of that stage,
-   pushed forward to later stages, that keep 2. and 3. true, until the target
+   (:func:`~fdnmoo.penetration.pv_target_mw`, ``base="load"``), for EVCS the capacity
+   the EV demand of ``case.horizon.ev_penetration``
+   (:func:`~fdnmoo.penetration.ev_demand_mw`); random single-level increments of that
+   stage, pushed forward to later stages, that keep 2. and 3. true, until the target
    is met or nothing can grow (the target is then out of reach: maxed out).
+
+PV capacity is the converter rating: MW at power factor 1, MVA with ``power_factor``
+(a number, or a mapping bus -> pf, written to the candidates' ``power_factor`` column):
+the PV then injects ``P = pf * S * pv_pu`` and ``Q = P * tan(acos pf)``
+(:mod:`fdnmoo.operation.injections`; seed 000: "the power factor of the PV converter
+is 0.95").
 
 Candidate overrides (:meth:`DerBlock.candidate_tables`): ``buses`` chooses the
 candidate buses (a list of ``net.bus`` labels, or ``"all"``: every bus but the
@@ -43,35 +52,16 @@ import numpy as np
 import pandas as pd
 
 from fdnmoo.parameters import ParameterError
+from fdnmoo.penetration import ev_demand_mw, pv_power_factors, pv_target_mw, stage_peak_load_mw
 from fdnmoo.planning import DER_KINDS
-from fdnmoo.scenarios.batch import stage_load
 
 from .base import (DER_CAPACITY, GeneBlock, as_genes, candidate_buses, context_rows,
                    register_block)
 
-__all__ = ["DerBlock", "stage_peak_load_mw"]
+__all__ = ["DerBlock", "stage_peak_load_mw"]  # stage_peak_load_mw: from fdnmoo.penetration
 
 _EPS = 1e-9  # MW: tolerance of the capacity sums
 _CAP_UNITS = {"max_mw": "MW", "max_mvar": "Mvar", "max_mwh": "MWh"}
-
-
-def stage_peak_load_mw(case, stage: int, net=None) -> float:
-    """Peak active load of a stage, MW: the sum over buses of
-    :func:`fdnmoo.scenarios.batch.stage_load` (the case's ``stage_demand`` where it
-    has that table, else the in-service loads times
-    :func:`~fdnmoo.cases.model.stage_growth_factor`, i.e. grown to the end of the stage).
-
-    Parameters
-    ----------
-    case : PlanningCase
-    stage : int
-        1-based.
-    net : pandapowerNet, optional
-        The net whose loads are read (default ``case.net``; :class:`DerBlock`
-        passes its planning grid's net, the one the scenario batch reads).
-    """
-    p_mw, _ = stage_load(case, int(stage), net)
-    return float(p_mw[int(stage) - 1].sum())
 
 
 @register_block("der")
@@ -90,11 +80,14 @@ class DerBlock(GeneBlock):
     total_max : float, optional
         Most total capacity in any stage, in the kind's unit (MW, Mvar for svc).
     penetration : bool
-        PV only: reach the case's per-stage PV penetration target.
+        PV and EVCS: reach the case's per-stage PV penetration target / EV demand.
     buses : list of int or "all", optional
         Candidate buses instead of the case table's (see module docstring).
     max_mw, max_mvar, max_mwh : float or mapping of bus to float, optional
-        Size caps per candidate: MW (pv, ess, evcs), Mvar (svc), MWh (ess).
+        Size caps per candidate: MW (pv, ess, evcs; for PV with ``power_factor`` the
+        converter's MVA rating), Mvar (svc), MWh (ess).
+    power_factor : float or mapping of bus to float, optional
+        PV only: the converter's power factor, in (0, 1] (module docstring).
     """
 
     repair_rank = 20
@@ -104,7 +97,8 @@ class DerBlock(GeneBlock):
                  buses: Sequence[int] | Literal["all"] | None = None,
                  max_mw: float | Mapping[int, float] | None = None,
                  max_mvar: float | Mapping[int, float] | None = None,
-                 max_mwh: float | Mapping[int, float] | None = None):
+                 max_mwh: float | Mapping[int, float] | None = None,
+                 power_factor: float | Mapping[int, float] | None = None):
         self.kind = kind
         self.levels = levels
         self.max_buses = max_buses
@@ -114,6 +108,7 @@ class DerBlock(GeneBlock):
         self.max_mw = max_mw
         self.max_mvar = max_mvar
         self.max_mwh = max_mwh
+        self.power_factor = power_factor
 
     # ------------------------------------------------------------- candidates
     def _cap_columns(self) -> tuple[str, ...]:
@@ -127,7 +122,10 @@ class DerBlock(GeneBlock):
             if v is not None and c not in columns:
                 raise ParameterError(c, f"{self.kind} candidates are capped by "
                                         f"{' and '.join(columns)}, not {c}")
-        if self.buses is None and all(caps[c] is None for c in columns):
+        if self.power_factor is not None and self.kind != "pv":
+            raise ParameterError("power_factor", f"applies to PV only, not {self.kind!r}")
+        if self.buses is None and all(caps[c] is None for c in columns) \
+                and self.power_factor is None:
             return {}
         table = case.candidates.get(self.kind)
         if self.buses is not None:
@@ -144,6 +142,11 @@ class DerBlock(GeneBlock):
         out = {"bus": buses}
         for c in columns:
             out[c] = _caps_per_bus(case, table, buses, c, caps[c], self.kind)
+        if self.power_factor is not None:
+            out["power_factor"] = _power_factors(buses, self.power_factor)
+        elif table is not None and "power_factor" in table:
+            known = dict(zip(table.bus.astype(int), table.power_factor.astype(float)))
+            out["power_factor"] = [known.get(int(b), 1.0) for b in buses]
         return {self.kind: pd.DataFrame(out)}
 
     @property
@@ -170,15 +173,18 @@ class DerBlock(GeneBlock):
         column = "max_mvar" if self.kind == "svc" else "max_mw"
         self._max = table[column].to_numpy(dtype=float)
         self._target = np.zeros(n_stages)
+        self._rated = self._max * (pv_power_factors(case) if self.kind == "pv" else 1.0)
         if self.penetration:
-            if self.kind != "pv":
-                raise ValueError(f"penetration targets apply to PV only, not {self.kind!r}")
-            shares = case.horizon.pv_penetration
+            if self.kind not in ("pv", "evcs"):
+                raise ValueError(f"penetration targets apply to PV and EVCS only, not "
+                                 f"{self.kind!r}")
+            key = f"{'pv' if self.kind == 'pv' else 'ev'}_penetration"
+            shares = getattr(case.horizon, key)
             if len(shares) < n_stages:
-                raise ValueError(f"case {case.name!r} gives PV penetration for {len(shares)} "
+                raise ValueError(f"case {case.name!r} gives {key} for {len(shares)} "
                                  f"stages, {n_stages} needed")
-            self._target = np.array([shares[s] * stage_peak_load_mw(case, s + 1, grid.net)
-                                     for s in range(n_stages)])
+            target = pv_target_mw if self.kind == "pv" else ev_demand_mw
+            self._target = np.array([target(case, s + 1, grid.net) for s in range(n_stages)])
         n = len(self._max)
         self._n = n
         self.n_var = n_stages * n
@@ -203,6 +209,10 @@ class DerBlock(GeneBlock):
     def _total(self, lv: np.ndarray, s: int) -> float:
         return float(lv[s] @ self._max) / int(self.levels)
 
+    def _rated_total(self, lv: np.ndarray, s: int) -> float:
+        """What the penetration target counts: rated output (pf x capacity for PV)."""
+        return float(lv[s] @ self._rated) / int(self.levels)
+
     def _repair_row(self, lv: np.ndarray, rng) -> None:
         """Repair the (S, N) level matrix in place (steps of the module docstring)."""
         np.maximum.accumulate(lv, axis=0, out=lv)
@@ -218,7 +228,7 @@ class DerBlock(GeneBlock):
                 lv[last, i] -= 1
                 np.minimum(lv[:, i], lv[last, i], out=lv[:, i])
         for s in range(self.n_stages):
-            while self._total(lv, s) < self._target[s] - _EPS:
+            while self._rated_total(lv, s) < self._target[s] - _EPS:
                 grow = self._growable(lv, s)
                 if len(grow) == 0:
                     break
@@ -269,6 +279,21 @@ class DerBlock(GeneBlock):
     def decode(self, x: np.ndarray, parts: dict) -> None:
         """``der[kind]``: capacity per stage and candidate row."""
         parts.setdefault("der", {})[self.kind] = self.capacity(x)
+
+
+def _power_factors(buses: np.ndarray, given) -> list[float]:
+    """Power factor of every candidate bus: one number, or a mapping bus -> pf (1 elsewhere)."""
+    per_bus = {int(b): float(v) for b, v in dict(given).items()} if not _is_number(given) \
+        else {int(b): float(given) for b in buses}
+    extra = sorted(set(per_bus) - set(int(b) for b in buses))
+    if extra:
+        raise ParameterError("power_factor", f"bus {extra[0]} is not among the candidate buses "
+                                             f"{sorted(int(b) for b in buses)}")
+    out = [per_bus.get(int(b), 1.0) for b in buses]
+    bad = [v for v in out if not 0.0 < v <= 1.0]
+    if bad:
+        raise ParameterError("power_factor", f"a power factor lies in (0, 1], got {bad[0]}")
+    return out
 
 
 def _is_number(value) -> bool:

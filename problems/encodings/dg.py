@@ -118,6 +118,10 @@ class DgBlock(GeneBlock):
             if not (np.isfinite(top) and top > 0):
                 raise ParameterError("max_mva", f"must be finite and > 0, got {top}")
             e = case.economics
+            for key in ("dg_per_mva", "dg_energy_per_mwh"):
+                if isinstance(e.unit_costs.get(key), (list, tuple)):
+                    raise ParameterError(key, f"case {case.name!r} gives economics.unit_costs."
+                                              f"{key} per stage; DG alternatives take one price")
             j = np.arange(1, int(self.levels) + 1)
             tables["dg_types"] = pd.DataFrame({
                 "technology": self.technology, "alternative": j,

@@ -265,7 +265,7 @@ def test_genome_errors():
         Genome([DerBlock("pv"), DerBlock("pv", levels=2)])
     with pytest.raises(RuntimeError, match="not bound"):
         Genome([LineBlock()]).sample(1, rng(0))
-    with pytest.raises(ValueError, match="PV only"):
+    with pytest.raises(ValueError, match="PV and EVCS only"):
         DerBlock("svc", penetration=True).bind(grid_of("ieee33"), 3)
     with pytest.raises(ValueError, match="sop_nodes"):
         SopBlock().bind(grid_of("md24"), 3)
