@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .clusters import cluster_penetration as penetration_rates
 from .objectives import Evaluated, Population, _voltage_violation_pu, constraint
 
 
@@ -105,3 +106,16 @@ def unserved_energy(ev: Evaluated, max_mwh: float = 0.0) -> float:
     only when every load is supplied)."""
     return float(np.max(ev.ops.unserved_energy_mwh) - max_mwh)
 
+
+
+@constraint("cluster_penetration", unit="-")
+def cluster_penetration(ev: Evaluated, max_rate: float = 1.0) -> float:
+    """Cluster PV penetration rate (PV capacity / peak load of each cluster, over stages;
+    :func:`fdnmoo.clusters.cluster_penetration`) above ``max_rate``, largest over clusters
+    and stages, as ``rate - max_rate``. Needs cluster labels (``net.bus.cluster``: a spec's
+    ``partition:`` section); the default 1.0 lets a cluster's PV reach its peak load (the
+    zonal-planning paper caps each node's PV at its peak load)."""
+    if not max_rate > 0:
+        raise ValueError(f"max_rate must be > 0, got {max_rate}")
+    rates = penetration_rates(ev.grid, ev.plan)
+    return float(np.max(rates, initial=0.0) - max_rate)

@@ -14,7 +14,20 @@ expansion          substations, lines (conductor, stage), PV,  total_cost, eens_
                    candidates; profile "levels" if the case
                    has load levels (md24), else "peak"
 joint              lines/switches + SOP + PV/SVC               the AA paper's four
+zonal              lines joining clusters (corridors, ties),   total_cost, eens_mwh,
+                   PV and ESS per candidate bus; needs         ecost
+                   cluster labels (a spec's ``partition:``)
 =================  ==========================================  =========================
+
+``zonal`` is the zonal-planning seed paper's study (Shi et al., Processes 13(2) 354,
+2025): its clusters (``net.bus.cluster``) define the line genes
+(:class:`~fdnmoo.problems.encodings.ClusterLineBlock`: corridors and ties between
+clusters), the constraint ``cluster_penetration`` (PV capacity / peak load per cluster),
+and the islanding of the reliability objectives (the spec gives them the labels).
+PV and ESS are sized per candidate bus, so per cluster; with ``uncertainty: {method:
+robust, budget: G}`` the voltage and current constraints hold at the worst case of the
+box with budget G (:mod:`fdnmoo.uncertain_pass`). One cluster is the centralised study:
+every line is a variable and the penetration is the system's.
 
 A :class:`~fdnmoo.problems.planning.ProblemConfig` takes a preset's blocks,
 objectives, constraints, profile, stages and horizon changes as the defaults
@@ -30,7 +43,7 @@ from typing import Any, Callable
 
 from fdnmoo.scenarios import PROFILE_NAMES
 
-from .encodings import DerBlock, DgBlock, LineBlock, SopBlock, SubstationBlock
+from .encodings import ClusterLineBlock, DerBlock, DgBlock, LineBlock, SopBlock, SubstationBlock
 
 __all__ = ["PRESETS", "PROFILES", "Preset"]
 
@@ -90,4 +103,10 @@ PRESETS: dict[str, Preset] = {
         blocks=lambda case: [LineBlock(reconfigure=True, build=True), SopBlock()] + _der_blocks(case),
         objectives=("total_cost", "operational_adaptability", "pv_uneven_degree",
                     "structural_adaptability")),
+    "zonal": Preset(
+        blocks=lambda case: [ClusterLineBlock(reconfigure=True, build=True)]
+        + _der_blocks(case, ("pv", "ess")),
+        objectives=("total_cost", "eens_mwh", "ecost"),
+        constraints=("cluster_penetration", "voltage_band", "line_current"),
+        profile="peak", n_stages=1),
 }
