@@ -1,0 +1,31 @@
+"""The cluster-vs-centralised benchmark runs both modes of the zonal study and reports what it
+measured (no timing asserted)."""
+
+from __future__ import annotations
+
+import pytest
+from bench_scripts import load_script
+
+TINY = ("partition.pop_size=6", "partition.n_generations=1", "partition.cooling=0.5")
+
+
+@pytest.fixture(scope="module")
+def bench():
+    return load_script("zonal")
+
+
+def test_both_modes_of_the_same_study(bench, tmp_path):
+    result = bench.measure({"tpc84": (TINY, (4, 1))}, tmp_path)
+    case = result["cases"]["tpc84"]
+    cluster, central = case["modes"]
+    assert (cluster["mode"], central["mode"]) == ("cluster", "centralised")
+    assert central["n_clusters"] == 1 and cluster["n_clusters"] >= 2
+    # centralised: every line of tpc84 (96) is a gene; cluster: only those between clusters
+    assert central["n_var"] - cluster["n_var"] > 0
+    assert central["n_var"] == 96 + 11 + 26  # lines + PV + ESS candidates
+    assert case["time_ratio"] == pytest.approx(central["wall_time_s"] / cluster["wall_time_s"])
+    assert result["paper_time_ratio"] == pytest.approx(55.62 / 32.41)
+    assert set(cluster["best"]) == {"total_cost", "eens_mwh", "ecost"}
+    text = bench.format_report(result)
+    assert "time centralised / cluster" in text and "paper: 1.72" in text
+    assert f"{result['runpp_tpc84_ms']:.2f} ms" in text
