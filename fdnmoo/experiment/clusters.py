@@ -37,7 +37,7 @@ from ..operators.partitioning.index import partition_data
 from ..parameters import did_you_mean, freeze
 from .checking import Checker, SpecError
 
-__all__ = ["ClusterLabels", "PartitionSettings", "cluster_labels", "read_labels"]
+__all__ = ["ClusterLabels", "PartitionSettings", "cluster_labels", "gasa_partition", "read_labels"]
 
 CLUSTERS_FILE = "clusters.csv"
 PARTITION_FILE = "partition.json"
@@ -220,8 +220,10 @@ def cluster_labels(settings: PartitionSettings, case_name: str, case_params=(),
         labels = tuple(0 if on else -1 for on in live)
         summary["source"] = "single"
     else:
-        labels, found = _gasa(settings, case.net)
-        summary.update(found)
+        result, found = gasa_partition(case.net, dict(settings.params), settings.seed)
+        of_bus = dict(zip(result.bus_labels.tolist(), result.cluster.tolist()))
+        labels = tuple(int(of_bus.get(int(b), -1)) for b in case.net.bus.index)
+        summary.update(source="gasa", **found)
     summary["n_clusters"] = len(set(labels) - {-1})
     summary["seconds"] = time.perf_counter() - start
     result = ClusterLabels(labels, summary)
@@ -233,16 +235,22 @@ def cluster_labels(settings: PartitionSettings, case_name: str, case_params=(),
     return result
 
 
-def _gasa(settings: PartitionSettings, net) -> tuple[tuple, dict]:
-    partitioner = GASAPartitioner().set_params(**dict(settings.params),
-                                               random_state=settings.seed)
+def gasa_partition(net, params: dict, seed: int):
+    """GA–SA partition of ``net`` with :class:`GASAPartitioner` parameters ``params``.
+
+    Returns
+    -------
+    result : PartitionResult
+    summary : dict
+        Index, its terms, whether the reactive filter was met, evaluations, every
+        parameter and the seed (what ``partition.json`` records).
+    """
+    partitioner = GASAPartitioner().set_params(**params, random_state=seed)
     result = partitioner.fit(partition_data(net))
-    of_bus = dict(zip(result.bus_labels.tolist(), result.cluster.tolist()))
-    labels = tuple(int(of_bus.get(int(b), -1)) for b in net.bus.index)
-    params = {k: v for k, v in partitioner.get_params().items() if k != "random_state"}
-    return labels, {"source": "gasa", "index": result.index, **result.terms,
+    used = {k: v for k, v in partitioner.get_params().items() if k != "random_state"}
+    return result, {"index": result.index, **result.terms,
                     "reactive_filter_met": result.reactive_filter_met,
-                    "n_evaluations": result.n_evaluations, **params, "seed": settings.seed}
+                    "n_evaluations": result.n_evaluations, **used, "seed": seed}
 
 
 def _plain(value):
