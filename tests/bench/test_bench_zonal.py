@@ -29,3 +29,14 @@ def test_both_modes_of_the_same_study(bench, tmp_path):
     text = bench.format_report(result)
     assert "time centralised / cluster" in text and "paper: 1.72" in text
     assert f"{result['runpp_tpc84_ms']:.2f} ms" in text
+
+
+def test_the_synthetic_feeder_takes_tpc84s_economics(bench):
+    from fdnmoo.experiment import load_spec
+
+    studies = bench.cases()
+    assert set(studies) == {"tpc84", "synthetic-1000"} and set(bench.cases(quick=True)) == {"tpc84"}
+    spec = load_spec(bench.SPEC, settings=studies["synthetic-1000"][0])
+    assert spec.case == "synthetic" and dict(spec.case_params)["n_bus"] == 1000
+    problem = spec.build_problem(spec.problem_config(clusters=(0,) * 1000))
+    assert problem.grid.case.economics.unit_costs["pv_per_mw"] == 800000.0
