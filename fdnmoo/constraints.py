@@ -4,10 +4,11 @@ registered wherever the registry is."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from typing import Literal
 
+import numpy as np
+
+from .clusters import cluster_penetration as penetration_rates
 from .objectives import Evaluated, Population, _voltage_violation_pu, constraint
 from .penetration import ev_demand_mw, penetration_shortfall, pv_rated_mw, pv_target_mw
 
@@ -160,3 +161,16 @@ def ev_penetration(ev: Evaluated, target: list[float] | None = None,
         ("ev_penetration", None if shares is None else tuple(shares)),
         lambda p: [ev_demand_mw(case, s, p.grid.net, shares) for s in range(1, n + 1)])
     return penetration_shortfall(got, want, mode, tolerance)
+
+
+@constraint("cluster_penetration", unit="-")
+def cluster_penetration(ev: Evaluated, max_rate: float = 1.0) -> float:
+    """Cluster PV penetration rate (PV capacity / peak load of each cluster, over stages;
+    :func:`fdnmoo.clusters.cluster_penetration`) above ``max_rate``, largest over clusters
+    and stages, as ``rate - max_rate``. Needs cluster labels (``net.bus.cluster``: a spec's
+    ``partition:`` section); the default 1.0 lets a cluster's PV reach its peak load (the
+    zonal-planning paper caps each node's PV at its peak load)."""
+    if not max_rate > 0:
+        raise ValueError(f"max_rate must be > 0, got {max_rate}")
+    rates = penetration_rates(ev.grid, ev.plan)
+    return float(np.max(rates, initial=0.0) - max_rate)

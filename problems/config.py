@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..cases import load_case
 from ..cases.overrides import apply_overrides, check_overrides
+from ..clusters import with_clusters
 from ..objectives import CONSTRAINTS, OBJECTIVES, Objective
 from ..parameters import ParameterError, UnknownEntryError, check_params, did_you_mean, entry
 from ..planning import planning_grid
@@ -139,6 +140,11 @@ class ProblemConfig:
         constraints or gene blocks (:mod:`fdnmoo.plugins`). They are imported
         when the config is made and, before the problem is rebuilt, in every
         process that builds it (the workers of an evaluator).
+    clusters : tuple of int
+        Cluster of every ``case.net.bus`` row (-1: none), e.g. a GA–SA partition (the
+        spec's ``partition:`` section); stored on the case as ``net.bus.cluster``
+        (:mod:`fdnmoo.clusters`) for the blocks and constraints that plan per cluster
+        (preset ``zonal``). Empty: no clusters.
 
     Attributes
     ----------
@@ -174,11 +180,13 @@ class ProblemConfig:
     uncertainty: Any = None
     operation: Any = None
     single_stage: bool = False
+    clusters: tuple = ()
     modules: tuple = field(init=False, default=())
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: normalise the entries once
         set_(self, "plugins", tuple(self.plugins))
+        set_(self, "clusters", tuple(int(c) for c in self.clusters))
         try:
             import_plugins(self.plugins)
         except PluginError as exc:
@@ -284,6 +292,8 @@ class ProblemConfig:
             del data["operation"]
         if not self.single_stage:
             del data["single_stage"]
+        if not self.clusters:
+            del data["clusters"]
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()
                               ).hexdigest()[:16]
 
@@ -304,6 +314,11 @@ class ProblemConfig:
         horizon = {**dict(preset.horizon if preset else ()), **dict(self.horizon)}
         case = apply_overrides(case, {"horizon": horizon}, "", ("horizon",))
         case = apply_overrides(case, self.case_overrides)
+        if self.clusters:
+            try:
+                case = with_clusters(case, self.clusters)
+            except ValueError as exc:
+                raise ParameterError("clusters", str(exc)) from None
         unc = self.uncertainty
         if unc.level:
             case = apply_overrides(case, {"uncertainty": {

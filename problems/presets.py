@@ -19,13 +19,26 @@ ess_planning       ESS size per candidate bus & stage          as sop_planning
 reinforcement      existing lines replaced by ones of 1.5x     as sop_planning
                    capacity at 3x the line price (stage)
 no_planning        none: the base network in every stage       as sop_planning
+zonal              lines joining clusters (corridors, ties),   total_cost, eens_mwh,
+                   PV and ESS per candidate bus; needs         ecost
+                   cluster labels (a spec's ``partition:``)
 =================  ==========================================  =========================
 
-The last three are seed 000's comparison cases (R. Wang et al., Nature
-Communications 15 (2024): Case III ESS instead of SOPs, Case IV line
-reinforcement, Case V no reinforcement); its Case II (one stage) is the
-``single_stage`` option of any problem. Add PV/EVCS blocks in the spec to plan
-them alongside.
+``ess_planning``, ``reinforcement`` and ``no_planning`` are seed 000's comparison cases
+(R. Wang et al., Nature Communications 15 (2024): Case III ESS instead of SOPs, Case IV
+line reinforcement, Case V no reinforcement); its Case II (one stage) is the
+``single_stage`` option of any problem. Add PV/EVCS blocks in the spec to plan them
+alongside.
+
+``zonal`` is the zonal-planning seed paper's study (Shi et al., Processes 13(2) 354,
+2025): its clusters (``net.bus.cluster``) define the line genes
+(:class:`~fdnmoo.problems.encodings.ClusterLineBlock`: corridors and ties between
+clusters), the constraint ``cluster_penetration`` (PV capacity / peak load per cluster),
+and the islanding of the reliability objectives (the spec gives them the labels).
+PV and ESS are sized per candidate bus, so per cluster; with ``uncertainty: {method:
+robust, budget: G}`` the voltage and current constraints hold at the worst case of the
+box with budget G (:mod:`fdnmoo.uncertain_pass`). One cluster is the centralised study:
+every line is a variable and the penetration is the system's.
 
 A :class:`~fdnmoo.problems.planning.ProblemConfig` takes a preset's blocks,
 objectives, constraints, profile, stages and horizon changes as the defaults
@@ -41,7 +54,7 @@ from typing import Any, Callable
 
 from fdnmoo.scenarios import PROFILE_NAMES
 
-from .encodings import DerBlock, DgBlock, LineBlock, SopBlock, SubstationBlock
+from .encodings import ClusterLineBlock, DerBlock, DgBlock, LineBlock, SopBlock, SubstationBlock
 
 __all__ = ["PRESETS", "PROFILES", "Preset"]
 
@@ -110,4 +123,10 @@ PRESETS: dict[str, Preset] = {
         blocks=lambda case: [LineBlock(reconfigure=True, build=True), SopBlock()] + _der_blocks(case),
         objectives=("total_cost", "operational_adaptability", "pv_uneven_degree",
                     "structural_adaptability")),
+    "zonal": Preset(
+        blocks=lambda case: [ClusterLineBlock(reconfigure=True, build=True)]
+        + _der_blocks(case, ("pv", "ess")),
+        objectives=("total_cost", "eens_mwh", "ecost"),
+        constraints=("cluster_penetration", "voltage_band", "line_current"),
+        profile="peak", n_stages=1),
 }

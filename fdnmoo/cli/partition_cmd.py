@@ -37,29 +37,23 @@ def run(args) -> int:
     import pandas as pd
 
     from ..cases import load_case
-    from ..operators.partitioning.gasa import GASAPartitioner
-    from ..operators.partitioning.index import DEFAULT_WEIGHTS, partition_data
+    from ..experiment.clusters import gasa_partition
+    from ..operators.partitioning.index import DEFAULT_WEIGHTS
     from .pf_cmd import _parse_params
 
     params = dict(max_clusters=args.clusters, weights=tuple(args.weights or DEFAULT_WEIGHTS),
-                  reactive_filter=not args.no_reactive_filter, random_state=args.seed)
-    partitioner = GASAPartitioner().set_params(**params, **_parse_params(args.params))
+                  reactive_filter=not args.no_reactive_filter, **_parse_params(args.params))
     case = load_case(args.case)
     start = time.perf_counter()
-    data = partition_data(case.net)
-    result = partitioner.fit(data)
-    params = partitioner.get_params()
+    result, found = gasa_partition(case.net, params, args.seed)
     seconds = time.perf_counter() - start
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     pd.DataFrame({"bus": result.bus_labels, "cluster": result.cluster,
                   "reactive_deficient": result.reactive_deficient[result.cluster]}
                  ).to_csv(out / "clusters.csv", index=False)
-    summary = {"case": case.name, "n_clusters": int(result.cluster.max()) + 1,
-               "index": result.index, **result.terms,
-               "reactive_filter_met": result.reactive_filter_met,
-               "n_evaluations": result.n_evaluations, "seconds": seconds,
-               **{k: v for k, v in params.items() if k != "random_state"}, "seed": args.seed}
+    summary = {"case": case.name, "n_clusters": int(result.cluster.max()) + 1, **found,
+               "seconds": seconds}
     summary["weights"] = list(summary["weights"])
     (out / "partition.json").write_text(json.dumps(summary, indent=2))
     if not args.no_map:
@@ -68,7 +62,7 @@ def run(args) -> int:
                       title=f"{case.name}: {summary['n_clusters']} clusters, index {result.index:.3f}")
     print(f"case {case.name}: {summary['n_clusters']} clusters, index {result.index:.4f} "
           f"(modularity {result.terms['modularity']:.4f}), {seconds:.1f} s -> {out}")
-    if not result.reactive_filter_met and params["reactive_filter"]:
+    if not result.reactive_filter_met and found["reactive_filter"]:
         logger.warning("no partition met the reactive filter (Q supply >= Q need in every "
                        "cluster); the best unfiltered partition is written")
     return 0

@@ -34,6 +34,8 @@ from ..evaluation import Evaluator, remember_problem
 from ..objectives import objective_signs
 from ..operators import algorithm_entry, reference_directions
 from ..operators import build_algorithm as registry_build
+from .cluster_map import plot_clusters
+from .clusters import cluster_labels
 from .filtering import filter_results
 from .indicators import HV_REFERENCE, Normalisation
 from .indicators import hypervolume as normalised_hypervolume
@@ -85,7 +87,10 @@ def run_experiment(spec: ExperimentSpec | str | Path, out_dir: str | Path | None
     started = datetime.now(timezone.utc)
     t0 = time.perf_counter()
 
-    config = spec.problem_config()
+    clusters = None
+    if spec.partition is not None:  # once per results folder (read back on a resume)
+        clusters = cluster_labels(spec.partition, spec.case, spec.case_params, out)
+    config = spec.problem_config(clusters=None if clusters is None else clusters.labels)
     problem = spec.build_problem(config)
     if spec.benchmark is None:  # a pymoo benchmark evaluates in-process, not by the evaluator
         remember_problem(problem)
@@ -103,7 +108,14 @@ def run_experiment(spec: ExperimentSpec | str | Path, out_dir: str | Path | None
         outcome = collect_outcome(problem, algorithm, evaluator)
     outcome.metadata.update(_metadata(spec, config, problem, algorithm, evaluation, run,
                                       started, build_s))
+    if clusters is not None:
+        outcome.metadata["partition"] = {**clusters.summary, "labels": list(clusters.labels)}
     write_results(out, outcome, grid=getattr(problem, "grid", None))
+    if clusters is not None:
+        net = problem.grid.case.net
+        plot_clusters(net, net.bus.index.to_numpy(), np.asarray(clusters.labels),
+                      out / "clusters.png", title=f"{problem.grid.case.name}: "
+                      f"{clusters.n_clusters} clusters")
     if spec.filter is not None:  # the spec's Pareto filters: filtered.csv
         filter_results(out, spec.filter)
     if spec.widths is not None:  # objective widths by method: widths.csv

@@ -85,6 +85,19 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
             "a pymoo benchmark problem (`pymoo.problems.get_problem`: `zdt1`, `dtlz2`, ...) "
             "instead of a case and a planning problem: no `case`, the other `problem.*` keys "
             "are its constructor's (`n_var`, `n_obj`), pymoo's real-valued operators"),
+    SpecKey("partition", "mapping", "none",
+            "cluster labels of the buses, computed once per run (`clusters.csv`, "
+            "`partition.json`, `clusters.png` in the results folder; `partition.*` keys)"),
+    SpecKey("partition.labels", "path of a `clusters.csv`", "none (GA-SA runs)",
+            "labels written by `fdnmoo partition` (relative to the spec)"),
+    SpecKey("partition.seed", "integer >= 0", "`0`", "seed of the GA-SA partitioning"),
+    SpecKey("partition.islanding", "`true` or `false`", "`true`",
+            "the clusters island in the reliability objectives (`islanding_labels`)"),
+    SpecKey("partition.single", "`true` or `false`", "`false`",
+            "one cluster for every bus (centralised study, no decomposition)"),
+    SpecKey("partition.<option>", "value", "the partitioner's",
+            "any `GASAPartitioner` parameter: `max_clusters`, `min_clusters`, `weights` "
+            "(w1..w4), `pop_size`, `n_generations`, `t_start`, `cooling`, `t_end`, ..."),
     SpecKey("problem.preset", "preset name", "`joint` (none when `blocks` is given)",
             "named composition (`fdnmoo.problems.planning.PRESETS`) whose blocks, objectives, "
             "constraints, profile and stages are the defaults"),

@@ -70,6 +70,7 @@ from ..operation.settings import OperationSettings
 from ..uncertainty.settings import UncertaintySettings
 from .benchmark import BenchmarkProblem, parse_benchmark
 from .checking import BlockNames, Checker, SpecError, apply_settings, blame_setting
+from .clusters import PartitionSettings
 from .filtering import FilterError, FilterSettings
 from .objective_widths import METHODS as WIDTH_METHODS
 from .objective_widths import WidthSettings
@@ -91,7 +92,8 @@ _PROBLEM_KEYS = section_keys("problem")
 _CONFIG_KEYS = {"n_stages": "problem.stages", "n_days": "problem.days",
                 "n_samples": "problem.samples", "seed": "problem.scenario_seed",
                 "plugins": "plugins", "case_params": "case_params",
-                "case_overrides": "case_overrides", "uncertainty": "uncertainty"}
+                "case_overrides": "case_overrides", "uncertainty": "uncertainty",
+                "clusters": "partition"}
 _EVALUATION_KEYS = section_keys("evaluation")
 _FILTER_KEYS = section_keys("filter")
 _WIDTH_KEYS = section_keys("widths")
@@ -174,9 +176,18 @@ class ExperimentSpec:
     widths: WidthSettings | None = None
     benchmark: BenchmarkProblem | None = None  # problem: {pymoo: NAME, ...} instead of a case
 
-    def problem_config(self):
+    partition: PartitionSettings | None = None
+
+    def problem_config(self, clusters: tuple | None = None):
         """The :class:`~fdnmoo.problems.planning.ProblemConfig` of this spec (the
         :class:`~fdnmoo.experiment.benchmark.BenchmarkProblem` of a pymoo problem).
+
+        Parameters
+        ----------
+        clusters : tuple of int, optional
+            Cluster of every ``case.net.bus`` row (the ``partition:`` section's labels,
+            :func:`fdnmoo.experiment.clusters.cluster_labels`); with ``partition.islanding``
+            they are also the problem option ``islanding_labels``.
 
         Raises
         ------
@@ -188,6 +199,10 @@ class ExperimentSpec:
         if self.benchmark is not None:
             return self.benchmark
         p = self.problem
+        options = p.options
+        if clusters is not None and self.partition is not None and self.partition.islanding \
+                and "islanding_labels" not in dict(options):
+            options = options + (("islanding_labels", tuple(clusters)),)
         with self.spec_errors():
             entry = algorithm_entry(self.algorithm.name)
             penalty = None if entry.constraints else entry.penalty
@@ -195,7 +210,8 @@ class ExperimentSpec:
                                  profile=p.profile, n_days=p.days, n_samples=p.samples,
                                  objectives=p.objectives, constraints=p.constraints,
                                  seed=p.scenario_seed, case_params=self.case_params,
-                                 options=p.options, constraint_penalty=penalty,
+                                 options=options, constraint_penalty=penalty,
+                                 clusters=tuple(clusters or ()),
                                  blocks=p.blocks, plugins=self.plugins, horizon=p.horizon,
                                  case_overrides=self.case_overrides,
                                  uncertainty=self.uncertainty, operation=p.operation,
@@ -256,6 +272,8 @@ class ExperimentSpec:
                 "output": self.output, "description": self.description,
                 "uncertainty": self.uncertainty.as_dict(),
                 **({"filter": self.filter.as_dict()} if self.filter is not None else {}),
+                **({"partition": self.partition.as_dict()} if self.partition is not None
+                   else {}),
                 **({"widths": self.widths.as_dict()} if self.widths is not None else {})}
 
     @property
@@ -273,6 +291,8 @@ class ExperimentSpec:
             payload["case_overrides"] = d["case_overrides"]
         if self.uncertainty != UncertaintySettings():  # likewise
             payload["uncertainty"] = d["uncertainty"]
+        if self.partition is not None:  # likewise
+            payload["partition"] = d["partition"]
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -382,7 +402,9 @@ def _parse(data: Any, source: str, base_dir: str | Path | None, settings: tuple[
                           description=description, source=source, plugins=plugins,
                           case_overrides=freeze(case_overrides), settings=settings,
                           filter=_filter(check, data.get("filter")),
-                          widths=_widths(check, data.get("widths")), benchmark=benchmark)
+                          widths=_widths(check, data.get("widths")), benchmark=benchmark,
+                          partition=PartitionSettings.parse(data.get("partition"), source,
+                                                            base_dir))
     config = spec.problem_config()  # parameters and values of the composition, named by key
     if spec.filter is not None:
         try:

@@ -196,14 +196,19 @@ class LineBlock(GeneBlock):
         self._switch = bt.line_position(grid.switchable_lines) if len(grid.switchable_lines) \
             else np.zeros(0, np.int64)
         self._base_state = np.isin(self._line_labels[self._switch], grid.base_closed_lines)
-        n_sw = len(self._switch) if self.reconfigure else 0
-        self._n_corr, self._n_sw = n_corr, n_sw
+        self._n_corr = n_corr
 
         bus_index = pd.Index(bt.bus_labels)
         self._load_mask = np.zeros((n_stages, self._n_bus), dtype=bool)
         for s in range(n_stages):
             self._load_mask[s, bus_index.get_indexer(load_buses(grid, s + 1))] = True
+        self._set_layout(n_stages)
 
+    def _set_layout(self, n_stages: int) -> None:
+        """Gene count, bounds and groups from the corridors and ``self._switch``."""
+        n_corr = self._n_corr
+        n_sw = len(self._switch) if self.reconfigure else 0
+        self._n_sw = n_sw
         self.n_var = 2 * n_corr + n_stages * n_sw
         self.xl = np.concatenate([np.zeros(n_corr), np.ones(n_corr),
                                   np.zeros(n_stages * n_sw)]).astype(np.int64)

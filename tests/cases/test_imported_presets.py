@@ -10,7 +10,7 @@ import pytest
 from pymoo.algorithms.moo.nsga2 import NSGA2
 from pymoo.optimize import minimize
 
-from fdnmoo.cases import from_pandapower, write_case
+from fdnmoo.cases import from_pandapower, load_case, write_case
 from fdnmoo.operators import genome_operators
 from fdnmoo.problems.planning import PRESETS, UNDEFINED, ProblemConfig
 
@@ -26,7 +26,11 @@ def cigre_file(tmp_path_factory):
 def test_preset_runs_on_an_imported_case(preset, which, cigre_file):
     case = cigre_file if which == "cigre" else which
     daily = preset not in ("reconfiguration", "expansion")  # those two default to one snapshot
-    problem = ProblemConfig(case=case, preset=preset, n_days=1 if daily else None).build()
+    # zonal plans per cluster: the imported case's feeders
+    clusters = tuple(load_case(case).net.bus.feeder.astype(str).factorize()[0]) \
+        if preset == "zonal" else ()
+    problem = ProblemConfig(case=case, preset=preset, n_days=1 if daily else None,
+                            clusters=clusters).build()
     if preset == "no_planning":  # the base network as is: no genes, one plan
         assert problem.n_var == 0
         F, G = problem.evaluate_genomes(np.zeros((1, 0), dtype=np.int64))

@@ -46,6 +46,7 @@ uncertainty: {method: montecarlo, level: {load: 0.05, pv: 0.15}, samples: 3, gam
 evaluation: {backend: joblib, workers: 2, chunk_size: 4}
 filter: {weakening: 2, deviation: 3.5, comprehensive: true}
 widths: {levels: [0.05, 0.1], samples: 10, methods: [affine, montecarlo], seed: 2}
+partition: {max_clusters: 3, seed: 1, islanding: false}
 output: results/every_key
 description: every key of the README's table
 """
@@ -68,7 +69,9 @@ def test_every_documented_key_is_read(tmp_path):
         head, _, rest = k.key.partition(".")
         if k.key == "problem.pymoo":  # the other kind of problem (no case): read below
             continue
-        if rest == "<option>":
+        if rest == "<option>" and head == "partition":
+            assert written[head]["params"]["max_clusters"] == 3
+        elif rest == "<option>":
             assert written[head]["eliminate_duplicates"] is False
         elif rest:
             assert rest in written[head], k.key

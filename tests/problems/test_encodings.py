@@ -22,8 +22,10 @@ from encoding_checks import check_plan, grid_of
 from fdnmoo.operators import (GenomeCrossover, GenomeMutation, GenomeRepair, GenomeSampling,
                               genome_operators)
 from fdnmoo.planning import DER_KINDS
-from fdnmoo.problems.encodings import (BLOCKS, DerBlock, DgBlock, LineBlock, SopBlock,
-                                       SubstationBlock)
+from fdnmoo.clusters import with_clusters
+from fdnmoo.planning import planning_grid
+from fdnmoo.problems.encodings import (BLOCKS, ClusterLineBlock, DerBlock, DgBlock, LineBlock,
+                                       SopBlock, SubstationBlock)
 from fdnmoo.problems.genome import Genome
 
 CASES = ["ieee33", "tpc84", "md24"]
@@ -31,6 +33,7 @@ CASES = ["ieee33", "tpc84", "md24"]
 #: Instances every registered block is checked with; a new block must add its own.
 EXAMPLES = {
     "lines": [LineBlock(), LineBlock(reconfigure=False), LineBlock(build=False)],
+    "cluster_lines": [ClusterLineBlock(), ClusterLineBlock(reconfigure=False)],
     "substations": [SubstationBlock()],
     "dg": [DgBlock(), DgBlock(max_units=2)],
     "sop": [SopBlock(), SopBlock(n_devices=1, max_terminals=2, module_mva=0.25, max_modules=2),
@@ -130,6 +133,9 @@ def test_every_registered_block_has_examples():
 @pytest.mark.parametrize("block", [b for bs in EXAMPLES.values() for b in bs], ids=repr)
 def test_block_contract(block, case):
     grid = grid_of(case)
+    if isinstance(block, ClusterLineBlock):  # clusters: the base topology's feeders
+        feeders = grid.case.net.bus.feeder.astype(str)
+        grid = planning_grid(with_clusters(grid.case, feeders.factorize()[0]))
     try:
         block.bind(grid, grid.case.horizon.n_stages)
     except ValueError as err:  # the case has no candidates for this block

@@ -152,7 +152,7 @@ def test_joint_hypervolume_grows_over_generations():
 
 def test_presets_are_documented_and_configs_validate():
     assert set(PRESETS) == {"reconfiguration", "dg_siting", "sop_planning", "expansion", "joint",
-                            "ess_planning", "reinforcement", "no_planning"}
+                            "ess_planning", "reinforcement", "no_planning", "zonal"}
     with pytest.raises(ValueError, match="unknown preset"):
         ProblemConfig(case="ieee33", preset="everything")
     with pytest.raises(KeyError, match="unknown objective"):
