@@ -24,13 +24,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cases.errors import CaseError
-from ..cases.model import ECONOMIC_FORMS
-from ..parameters import did_you_mean
+from ..cases.forms import check_form
 from ..planning import DER_KINDS, PlanningGrid
 
 __all__ = ["CostModel", "StagePrice", "annuity_present_value", "capital_recovery_factor",
-           "check_form", "cost_model", "escalation_factor", "first_match",
+           "cost_model", "escalation_factor", "first_match",
            "perpetuity_present_value", "present_value_factor", "price_at_stage", "stage_years"]
 
 
@@ -418,26 +416,6 @@ class CostModel:
     def table(self, column: str) -> np.ndarray | None:
         """Column ``"<table>.<column>"`` of a case cost table, None without it."""
         return self.tables.get(column)
-
-
-def check_form(economics, file: str) -> str:
-    """``economics.form``, checked: one of the forms, and a perpetuity that converges.
-
-    Raises
-    ------
-    CaseError
-        Naming ``file``, the field and the value (with the closest form for a typo).
-    """
-    form = economics.form
-    if form not in ECONOMIC_FORMS:
-        raise CaseError(file, "economics.form", form, f"unknown form"
-                        f"{did_you_mean(str(form), ECONOMIC_FORMS)}; forms are "
-                        f"{', '.join(ECONOMIC_FORMS)}")
-    d, f = float(economics.discount_rate), float(economics.inflation_rate)
-    if form == "perpetuity" and not d > f:
-        raise CaseError(file, "economics.form", form, f"a perpetuity needs economics."
-                        f"discount_rate > inflation_rate (got {d} and {f})")
-    return form
 
 
 def first_match(values: np.ndarray | None, labels: np.ndarray) -> np.ndarray:
