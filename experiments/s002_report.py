@@ -232,8 +232,11 @@ def summarise(out: Path, case_folders: dict[str, Path], grid_spec) -> dict:
     diff = {"ours": (b["total"] - a["total"]) / abs(a["total"]),
             "ours_with_purchase": (b["with_purchase"] - a["with_purchase"]) / a["with_purchase"],
             "paper": PAPER_COST_DIFFERENCE}
-    rows = []
+    rows, missing = [], []
     for cell in grid_spec.cells:
+        if not (cell.folder / "pareto.csv").is_file():  # not run (yet)
+            missing.append(cell.problem)
+            continue
         best = best_solution(cell.folder)
         share = dict(cell.spec.problem.constraints[-1])["dg_penetration"]["max_share"]
         problem = problem_of(cell.spec)
@@ -244,7 +247,7 @@ def summarise(out: Path, case_folders: dict[str, Path], grid_spec) -> dict:
     sweep = pd.DataFrame(rows).groupby("max_share", as_index=False).agg(
         total_cost=("total_cost", "min"), with_purchase=("with_purchase", "min"),
         dg_mva=("dg_mva", "first"), feasible=("feasible", "all"), seeds=("seed", "count"))
-    return {"cases": cases, "difference": diff, "sweep": sweep,
+    return {"cases": cases, "difference": diff, "sweep": sweep, "missing": missing,
             "paper_dg": paper_dg_effect(a["x"])}
 
 
@@ -325,7 +328,10 @@ def write_report(out: Path, summary: dict, fast: bool = False) -> Path:
              f"| {pdg['without']:,.0f} | {pdg['with']:,.0f} | {pdg['difference']:+.2%} | "
              f"{diff['paper']:+.2%} |", "",
              "## Cost against the DG penetration cap", "", f"Paper: {PAPER['sweep']}", "",
-             _md(shown), "", "![cost against penetration](penetration.png)", ""]
+             _md(shown), ""]
+    if summary.get("missing"):
+        text += [f"Not run (yet): {', '.join(summary['missing'])}.", ""]
+    text += ["![cost against penetration](penetration.png)", ""]
     out.mkdir(parents=True, exist_ok=True)
     path = out / "report.md"
     path.write_text("\n".join(text) + "\n")
@@ -344,11 +350,16 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default="results/s002", help="results folder")
     parser.add_argument("--fast", action="store_true", help="the reduced variant (seconds)")
+    parser.add_argument("--no-run", action="store_true",
+                        help="report the finished runs only (both cases must be there)")
     args = parser.parse_args(argv)
     out = Path(args.out)
-    folders = run_cases(out, fast=args.fast, progress=not args.fast)
     grid_spec = sweep_spec(out, fast=args.fast)
-    run_grid(grid_spec, progress=not args.fast)
+    if args.no_run:
+        folders = {name: out / name for name in CASES}
+    else:
+        folders = run_cases(out, fast=args.fast, progress=not args.fast)
+        run_grid(grid_spec, progress=not args.fast)
     path = write_report(out, summarise(out, folders, grid_spec), fast=args.fast)
     print(f"report in {path}")
     return 0
