@@ -338,7 +338,7 @@ def write_report(out: Path, summary: dict, fast: bool = False) -> Path:
     fig, ax = plt.subplots(figsize=(5, 3.2))
     ax.plot(sweep.max_share * 100, sweep.with_purchase / 1e6, "o-")
     ax.set_xlabel("DG penetration cap [% of stage peak load]")
-    ax.set_ylabel(f"total cost incl. demand purchase [M{money}]")
+    ax.set_ylabel(f"total cost incl. demand purchase [M {money}]")
     ax.set_title("md24, Case II (seed 002, Fig. 3)")
     fig.tight_layout()
     fig.savefig(out / "penetration.png", dpi=120)
