@@ -11,6 +11,7 @@ import numpy as np
 from .clusters import cluster_penetration as penetration_rates
 from .objectives import Evaluated, Population, _voltage_violation_pu, constraint
 from .penetration import ev_demand_mw, penetration_shortfall, pv_rated_mw, pv_target_mw
+from .scenarios.batch import stage_load
 
 
 @constraint("power_flow_converged", unit="-")
@@ -86,6 +87,34 @@ def budget(ev: Evaluated, budget_per_stage: float | None = None) -> float:
     if not limit:
         return -1.0
     return float(np.max(population_investment(ev)) / limit - 1.0)
+
+
+@constraint("dg_penetration", unit="-")
+def dg_penetration(ev: Evaluated, max_share: float) -> float:
+    """DG penetration cap of seed 002 (Wang & Jing 2022, eq. (12)), on capacity: in every stage
+    the DG capacity in service (MVA) at most ``max_share`` times the stage's peak load (MVA,
+    the sum of every bus's apparent peak load, ``stage_load``), as the largest over stages of
+    ``capacity / peak - max_share``. Eq. (12) caps the DG output at each load level b by
+    ``max_share`` times that level's demand, ``mu_b`` x the peak; conventional units run at
+    ``mu_b`` x capacity (:mod:`fdnmoo.operation.injections`), for which the two are the same;
+    a wind unit's output at a level may exceed ``mu_b`` x its capacity."""
+    if not max_share >= 0:
+        raise ValueError(f"max_share must be >= 0, got {max_share}")
+    cap = ev.plan.der.get("dg")
+    if cap is None or not np.size(cap):
+        return -float(max_share)
+    installed = np.sum(cap, axis=1)
+    peak = ev.population.computed("stage_peak_load_mva", _stage_peak_load_mva)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(installed > 0, installed / peak, 0.0)  # DG without load: inf
+    return float(np.max(share) - max_share)
+
+
+def _stage_peak_load_mva(population: Population) -> np.ndarray:
+    """(n_stages,) peak apparent load of every stage (MVA), before any plan's resources."""
+    p_mw, q_mvar = stage_load(population.grid.case, population.plans.n_stages,
+                              population.grid.net)
+    return np.hypot(p_mw, q_mvar).sum(axis=1)
 
 
 def _check_gamma(gamma: float) -> None:

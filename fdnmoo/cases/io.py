@@ -144,11 +144,13 @@ def _record(cls, values: Any, file: str, key: str):
 
 
 def _economics(economics: Economics) -> dict[str, Any]:
-    """The economics record; ``inflation_rate`` only when set, so that files without
-    inflation are written as they were before the field existed."""
+    """The economics record; ``inflation_rate`` and ``form`` only when not the default, so
+    that files without them are written as they were before the fields existed."""
     doc = asdict(economics)
     if doc.get("inflation_rate") == 0:
         del doc["inflation_rate"]
+    if doc.get("form") == "horizon":
+        del doc["form"]
     return doc
 
 

@@ -20,7 +20,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Horizon", "Economics", "Uncertainty", "PlanningCase", "stage_growth_factor"]
+__all__ = ["ECONOMIC_FORMS", "Horizon", "Economics", "Uncertainty", "PlanningCase",
+           "stage_growth_factor"]
+
+#: Forms of the present-value objective (``economics.form``; defined in
+#: :mod:`fdnmoo.metrics.economics`).
+ECONOMIC_FORMS: tuple[str, ...] = ("horizon", "lifetime", "perpetuity")
 
 
 @dataclass
@@ -134,6 +139,12 @@ class Economics:
         one number or one value per stage, as ``unit_costs``.
     sources : dict of str to str
         Where each number comes from.
+    form : str
+        How the net present value counts annualised investments and the horizon end,
+        one of :data:`ECONOMIC_FORMS`: ``"horizon"`` (annuities until the horizon
+        end), ``"lifetime"`` (the whole lifetime, i.e. the lump sum) or
+        ``"perpetuity"`` (perpetual annuities plus a perpetual tail of the last
+        stage's operation, seed 002's eq. (1)); see :mod:`fdnmoo.metrics.economics`.
     """
 
     currency: str = "USD"
@@ -143,6 +154,7 @@ class Economics:
     unit_costs: dict[str, float | list[float]] = field(default_factory=dict)
     prices: dict[str, float | list[float]] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
+    form: str = "horizon"
 
 
 @dataclass

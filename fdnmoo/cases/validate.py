@@ -19,6 +19,7 @@ from ..branches import UnsupportedNetError, branch_table
 from ..topology import NonRadialError
 from ..damage import load_class_shares
 from .errors import CaseError
+from .forms import check_form
 from .model import PlanningCase
 from .schema import CANDIDATE_TABLES, NET_EXTRA_COLUMNS, TABLE_KEYS, Column
 
@@ -39,6 +40,7 @@ def validate_records(case: PlanningCase, file: str = "<case>") -> None:
     """Check the horizon, economics and uncertainty records (also after overrides)."""
     _check_horizon(case.horizon, file)
     _check_economics(case.economics, file, case.horizon.n_stages)
+    check_form(case.economics, file)
     _check_uncertainty(case.uncertainty, file)
 
 

@@ -24,11 +24,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..cases.forms import check_form
 from ..planning import DER_KINDS, PlanningGrid
 
 __all__ = ["CostModel", "StagePrice", "annuity_present_value", "capital_recovery_factor",
-           "cost_model", "escalation_factor", "first_match", "present_value_factor",
-           "price_at_stage", "stage_years"]
+           "cost_model", "escalation_factor", "first_match",
+           "perpetuity_present_value", "present_value_factor", "price_at_stage", "stage_years"]
 
 
 # --- discounting ---------------------------------------------------------------------------
@@ -87,6 +88,24 @@ def annuity_present_value(rate: float, start_year: float, end_year: float,
     if rate == 0:
         return float(end_year - start_year)
     return ((1.0 + rate) ** -start_year - (1.0 + rate) ** -end_year) / rate
+
+
+def perpetuity_present_value(rate: float, start_year: float, inflation: float = 0.0) -> float:
+    """Present value of one unit of year-0 price paid at the end of every year after
+    ``start_year``, for ever, the price escalating at ``inflation``.
+
+    ``sum_{t > start} q^t = q^(start+1) / (1 - q)`` with ``q = (1+f)/(1+d)``, which is
+    ``(1+d)^-start / d`` for ``f = 0`` (seed 002's ``(1+i)^-t / i``): the limit of
+    :func:`annuity_present_value` as ``end_year`` grows. Needs ``d > f`` (else the
+    sum diverges).
+    """
+    if not rate > inflation:
+        raise ValueError(f"a perpetuity needs the discount rate above the inflation rate, got "
+                         f"d = {rate}, f = {inflation}")
+    if inflation == 0:
+        return (1.0 + rate) ** -start_year / rate
+    log_q = math.log1p(inflation) - math.log1p(rate)
+    return math.exp(log_q * (start_year + 1)) / -math.expm1(log_q)
 
 
 def stage_years(horizon, n_stages: int | None = None) -> np.ndarray:
@@ -241,6 +260,16 @@ class CostModel:
         ``max_mwh / max_mw`` of every ESS candidate (fixed duration).
     tie_keys : ndarray
         The case's tie lines as sorted bus pairs, ``min * 2**32 + max`` (see :meth:`pair_key`).
+    form : str
+        ``economics.form`` of the case (:data:`~fdnmoo.cases.model.ECONOMIC_FORMS`).
+    perpetuity_from_start : ndarray, shape (n_stages,)
+        ``(1+f)^((u-1) Y) perpetuity_present_value(d, (u-1) Y + 1)``: constant annuities of
+        an item built in stage ``u``, paid at the end of every year after year
+        ``(u-1) Y + 1``, for ever (form ``"perpetuity"``; NaN unless ``d > f``).
+    operation_tail : float
+        ``perpetuity_present_value(d, H Y, inflation=f)``: the last stage's yearly
+        amounts repeated every year after the horizon end (form ``"perpetuity"``; NaN
+        unless ``d > f``).
     """
 
     case: object
@@ -270,6 +299,9 @@ class CostModel:
     der_buses: dict
     ess_hours: np.ndarray | None
     tie_keys: np.ndarray
+    form: str = "horizon"
+    perpetuity_from_start: np.ndarray | None = None
+    operation_tail: float = math.nan
 
     @classmethod
     def of(cls, grid: PlanningGrid, n_stages: int) -> "CostModel":
@@ -279,6 +311,13 @@ class CostModel:
         f = float(case.economics.inflation_rate)
         years = stage_years(case.horizon, n_stages)
         end = float(years[-1, 1]) if n_stages else 0.0
+        form = check_form(case.economics, case.name)
+        perpetuity, tail = np.full(n_stages, np.nan), np.nan
+        if d > f:  # a perpetuity converges
+            first = years[:, 0] + 1.0  # seed 002: (1+i)^-t / i for a build in (one-year) stage t
+            perpetuity = np.array([perpetuity_present_value(d, s) * escalation_factor(f, s - 1.0)
+                                   for s in first])
+            tail = perpetuity_present_value(d, end, inflation=f)
         cand = case.candidates
         tables = {}
         for name, cols in (("conductors", ("type", "investment_per_km", "maintenance_per_km_year",
@@ -345,7 +384,8 @@ class CostModel:
             trafo_sn_mva=grid.net.trafo.sn_mva.to_numpy(float),
             der_buses=der_buses, ess_hours=ess_hours,
             tie_keys=np.unique(cls.pair_key(ties.from_bus.to_numpy(np.int64),
-                                            ties.to_bus.to_numpy(np.int64))))
+                                            ties.to_bus.to_numpy(np.int64))),
+            form=form, perpetuity_from_start=perpetuity, operation_tail=tail)
 
     @staticmethod
     def pair_key(a, b) -> np.ndarray:

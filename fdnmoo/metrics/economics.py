@@ -11,7 +11,8 @@ eq. (7): ``f = sum_u sum_y lambda_yu (eps * phi_u^CO + phi_u^OP)`` with
   amount is paid at the **end** of its year and discounted by ``(1 + d)^-t``;
 * an item built in stage ``u`` is paid for by equal annual payments
   ``eps(d, L) * cost`` (capital recovery factor over the item's lifetime L),
-  from the first year of its stage
+  from the first year of its stage, in the form the case's ``economics.form``
+  names (or the ``convention`` argument, which overrides it)
 
   - ``convention="horizon"`` (default): until the horizon end ``H Y``, whatever
     ``L`` (assets outliving the horizon are charged only for the years inside
@@ -29,6 +30,35 @@ eq. (7): ``f = sum_u sum_y lambda_yu (eps * phi_u^CO + phi_u^OP)`` with
   are the stage's yearly values (from :class:`~fdnmoo.metrics.OperationMetrics`)
   paid in each year of the stage; an item's O&M runs from its build stage on,
   at the O&M price of its build stage.
+
+Form ``perpetuity`` (``economics.form: perpetuity``; the default form is
+``horizon`` above, ``lifetime`` its variant). Seed 002 (Q. Wang and M. Jing,
+Front. Energy Res. 10:902891 (2022), eq. (1), after Muñoz-Delgado et al.'s
+multistage model) minimises, over one-year stages ``t = 1..n_T`` at interest
+rate ``i``::
+
+    F = sum_t (1+i)^-t / i * c_t^I
+      + sum_t (1+i)^-t (c_t^M + c_t^E + c_t^R + c_t^U)
+      + (1+i)^-n_T / i * (c_nT^M + c_nT^E + c_nT^R + c_nT^U)
+
+where ``c_t^I`` (its eq. (2)) is the sum over items built in stage ``t`` of
+``CRF(i, lifetime) * investment``: every item is paid by annuities for ever
+(the present value of a perpetuity of annuities), the yearly operation
+(maintenance, energy, losses, unserved-load penalty) is counted in its stage,
+and the last stage's operation continues for ever after the horizon (the
+perpetual tail ``(1+i)^-n_T / i``). Here, for stages of ``Y`` years:
+
+* an item built in stage ``u`` costs ``cost * (1+f)^((u-1) Y) * eps(d, L) *
+  perpetuity_present_value(d, (u-1) Y + 1)`` (annuities at the end of every
+  year after year ``(u-1) Y + 1``; for ``Y = 1`` exactly ``(1+d)^-u / d``);
+* yearly amounts of stage ``u`` are counted as in the other forms
+  (``annuity_present_value(d, (u-1) Y, u Y, inflation=f)``, ``(1+d)^-u`` for
+  ``Y = 1``), and those of the last stage ``H`` also every year after the
+  horizon end: their factor gains ``perpetuity_present_value(d, H Y,
+  inflation=f)`` (``(1+d)^-H / d`` for ``f = 0``). The tail is in the last
+  stage's row of the breakdown.
+
+A perpetuity needs ``d > f`` (the case check refuses it otherwise).
 
 Inflation (seed 004, S. Wang et al. 2022, the AA-NSGA-II joint-planning paper,
 prices its cost terms (1)-(5) with an inflation rate and an interest rate; its
@@ -75,6 +105,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
+from ..cases.model import ECONOMIC_FORMS
 from ..planning import Plan, PlanBatch, PlanningGrid, dg_type_rows
 from .cost_model import (CostModel, annuity_present_value, capital_recovery_factor, cost_model,
                          present_value_factor, stage_years)
@@ -109,7 +140,7 @@ BREAKDOWN_COLUMNS = ["investment", "om", "energy_loss", "pv_profit", "dg_energy"
 #: Column added before ``total`` when the metrics have curtailed PV energy (the
 #: curtailment option of :mod:`fdnmoo.operation.controls`).
 CURTAILMENT_COLUMN = "curtailment_penalty"
-_CONVENTIONS = ("horizon", "lifetime")
+_CONVENTIONS = ECONOMIC_FORMS
 _UNPRICED = ("raise", "nan")
 
 #: Operating terms priced per MWh -> (key in ``economics.prices``, what it prices,
@@ -151,7 +182,7 @@ class MissingPriceError(ValueError):
 
 # --- the cost table of a population ----------------------------------------------------
 def cost_table(model: CostModel, batch: PlanBatch, ops: OperationMetrics | None = None, *,
-               convention: str = "horizon", unpriced: str = "raise",
+               convention: str | None = None, unpriced: str = "raise",
                items: PricedItems | None = None) -> dict[str, np.ndarray]:
     """Present value of every cost term of every plan, per stage.
 
@@ -166,7 +197,9 @@ def cost_table(model: CostModel, batch: PlanBatch, ops: OperationMetrics | None 
     ops : OperationMetrics, optional
         A batch of operation metrics (plan axis first,
         :meth:`OperationMetrics.stack`); ``None`` sets the operating terms to 0.
-    convention : {"horizon", "lifetime"}
+    convention : {"horizon", "lifetime", "perpetuity"}, optional
+        The form of the present value (module docstring); default: the case's
+        ``economics.form`` (``model.form``).
     unpriced : {"raise", "nan"}
     items : PricedItems, optional
         ``priced_items(model, batch)``, when the caller has them already.
@@ -184,6 +217,7 @@ def cost_table(model: CostModel, batch: PlanBatch, ops: OperationMetrics | None 
     ValueError
         An item without price or lifetime; operation metrics of another stage count.
     """
+    convention = model.form if convention is None else convention
     if convention not in _CONVENTIONS:
         raise ValueError(f"convention must be one of {_CONVENTIONS}, got {convention!r}")
     if unpriced not in _UNPRICED:
@@ -197,14 +231,25 @@ def cost_table(model: CostModel, batch: PlanBatch, ops: OperationMetrics | None 
                          f"plan {n_stages}")
     items = priced_items(model, batch) if items is None else items
     om = om_table(model, batch, items)
-    if convention == "horizon":
-        crf = _recovery_factors(model.discount_rate, items.lifetime_years)
-        investment = items.per_stage(items.cost * crf, n_plans, n_stages) * model.annuity_to_end
-    else:
+    operating = model.annuity_in_stage
+    if convention == "lifetime":
         investment = items.per_stage(items.cost, n_plans, n_stages) * model.discount_at_start
-    out = {"investment": investment, "om": om * model.annuity_in_stage}
+    else:
+        crf = _recovery_factors(model.discount_rate, items.lifetime_years)
+        investment = items.per_stage(items.cost * crf, n_plans, n_stages)
+        if convention == "horizon":
+            investment = investment * model.annuity_to_end
+        else:
+            if not model.discount_rate > model.inflation_rate:
+                raise ValueError(f"a perpetuity needs the discount rate above the inflation "
+                                 f"rate, got d = {model.discount_rate}, f = "
+                                 f"{model.inflation_rate}")
+            investment = investment * model.perpetuity_from_start
+            operating = operating.copy()
+            operating[-1:] += model.operation_tail
+    out = {"investment": investment, "om": om * operating}
     yearly = _yearly_operation(model, batch, ops, unpriced)
-    out.update({k: v * model.annuity_in_stage for k, v in yearly.items()})
+    out.update({k: v * operating for k, v in yearly.items()})
     columns = list(BREAKDOWN_COLUMNS)
     if CURTAILMENT_COLUMN in out:
         columns.insert(-1, CURTAILMENT_COLUMN)
@@ -330,7 +375,7 @@ def _stacked(ops: OperationMetrics | None):
 
 # --- one plan --------------------------------------------------------------------------------
 def cost_breakdown(grid: PlanningGrid, plan: Plan, ops=None, *,
-                   convention: str = "horizon", unpriced: str = "raise") -> pd.DataFrame:
+                   convention: str | None = None, unpriced: str = "raise") -> pd.DataFrame:
     """Present value of every cost term, per stage.
 
     See the module docstring for the timing convention. Per stage ``u``:
@@ -338,7 +383,8 @@ def cost_breakdown(grid: PlanningGrid, plan: Plan, ops=None, *,
     * ``investment``: sum over items built in ``u`` (:func:`investment_items`) of
       ``cost * (1+f)^((u-1) Y) * eps(d, L) * annuity_present_value(d, (u-1) Y, H Y)``
       (``convention="horizon"``) or ``cost * (1+f)^((u-1) Y) * (1+d)^-((u-1) Y)``
-      (``convention="lifetime"``), ``f`` the inflation rate (0 by default);
+      (``convention="lifetime"``), ``f`` the inflation rate (0 by default); form
+      ``"perpetuity"``: the module docstring;
     * ``om``: yearly O&M of the stage (:func:`om_per_stage`) x
       ``annuity_present_value(d, (u-1) Y, u Y, inflation=f)`` (and so every
       yearly term below);
@@ -376,8 +422,9 @@ def cost_breakdown(grid: PlanningGrid, plan: Plan, ops=None, *,
     plan : Plan
     ops : OperationMetrics, optional
         Yearly energies per stage; ``None`` sets the operating terms to 0.
-    convention : {"horizon", "lifetime"}
-        How long an item's annual payments are counted (module docstring).
+    convention : {"horizon", "lifetime", "perpetuity"}, optional
+        How long an item's annual payments are counted (module docstring);
+        default: the case's ``economics.form``.
     unpriced : {"raise", "nan"}
         What a term needing a price the case lacks becomes: an error, or NaN
         (and the stage's ``total`` NaN).
@@ -403,7 +450,7 @@ def cost_breakdown(grid: PlanningGrid, plan: Plan, ops=None, *,
 
 
 def total_cost(grid: PlanningGrid, plan: Plan, ops=None, *,
-               convention: str = "horizon") -> float:
+               convention: str | None = None) -> float:
     """Net present value of the plan: the sum of :func:`cost_breakdown`'s ``total``."""
     return float(cost_breakdown(grid, plan, ops, convention=convention)["total"].sum())
 
