@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .checking import Checker, SpecError, apply_settings, blame_setting
+from .checking import Checker, SpecError, apply_settings, blame_setting, read_spec_file
 
 __all__ = ["BoundsStudySpec", "load_bounds_study", "parse_bounds_study", "METHODS", "SLOTS",
            "STUDY_KIND"]
@@ -92,17 +92,8 @@ def load_bounds_study(path: str | Path, settings: tuple[str, ...] | list[str] = 
         Missing file, invalid YAML, unknown key (with the closest allowed one),
         wrong type or value; the message starts with ``<file>: <key>:``.
     """
-    import yaml
-
     path = Path(path)
-    if not path.is_file():
-        raise SpecError(str(path), "", "no such spec file")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise SpecError(str(path), "yaml",
-                        f"invalid YAML ({getattr(exc, 'problem', exc)})") from None
-    return parse_bounds_study(data, source=str(path), base_dir=path.parent, settings=settings)
+    return parse_bounds_study(read_spec_file(path), source=str(path), base_dir=path.parent, settings=settings)
 
 
 def parse_bounds_study(data: Any, source: str = "<spec>", base_dir: str | Path | None = None,

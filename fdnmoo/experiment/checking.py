@@ -11,12 +11,14 @@ from __future__ import annotations
 import copy
 import math
 import re
+from pathlib import Path
 from typing import Any
 
 from ..parameters import did_you_mean as _did_you_mean
 from ..parameters import kind_of as _kind
 
-__all__ = ["BlockNames", "Checker", "SpecError", "apply_settings", "blame_setting"]
+__all__ = ["BlockNames", "Checker", "SpecError", "apply_settings", "blame_setting",
+           "read_spec_file"]
 
 
 class SpecError(ValueError):
@@ -193,3 +195,25 @@ def blame_setting(exc: SpecError, settings: tuple[str, ...] | list[str]) -> Spec
                 or key.startswith(f"{exc.key}."):
             return SpecError(exc.source, exc.key, f"{exc.message} (--set {setting})")
     return exc
+
+
+def read_spec_file(path: str | Path) -> Any:
+    """The parsed YAML of a spec file (any kind of spec).
+
+    Raises
+    ------
+    SpecError
+        ``<file>: no such spec file``, or ``<file>: line N: invalid YAML (...)``.
+    """
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(str(path), "", "no such spec file")
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "yaml"
+        raise SpecError(str(path), where, f"invalid YAML ({getattr(exc, 'problem', exc)})") from None
+

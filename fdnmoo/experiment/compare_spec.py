@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .checking import Checker, SpecError
+from .checking import Checker, read_spec_file
 from .pymoo_reference import PYMOO_CLASSES, ReferenceCell
 from .spec import ExperimentSpec, parse_spec
 
@@ -110,7 +110,7 @@ def load_compare_spec(path: str | Path, output: str | Path | None = None) -> Com
         file and key (a cell's run-spec errors also name the cell).
     """
     path = Path(path)
-    data = _read_yaml(path, str(path))
+    data = read_spec_file(path)
     return parse_compare_spec(data, source=str(path), base_dir=path.parent, output=output)
 
 
@@ -162,18 +162,6 @@ def parse_compare_spec(data: Any, source: str = "<compare spec>",
                                                 "description"))
 
 
-def _read_yaml(path: Path, source: str) -> Any:
-    import yaml
-
-    if not path.is_file():
-        raise SpecError(source, "", "no such spec file")
-    try:
-        return yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise SpecError(source, "yaml", f"invalid YAML ({getattr(exc, 'problem', exc)})"
-                        ) from None
-
-
 def _name(check: Checker, value: Any, key: str) -> str:
     value = check.string(value, key)
     if not _NAME.fullmatch(value):
@@ -207,7 +195,7 @@ def _problems(check: Checker, value: Any, base: Path) -> dict:
             path = path if path.is_absolute() else base / path
             if not path.is_file():
                 raise check.fail(f"{where}.spec", f"no such run spec {str(path)!r}")
-            fragment = check.mapping(_read_yaml(path, str(path)), "", None)
+            fragment = check.mapping(read_spec_file(path), "", None)
             source, pbase = str(path), path.parent
             fragment = {k: v for k, v in fragment.items() if k not in _GRID_DECIDES}
         else:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ..uncertainty.settings import REDUCTIONS
-from .checking import Checker, SpecError, apply_settings, blame_setting
+from .checking import Checker, SpecError, apply_settings, blame_setting, read_spec_file
 
 __all__ = ["RUNS_STUDY_KINDS", "RunsStudySpec", "StudyRun", "load_runs_study",
            "parse_runs_study"]
@@ -92,16 +92,8 @@ def load_runs_study(path: str | Path, settings: tuple[str, ...] | list[str] = ()
         Missing file, invalid YAML, unknown key (with the closest allowed one), a run
         spec or published file that does not exist, wrong type or value.
     """
-    import yaml
-
     path = Path(path)
-    if not path.is_file():
-        raise SpecError(str(path), "", "no such spec file")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise SpecError(str(path), "yaml", f"invalid YAML ({getattr(exc, 'problem', exc)})") from None
-    return parse_runs_study(data, source=str(path), base_dir=path.parent, settings=settings)
+    return parse_runs_study(read_spec_file(path), source=str(path), base_dir=path.parent, settings=settings)
 
 
 def parse_runs_study(data: Any, source: str = "<spec>", base_dir: str | Path | None = None,

@@ -69,7 +69,8 @@ from ..uncertain_pass import INTERVAL_METHODS
 from ..operation.settings import OperationSettings
 from ..uncertainty.settings import UncertaintySettings
 from .benchmark import BenchmarkProblem, parse_benchmark
-from .checking import BlockNames, Checker, SpecError, apply_settings, blame_setting
+from .checking import (BlockNames, Checker, SpecError, apply_settings, blame_setting,
+                       read_spec_file)
 from .clusters import PartitionSettings
 from .filtering import FilterError, FilterSettings
 from .objective_widths import METHODS as WIDTH_METHODS
@@ -325,19 +326,9 @@ def load_spec(path: str | Path, settings: tuple[str, ...] | list[str] = ()) -> E
         unknown name; the message starts with ``<file>: <key>:`` and ends with
         ``(--set KEY=VALUE)`` when a setting wrote the key.
     """
-    import yaml
-
     path = Path(path)
-    source = str(path)
-    if not path.is_file():
-        raise SpecError(source, "", "no such spec file")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "yaml"
-        raise SpecError(source, where, f"invalid YAML ({getattr(exc, 'problem', exc)})") from None
-    return parse_spec(data, source=source, base_dir=path.parent, settings=settings)
+    return parse_spec(read_spec_file(path), source=str(path), base_dir=path.parent,
+                      settings=settings)
 
 
 def parse_spec(data: Any, source: str = "<spec>", base_dir: str | Path | None = None,
