@@ -22,6 +22,15 @@ def test_study_grid_is_as_issue_12_asks():
     assert {c.spec.algorithm.n_eval for c in spec.cells} == {4000}
 
 
+def test_reduced_study_is_the_same_grid_with_a_smaller_budget():
+    full = load_compare_spec(EXPERIMENTS / "compare_algorithms.yaml")
+    reduced = load_compare_spec(EXPERIMENTS / "compare_algorithms_reduced.yaml")
+    assert (reduced.problems, reduced.algorithms, reduced.seeds) == (
+        full.problems, full.algorithms, full.seeds)
+    assert {c.spec.algorithm.n_eval for c in reduced.cells} == {400}
+    assert {c.spec.algorithm.pop_size for c in reduced.cells} == {20}
+
+
 def _run(name, tmp_path) -> pd.DataFrame:
     spec = load_compare_spec(EXPERIMENTS / name, output=tmp_path / "out")
     return compare_runs(run_grid(spec, progress=False)).ranked("hv")
