@@ -25,6 +25,8 @@ Keys::
     settings: [algorithm.n_gen=2]         # --set changes for every run (fast variants)
     reductions: [kmeans, backward]        # scenario_reduction only
     typical_days: [4]                     # scenario_reduction only: more fixed k to reduce to
+    validation_samples: 20000             # cases only: Monte Carlo check of the chance
+                                          # constraints of each chosen plan (0: none)
     output: results/my_study              # default results/<spec file stem>
 
 A run's own ``settings`` are applied after the study's (``cases``: the same spec at several
@@ -47,7 +49,8 @@ __all__ = ["RUNS_STUDY_KINDS", "RunsStudySpec", "StudyRun", "load_runs_study",
 
 #: Values of the ``study`` key this module reads.
 RUNS_STUDY_KINDS = ("schemes", "scenario_reduction", "cases")
-_TOP_KEYS = ("study", "published", "runs", "settings", "reductions", "typical_days", "output")
+_TOP_KEYS = ("study", "published", "runs", "settings", "reductions", "typical_days",
+             "validation_samples", "output")
 _RUN_KEYS = ("label", "spec", "system", "scheme", "paper_case", "settings")
 _REDUCTION_ONLY = ("reductions", "typical_days")
 
@@ -75,6 +78,7 @@ class RunsStudySpec:
     published: str | None = None
     reductions: tuple = ("kmeans", "backward")
     typical_days: tuple = ()
+    validation_samples: int = 0
     output: str | None = None
     source: str = "<spec>"
 
@@ -188,10 +192,13 @@ def _parse(data: Any, source: str, base: Path) -> RunsStudySpec:
     if not isinstance(typical, list):
         raise check.fail("typical_days", "expected a list of integers >= 1")
     typical = tuple(check.integer(k, f"typical_days[{i}]", 1) for i, k in enumerate(typical))
+    if kind != "cases" and "validation_samples" in data:
+        raise check.fail("validation_samples", "only a cases study takes this key")
+    validation = check.integer(data.get("validation_samples", 0), "validation_samples", 0)
     published = data.get("published")
     output = data.get("output")
     return RunsStudySpec(
         kind=kind, runs=tuple(parsed), settings=extra, reductions=reductions,
-        typical_days=typical,
+        typical_days=typical, validation_samples=validation,
         published=None if published is None else _file(check, published, "published", base),
         output=None if output is None else check.string(output, "output"), source=source)

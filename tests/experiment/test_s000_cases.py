@@ -132,3 +132,22 @@ def test_full_study(tmp_path, name):
         assert by["I"] < by["II"]
     else:
         assert len(pd.read_csv(out / "gamma.csv")) == 4
+
+
+def test_monte_carlo_check_on_the_run_samples_is_the_run_constraint(fast_study):
+    """On the run's own samples (its scenario seed 0, 2 samples per slot) the check gives back
+    the run's chance-constraint values plus gamma; on the 4 fresh samples of the study, some
+    probability in [0, 1]."""
+    from fdnmoo.experiment.case_study import monte_carlo_check
+
+    spec = load_runs_study(EXP / "s000_cases_fast.yaml")
+    folder = fast_study / "runs" / "case_I"
+    got = monte_carlo_check(folder, spec.runs[0].spec, spec.settings, samples=2, chunk=2, seed=0)
+    pareto = pd.read_csv(folder / "pareto.csv")
+    chosen = pareto[pareto.chosen].iloc[0]
+    assert got["mc_samples"] == 2
+    assert got["mc_voltage_probability"] == pytest.approx(chosen["g_chance_voltage [-]"] + 0.05)
+    assert got["mc_current_probability"] == pytest.approx(chosen["g_chance_current [-]"] + 0.05)
+    cases = pd.read_csv(fast_study / "cases.csv").set_index("paper_case")
+    assert 0.0 <= cases.loc["I", "mc_voltage_probability"] <= 1.0
+    assert cases.loc["I", "mc_samples"] == 4
