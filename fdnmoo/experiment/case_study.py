@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .runs_study_spec import RunsStudySpec
-from .study_runs import run_folder, run_study_spec
+from .study_runs import chosen_genome, run_folder, run_study_spec
 
 __all__ = ["INVESTMENT_COLUMNS", "TABLE2_COLUMNS", "beside_published", "case_table",
            "chosen_plan", "gamma_table", "investment_cells", "monte_carlo_check",
@@ -73,12 +73,8 @@ def chosen_plan(folder: str | Path, spec_path: str | Path, settings: tuple[str, 
     """The problem of a finished run and its chosen solution's :class:`~fdnmoo.planning.Plan`."""
     from .spec import load_spec
 
-    folder = Path(folder)
-    meta = json.loads((folder / "run.json").read_text())
     problem = load_spec(spec_path, settings=settings).build_problem()
-    genomes = pd.read_csv(folder / "pareto_genomes.csv")
-    row = genomes[genomes.solution == int(meta["chosen_solution"])].iloc[0]
-    return problem, problem.decode(row[[c for c in genomes.columns if c != "solution"]].to_numpy())
+    return problem, problem.decode(chosen_genome(folder)[0])
 
 
 def monte_carlo_check(folder: str | Path, spec_path: str | Path, settings: tuple[str, ...],
@@ -100,10 +96,7 @@ def monte_carlo_check(folder: str | Path, spec_path: str | Path, settings: tuple
     if samples < 1 or chunk < 1:
         raise ValueError(f"samples and chunk must be >= 1, got {samples}, {chunk}")
     n = -(-samples // chunk)
-    meta = json.loads((Path(folder) / "run.json").read_text())
-    genomes = pd.read_csv(Path(folder) / "pareto_genomes.csv")
-    row = genomes[genomes.solution == int(meta["chosen_solution"])].iloc[0]
-    x = row[[c for c in genomes.columns if c != "solution"]].to_numpy(float)[None, :]
+    x = chosen_genome(folder)
     v = i = 0.0
     for k in range(n):
         problem = load_spec(spec_path, settings=tuple(settings) + (
