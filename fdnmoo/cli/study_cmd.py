@@ -17,8 +17,8 @@ def register(sub) -> None:
                     "and by Monte Carlo, and write the bounds (widths.csv), the width table "
                     "(widths_summary.csv), report.md and a plot of the |V| bounds per case. "
                     "The spec has 'study: uncertainty_bounds' (see "
-                    "fdnmoo.experiment.bounds_spec); 'study: schemes' or "
-                    "'study: scenario_reduction' run the run specs it lists and write their "
+                    "fdnmoo.experiment.bounds_spec); 'study: schemes', "
+                    "'study: scenario_reduction' or 'study: cases' run the run specs it lists and write their "
                     "tables beside the paper's figures (fdnmoo.experiment.runs_study_spec).")
     p.add_argument("spec", help="YAML study spec")
     p.add_argument("--out", metavar="DIR", help="results folder (default: the spec's output)")
@@ -62,6 +62,7 @@ def run(args) -> int:
 
 def _run_runs_study(args) -> int:
     from ..experiment.checking import SpecError
+    from ..experiment.case_study import run_case_study
     from ..experiment.reduction_study import run_reduction_study
     from ..experiment.runs_study_spec import load_runs_study
     from ..experiment.scheme_study import run_scheme_study
@@ -72,7 +73,8 @@ def _run_runs_study(args) -> int:
         print(f"fdnmoo: error: {exc}", file=sys.stderr)
         return 2
     runner, files = {"schemes": (run_scheme_study, "schemes.csv"),
-                     "scenario_reduction": (run_reduction_study, "reduction.csv, costs.csv")}[spec.kind]
+                     "scenario_reduction": (run_reduction_study, "reduction.csv, costs.csv"),
+                     "cases": (run_case_study, "plan.csv, table2.csv, cases.csv")}[spec.kind]
     logger.info("running %s (%d runs)", args.spec, len(spec.runs))
     try:  # a run spec the study names may be refused only when it is read
         out = runner(spec, out_dir=args.out, progress=args.progress and not args.quiet)

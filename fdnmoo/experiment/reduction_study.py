@@ -38,7 +38,7 @@ import pandas as pd
 from ..uncertainty.reduction import backward_reduction, kmeans_reduction
 from .runs_study_spec import RunsStudySpec
 from .spec import load_spec
-from .study_runs import COST_TERMS, chosen_solution, run_folder, run_study_spec
+from .study_runs import COST_TERMS, chosen_genome, chosen_solution, run_folder, run_study_spec
 
 __all__ = ["reduction_costs", "reduction_table", "run_reduction_study"]
 
@@ -133,9 +133,7 @@ def _chosen_cost(problem, folder: Path) -> float:
 
     meta = json.loads((folder / "run.json").read_text())
     names = [o["name"] for o in meta["objectives"]]
-    genomes = pd.read_csv(folder / "pareto_genomes.csv")
-    row = genomes[genomes.solution == int(meta["chosen_solution"])].iloc[0]
-    x = row[[c for c in genomes.columns if c != "solution"]].to_numpy(float)[None, :]
+    x = chosen_genome(folder)
     F = problem.evaluate(x, return_values_of=["F"], return_as_dictionary=True)["F"]
     return float(F[0, names.index("total_cost")])
 

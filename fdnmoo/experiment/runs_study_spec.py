@@ -11,6 +11,10 @@ solutions; its ``study`` key names what it compares:
     set to each of ``reductions``); the tables give the reductions' time, k and
     Kantorovich distance and the resulting costs, beside the paper's
     (:mod:`fdnmoo.experiment.reduction_study`).
+``cases``
+    One run per case of a paper (``paper_case``: its label, e.g. ``I``); the tables give
+    the chosen solution's plan and costs per stage and the case comparison beside the
+    published figures (:mod:`fdnmoo.experiment.case_study`; seed 000's Tables 1 and 2).
 
 Keys::
 
@@ -21,8 +25,12 @@ Keys::
     settings: [algorithm.n_gen=2]         # --set changes for every run (fast variants)
     reductions: [kmeans, backward]        # scenario_reduction only
     typical_days: [4]                     # scenario_reduction only: more fixed k to reduce to
+    validation_samples: 20000             # cases only: Monte Carlo check of the chance
+                                          # constraints of each chosen plan (0: none)
     output: results/my_study              # default results/<spec file stem>
 
+A run's own ``settings`` are applied after the study's (``cases``: the same spec at several
+``uncertainty.gamma``, say).
 ``system`` names the paper's system whose figures a run stands beside (a key of the
 published file), ``scheme`` the paper's scheme number (``schemes`` studies need both).
 """
@@ -40,20 +48,24 @@ __all__ = ["RUNS_STUDY_KINDS", "RunsStudySpec", "StudyRun", "load_runs_study",
            "parse_runs_study"]
 
 #: Values of the ``study`` key this module reads.
-RUNS_STUDY_KINDS = ("schemes", "scenario_reduction")
-_TOP_KEYS = ("study", "published", "runs", "settings", "reductions", "typical_days", "output")
-_RUN_KEYS = ("label", "spec", "system", "scheme")
+RUNS_STUDY_KINDS = ("schemes", "scenario_reduction", "cases")
+_TOP_KEYS = ("study", "published", "runs", "settings", "reductions", "typical_days",
+             "validation_samples", "output")
+_RUN_KEYS = ("label", "spec", "system", "scheme", "paper_case", "settings")
 _REDUCTION_ONLY = ("reductions", "typical_days")
 
 
 @dataclass(frozen=True)
 class StudyRun:
-    """One run spec of a study: ``label``, ``spec`` (path), ``system``, ``scheme``."""
+    """One run spec of a study: ``label``, ``spec`` (path), ``system``, ``scheme``,
+    ``paper_case`` and the run's own ``settings``."""
 
     label: str
     spec: str
     system: str | None = None
     scheme: int | None = None
+    paper_case: str | None = None
+    settings: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,7 @@ class RunsStudySpec:
     published: str | None = None
     reductions: tuple = ("kmeans", "backward")
     typical_days: tuple = ()
+    validation_samples: int = 0
     output: str | None = None
     source: str = "<spec>"
 
@@ -114,6 +127,18 @@ def _file(check: Checker, value: Any, key: str, base: Path) -> str:
     return str(path)
 
 
+def _settings(check: Checker, value: Any, key: str) -> tuple:
+    """A list of ``KEY=VALUE`` strings."""
+    value = value or []
+    if not isinstance(value, list):
+        raise check.fail(key, "expected a list of KEY=VALUE strings")
+    value = tuple(check.string(s, f"{key}[{i}]") for i, s in enumerate(value))
+    for i, s in enumerate(value):
+        if "=" not in s:
+            raise check.fail(f"{key}[{i}]", f"expected KEY=VALUE, got {s!r}")
+    return value
+
+
 def _parse(data: Any, source: str, base: Path) -> RunsStudySpec:
     check = Checker(source)
     data = check.mapping(data, "", _TOP_KEYS)
@@ -127,7 +152,8 @@ def _parse(data: Any, source: str, base: Path) -> RunsStudySpec:
     for i, run in enumerate(runs):
         key = f"runs[{i}]"
         run = check.mapping(run, key, _RUN_KEYS)
-        for need in ("label", "spec") + (("system", "scheme") if kind == "schemes" else ()):
+        needs = {"schemes": ("system", "scheme"), "cases": ("paper_case",)}.get(kind, ())
+        for need in ("label", "spec") + needs:
             if need not in run:
                 raise check.fail(f"{key}.{need}", f"missing (a {kind} run needs "
                                  f"{', '.join(k for k in _RUN_KEYS if k in run or k == need)})")
@@ -135,17 +161,14 @@ def _parse(data: Any, source: str, base: Path) -> RunsStudySpec:
             label=check.string(run["label"], f"{key}.label"),
             spec=_file(check, run["spec"], f"{key}.spec", base),
             system=None if run.get("system") is None else check.string(run["system"], f"{key}.system"),
-            scheme=None if run.get("scheme") is None else check.integer(run["scheme"], f"{key}.scheme", 1)))
+            scheme=None if run.get("scheme") is None else check.integer(run["scheme"], f"{key}.scheme", 1),
+            paper_case=None if run.get("paper_case") is None
+            else check.string(run["paper_case"], f"{key}.paper_case"),
+            settings=_settings(check, run.get("settings", []), f"{key}.settings")))
     labels = [r.label for r in parsed]
     if len(set(labels)) != len(labels):
         raise check.fail("runs", "labels must not repeat")
-    extra = data.get("settings", []) or []
-    if not isinstance(extra, list):
-        raise check.fail("settings", "expected a list of KEY=VALUE strings")
-    extra = tuple(check.string(s, f"settings[{i}]") for i, s in enumerate(extra))
-    for i, s in enumerate(extra):
-        if "=" not in s:
-            raise check.fail(f"settings[{i}]", f"expected KEY=VALUE, got {s!r}")
+    extra = _settings(check, data.get("settings", []), "settings")
     if kind != "scenario_reduction":
         for name in _REDUCTION_ONLY:
             if name in data:
@@ -161,10 +184,13 @@ def _parse(data: Any, source: str, base: Path) -> RunsStudySpec:
     if not isinstance(typical, list):
         raise check.fail("typical_days", "expected a list of integers >= 1")
     typical = tuple(check.integer(k, f"typical_days[{i}]", 1) for i, k in enumerate(typical))
+    if kind != "cases" and "validation_samples" in data:
+        raise check.fail("validation_samples", "only a cases study takes this key")
+    validation = check.integer(data.get("validation_samples", 0), "validation_samples", 0)
     published = data.get("published")
     output = data.get("output")
     return RunsStudySpec(
         kind=kind, runs=tuple(parsed), settings=extra, reductions=reductions,
-        typical_days=typical,
+        typical_days=typical, validation_samples=validation,
         published=None if published is None else _file(check, published, "published", base),
         output=None if output is None else check.string(output, "output"), source=source)

@@ -8,7 +8,7 @@ import pandas as pd
 from .bounds_report import markdown_table
 from .runs_study_spec import RunsStudySpec
 
-__all__ = ["reduction_report", "scheme_report"]
+__all__ = ["case_report", "reduction_report", "scheme_report"]
 
 _MCNY = 1e6
 
@@ -75,4 +75,40 @@ def scheme_report(spec: RunsStudySpec, table: pd.DataFrame, published: dict) -> 
         lines.append(f"- {system} (ours: `{group.run.iloc[0].split()[0]}`): our order "
                      f"{', '.join(f'scheme {k}' for k in ours)}; "
                      f"{'the same as' if ours == order else 'differs from'} the paper's.")
+    return "\n".join(lines) + "\n"
+
+
+def case_report(spec: RunsStudySpec, plans: pd.DataFrame, table2: pd.DataFrame | None,
+                cases: pd.DataFrame, gamma: pd.DataFrame, published: dict) -> str:
+    """Plan per stage (Table 1), costs per stage (Table 2), cases and gamma sweep, each
+    beside the paper's figures (:mod:`fdnmoo.experiment.case_study`)."""
+    lines = _header("Cases beside the paper", spec)
+    lines += ["## Plan per stage (as Table 1; capacities in MVA, cumulative)", "",
+              markdown_table(plans[["run", "stage", "sop", "evcs", "pv", "sop_mva", "evcs_mva",
+                                    "pv_mva"]]), ""]
+    paper = pd.DataFrame([{"stage": r["stage"],
+                           "sop": "; ".join(f"({', '.join(map(str, s['terminals']))}: "
+                                            f"{', '.join(f'{c:.2f}' for c in s['capacity_mva'])})"
+                                            for s in r["sop"]) or "-",
+                           "sop_mva": sum(sum(s["capacity_mva"]) for s in r["sop"]),
+                           "evcs_mva": sum(r["evcs"].values()), "pv_mva": sum(r["pv"].values())}
+                          for r in published.get("table1", {}).get("stages", [])])
+    if len(paper):
+        lines += ["Paper (Table 1, Case I):", "", markdown_table(paper), ""]
+    if table2 is not None:
+        lines += [f"## Costs per stage of `{spec.runs[0].label}` beside Table 2 (10^6 CNY)", "",
+                  "Investment cells: lump sums discounted to the stage start (Table 2's "
+                  "convention); operation cells: the run's breakdown.", "",
+                  markdown_table(table2.round(4)), ""]
+    show = cases[["run", "paper_case", "investment", "operation", "total [M]", "paper_total [M]",
+                  "relative difference", "case_i_reduction", "paper_case_i_reduction",
+                  "feasible", "wall_time_s"]].copy()
+    for c in ("investment", "operation"):
+        show[c] = show[c] / _MCNY
+    show = show.rename(columns={"investment": "investment [M]", "operation": "operation [M]"})
+    lines += ["## Case comparison", "", markdown_table(show.round(4)), "",
+              "*paper_total*: printed for I, II, IV; for III and V implied by the printed "
+              "reductions of Case I (`experiments/published/s000_dynamic.yaml`)."]
+    if len(gamma):
+        lines += ["", "## Gamma sweep", "", markdown_table(gamma.round(4))]
     return "\n".join(lines) + "\n"

@@ -14,12 +14,13 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .runner import run_experiment
 from .spec import load_spec
 
-__all__ = ["COST_TERMS", "chosen_solution", "run_folder", "run_study_spec"]
+__all__ = ["COST_TERMS", "chosen_genome", "chosen_solution", "run_folder", "run_study_spec"]
 
 #: Cost columns of a plan's breakdown the study tables carry (besides ``total_cost``).
 COST_TERMS = ("investment", "om", "energy_loss", "voltage_penalty", "overload_penalty",
@@ -37,6 +38,15 @@ def run_study_spec(path: str | Path, settings: tuple[str, ...], out: str | Path,
                    progress: bool = False) -> Path:
     """Run the run spec at ``path`` with ``settings`` (``--set`` changes) into ``out``."""
     return run_experiment(load_spec(path, settings=settings), out_dir=out, progress=progress)
+
+
+def chosen_genome(folder: str | Path) -> np.ndarray:
+    """The decision vector of a finished run's chosen solution, shape (1, n_var)."""
+    folder = Path(folder)
+    meta = json.loads((folder / "run.json").read_text())
+    genomes = pd.read_csv(folder / "pareto_genomes.csv")
+    row = genomes[genomes.solution == int(meta["chosen_solution"])].iloc[0]
+    return row[[c for c in genomes.columns if c != "solution"]].to_numpy(float)[None, :]
 
 
 def chosen_solution(folder: str | Path) -> dict:
