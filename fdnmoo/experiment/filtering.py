@@ -28,8 +28,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from typing import Any
+
 from ..objectives import OBJECTIVES
 from ..operators.filters import default_m, deviation_filter, weakening_filter
+from .checking import Checker
+from .schema import section_keys
 
 __all__ = ["FILTERED_CSV", "FilterError", "FilterReport", "FilterSettings", "ParetoFront",
            "filter_front", "filter_results", "read_front"]
@@ -67,6 +71,27 @@ class FilterSettings:
     weakening: int | bool | None = None
     deviation: float | None = None
     comprehensive: bool = False
+
+    @classmethod
+    def parse(cls, check: Checker, data: Any) -> "FilterSettings | None":
+        """The ``filter:`` section (None when absent); what depends on the problem (m <= N,
+        interval objectives for the deviation filter) is checked by the caller."""
+        if data is None:
+            return None
+        data = check.mapping(data, "filter", section_keys("filter"))
+        weakening = data.get("weakening")
+        if weakening is False:
+            weakening = None
+        elif weakening is not None and weakening is not True:
+            weakening = check.integer(weakening, "filter.weakening", minimum=1)
+        deviation = data.get("deviation")
+        if deviation is not None:
+            deviation = check.typed(deviation, "filter.deviation", float)
+            if deviation <= 0:
+                raise check.fail("filter.deviation", f"D_max must be > 0, got {deviation}")
+        comprehensive = check.typed(data.get("comprehensive", False), "filter.comprehensive",
+                                    bool)
+        return cls(weakening=weakening, deviation=deviation, comprehensive=comprehensive)
 
     def check(self, n_obj: int, has_bounds: bool) -> None:
         """Refuse settings that cannot apply to ``n_obj`` objectives with (or without)

@@ -37,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,8 @@ from ..pipeline import operate
 from ..planning import PlanBatch
 from ..problems.config import ProblemConfig
 from ..uncertainty.settings import UncertaintySettings
+from .checking import Checker
+from .schema import section_keys
 
 __all__ = ["CAPACITY_OBJECTIVES", "INSIDE_RTOL", "METHODS", "WIDTH_COLUMNS", "WidthSettings",
            "box_points", "objective_widths", "sampled_objectives", "summarise_widths",
@@ -239,6 +242,31 @@ class WidthSettings:
     samples: int = 200
     methods: tuple[str, ...] = METHODS
     seed: int = 0
+
+    @classmethod
+    def parse(cls, check: Checker, data: Any) -> "WidthSettings | None":
+        """The ``widths:`` section (None when absent)."""
+        if data is None:
+            return None
+        data = check.mapping(data, "widths", section_keys("widths"))
+        levels = data.get("levels", [0.1])
+        levels = levels if isinstance(levels, list) else [levels]
+        if not levels:
+            raise check.fail("widths.levels", "give at least one level")
+        for k, level in enumerate(levels):
+            level = check.typed(level, f"widths.levels[{k}]", float)
+            if not 0 < level < 1:
+                raise check.fail(f"widths.levels[{k}]", f"a level is a half-width in (0, 1), "
+                                                        f"got {level}")
+        methods = data.get("methods", list(METHODS))
+        methods = methods if isinstance(methods, list) else [methods]
+        for k, method in enumerate(methods):
+            check.choice(method, f"widths.methods[{k}]", METHODS)
+        return cls(
+            levels=tuple(float(v) for v in levels),
+            samples=check.integer(data.get("samples", 200), "widths.samples", minimum=1),
+            methods=tuple(methods),
+            seed=check.integer(data.get("seed", 0), "widths.seed", minimum=0))
 
     def as_dict(self) -> dict:
         return {"levels": list(self.levels), "samples": self.samples,

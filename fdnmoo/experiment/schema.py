@@ -2,16 +2,16 @@
 
 :data:`SPEC_KEYS` is the one list of spec keys. :mod:`fdnmoo.experiment.spec`
 takes the allowed keys of every section from it (an unknown key is refused
-with the closest of them), and :func:`fdnmoo.experiment.spec.spec_key_table`
-renders it as the Markdown table of the README (a test checks the README holds exactly that
-table).
+with the closest of them), and :func:`spec_key_table` (re-exported by
+:mod:`fdnmoo.experiment.spec`) renders it as the Markdown table of the README (a test
+checks the README holds exactly that table).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["SPEC_KEYS", "SpecKey", "section_keys"]
+__all__ = ["SPEC_KEYS", "SpecKey", "section_keys", "spec_key_table"]
 
 
 @dataclass(frozen=True)
@@ -186,3 +186,22 @@ def section_keys(section: str = "") -> tuple[str, ...]:
                 and not k.key.endswith("<option>"):
             out.append(k.key[len(prefix):])
     return tuple(out)
+
+
+def spec_key_table() -> str:
+    """The README's table of spec keys, rendered from :data:`~fdnmoo.experiment.schema.SPEC_KEYS`
+    with the registered profiles, backends and algorithms."""
+    from ..evaluation import BACKENDS
+    from ..operators import ALGORITHMS
+    from ..problems.planning import PROFILES
+
+    def names(items) -> str:
+        return ", ".join(f"`{n}`" for n in items)
+
+    lists = {"profiles": names(PROFILES), "backends": names(BACKENDS),
+             "algorithms": names(sorted(ALGORITHMS))}
+    lines = ["| key | value | default | what |", "|---|---|---|---|"]
+    for k in SPEC_KEYS:
+        lines.append(f"| `{k.key}` | {k.kind.format(**lists)} | {k.default} | "
+                     f"{k.description} |")
+    return "\n".join(lines) + "\n"

@@ -73,9 +73,8 @@ from .checking import (BlockNames, Checker, SpecError, apply_settings, blame_set
                        read_spec_file)
 from .clusters import PartitionSettings
 from .filtering import FilterError, FilterSettings
-from .objective_widths import METHODS as WIDTH_METHODS
 from .objective_widths import WidthSettings
-from .schema import SPEC_KEYS, section_keys
+from .schema import section_keys, spec_key_table
 
 __all__ = ["ALGORITHMS", "AlgorithmSpec", "EvaluationSpec", "ExperimentSpec", "ProblemSpec",
            "SpecError", "load_spec", "parse_spec", "spec_key_table"]
@@ -96,8 +95,6 @@ _CONFIG_KEYS = {"n_stages": "problem.stages", "n_days": "problem.days",
                 "case_overrides": "case_overrides", "uncertainty": "uncertainty",
                 "clusters": "partition"}
 _EVALUATION_KEYS = section_keys("evaluation")
-_FILTER_KEYS = section_keys("filter")
-_WIDTH_KEYS = section_keys("widths")
 
 
 @dataclass(frozen=True)
@@ -392,8 +389,9 @@ def _parse(data: Any, source: str, base_dir: str | Path | None, settings: tuple[
                           case_params=tuple(sorted(case_params.items())),
                           description=description, source=source, plugins=plugins,
                           case_overrides=freeze(case_overrides), settings=settings,
-                          filter=_filter(check, data.get("filter")),
-                          widths=_widths(check, data.get("widths")), benchmark=benchmark,
+                          filter=FilterSettings.parse(check, data.get("filter")),
+                          widths=WidthSettings.parse(check, data.get("widths")),
+                          benchmark=benchmark,
                           partition=PartitionSettings.parse(data.get("partition"), source,
                                                             base_dir))
     config = spec.problem_config()  # parameters and values of the composition, named by key
@@ -421,51 +419,6 @@ def _benchmark(check: "Checker", data: dict) -> BenchmarkProblem | None:
             raise check.fail(key, "a pymoo problem (problem.pymoo) has no case and no planning "
                                   "sections; remove it")
     return parse_benchmark(check, problem)
-
-
-def _filter(check: "Checker", data: Any) -> FilterSettings | None:
-    """The ``filter:`` section (None when absent); what depends on the problem (m <= N,
-    interval objectives for the deviation filter) is checked by the caller."""
-    if data is None:
-        return None
-    data = check.mapping(data, "filter", _FILTER_KEYS)
-    weakening = data.get("weakening")
-    if weakening is False:
-        weakening = None
-    elif weakening is not None and weakening is not True:
-        weakening = check.integer(weakening, "filter.weakening", minimum=1)
-    deviation = data.get("deviation")
-    if deviation is not None:
-        deviation = check.typed(deviation, "filter.deviation", float)
-        if deviation <= 0:
-            raise check.fail("filter.deviation", f"D_max must be > 0, got {deviation}")
-    comprehensive = check.typed(data.get("comprehensive", False), "filter.comprehensive", bool)
-    return FilterSettings(weakening=weakening, deviation=deviation, comprehensive=comprehensive)
-
-
-def _widths(check: "Checker", data: Any) -> WidthSettings | None:
-    """The ``widths:`` section (None when absent)."""
-    if data is None:
-        return None
-    data = check.mapping(data, "widths", _WIDTH_KEYS)
-    levels = data.get("levels", [0.1])
-    levels = levels if isinstance(levels, list) else [levels]
-    if not levels:
-        raise check.fail("widths.levels", "give at least one level")
-    for k, level in enumerate(levels):
-        level = check.typed(level, f"widths.levels[{k}]", float)
-        if not 0 < level < 1:
-            raise check.fail(f"widths.levels[{k}]", f"a level is a half-width in (0, 1), "
-                                                    f"got {level}")
-    methods = data.get("methods", list(WIDTH_METHODS))
-    methods = methods if isinstance(methods, list) else [methods]
-    for k, method in enumerate(methods):
-        check.choice(method, f"widths.methods[{k}]", WIDTH_METHODS)
-    return WidthSettings(
-        levels=tuple(float(v) for v in levels),
-        samples=check.integer(data.get("samples", 200), "widths.samples", minimum=1),
-        methods=tuple(methods),
-        seed=check.integer(data.get("seed", 0), "widths.seed", minimum=0))
 
 
 def _resolve_case(case: str, base_dir: str | Path | None, source: str) -> str:
@@ -627,24 +580,6 @@ def _evaluation(check: "Checker", data: Any) -> EvaluationSpec:
         workers=check.integer(data.get("workers", 1), "evaluation.workers", minimum=1),
         chunk_size=None if chunk is None else check.integer(chunk, "evaluation.chunk_size",
                                                             minimum=1))
-
-
-def spec_key_table() -> str:
-    """The README's table of spec keys, rendered from :data:`~fdnmoo.experiment.schema.SPEC_KEYS`
-    with the registered profiles, backends and algorithms."""
-    from ..evaluation import BACKENDS
-    from ..problems.planning import PROFILES
-
-    def names(items) -> str:
-        return ", ".join(f"`{n}`" for n in items)
-
-    lists = {"profiles": names(PROFILES), "backends": names(BACKENDS),
-             "algorithms": names(sorted(ALGORITHMS))}
-    lines = ["| key | value | default | what |", "|---|---|---|---|"]
-    for k in SPEC_KEYS:
-        lines.append(f"| `{k.key}` | {k.kind.format(**lists)} | {k.default} | "
-                     f"{k.description} |")
-    return "\n".join(lines) + "\n"
 
 
 def _plain_entries(entries) -> list | None:
