@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .checking import Checker, SpecError, apply_settings, blame_setting, read_spec_file
+from .checking import Checker, SpecError, parse_with_settings, read_spec_file
 
 __all__ = ["BoundsStudySpec", "load_bounds_study", "parse_bounds_study", "METHODS", "SLOTS",
            "STUDY_KIND"]
@@ -99,12 +99,7 @@ def load_bounds_study(path: str | Path, settings: tuple[str, ...] | list[str] = 
 def parse_bounds_study(data: Any, source: str = "<spec>", base_dir: str | Path | None = None,
                        settings: tuple[str, ...] | list[str] = ()) -> BoundsStudySpec:
     """Validate parsed YAML into a :class:`BoundsStudySpec` (see :func:`load_bounds_study`)."""
-    settings = tuple(settings)
-    data = apply_settings(data, settings, source)
-    try:
-        return _parse(data, source, base_dir)
-    except SpecError as exc:
-        raise blame_setting(exc, settings) from None
+    return parse_with_settings(lambda d: _parse(d, source, base_dir), data, source, settings)
 
 
 def _parse(data: Any, source: str, base_dir) -> BoundsStudySpec:

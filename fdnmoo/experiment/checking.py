@@ -12,13 +12,13 @@ import copy
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..parameters import did_you_mean as _did_you_mean
 from ..parameters import kind_of as _kind
 
 __all__ = ["BlockNames", "Checker", "SpecError", "apply_settings", "blame_setting",
-           "read_spec_file"]
+           "parse_with_settings", "read_spec_file"]
 
 
 class SpecError(ValueError):
@@ -216,4 +216,17 @@ def read_spec_file(path: str | Path) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "yaml"
         raise SpecError(str(path), where, f"invalid YAML ({getattr(exc, 'problem', exc)})") from None
+
+
+def parse_with_settings(parse: Callable[[Any], Any], data: Any, source: str,
+                        settings: tuple[str, ...] | list[str] = ()) -> Any:
+    """``parse(data)`` after the ``KEY=VALUE`` ``settings`` are applied to ``data``
+    (:func:`apply_settings`); an error at a key a setting wrote names that setting
+    (:func:`blame_setting`)."""
+    settings = tuple(settings)
+    data = apply_settings(data, settings, source)
+    try:
+        return parse(data)
+    except SpecError as exc:
+        raise blame_setting(exc, settings) from None
 

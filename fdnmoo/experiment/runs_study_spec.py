@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from ..uncertainty.settings import REDUCTIONS
-from .checking import Checker, SpecError, apply_settings, blame_setting, read_spec_file
+from .checking import Checker, parse_with_settings, read_spec_file
 
 __all__ = ["RUNS_STUDY_KINDS", "RunsStudySpec", "StudyRun", "load_runs_study",
            "parse_runs_study"]
@@ -112,12 +112,8 @@ def load_runs_study(path: str | Path, settings: tuple[str, ...] | list[str] = ()
 def parse_runs_study(data: Any, source: str = "<spec>", base_dir: str | Path | None = None,
                      settings: tuple[str, ...] | list[str] = ()) -> RunsStudySpec:
     """Validate parsed YAML into a :class:`RunsStudySpec` (see :func:`load_runs_study`)."""
-    settings = tuple(settings)
-    data = apply_settings(data, settings, source)
-    try:
-        return _parse(data, source, Path(base_dir) if base_dir is not None else Path("."))
-    except SpecError as exc:
-        raise blame_setting(exc, settings) from None
+    base = Path(base_dir) if base_dir is not None else Path(".")
+    return parse_with_settings(lambda d: _parse(d, source, base), data, source, settings)
 
 
 def _file(check: Checker, value: Any, key: str, base: Path) -> str:

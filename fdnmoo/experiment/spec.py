@@ -69,7 +69,7 @@ from ..uncertain_pass import INTERVAL_METHODS
 from ..operation.settings import OperationSettings
 from ..uncertainty.settings import UncertaintySettings
 from .benchmark import BenchmarkProblem, parse_benchmark
-from .checking import (BlockNames, Checker, SpecError, apply_settings, blame_setting,
+from .checking import (BlockNames, Checker, SpecError, blame_setting, parse_with_settings,
                        read_spec_file)
 from .clusters import PartitionSettings
 from .filtering import FilterError, FilterSettings
@@ -344,11 +344,8 @@ def parse_spec(data: Any, source: str = "<spec>", base_dir: str | Path | None = 
         ``KEY=VALUE`` changes (see :func:`load_spec`).
     """
     settings = tuple(settings)
-    data = apply_settings(data, settings, source)
-    try:
-        return _parse(data, source, base_dir, settings)
-    except SpecError as exc:
-        raise blame_setting(exc, settings) from None
+    return parse_with_settings(lambda d: _parse(d, source, base_dir, settings), data, source,
+                               settings)
 
 
 def _parse(data: Any, source: str, base_dir: str | Path | None, settings: tuple[str, ...]
