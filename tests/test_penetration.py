@@ -143,6 +143,25 @@ def test_derblock_repair_counts_rated_pv_output(five):
         assert (rated >= block.targets_mw - 1e-9).all()
 
 
+def test_derblock_repair_reaches_the_demand_base_target(five):
+    """``penetration_base="demand"``: the targets of base load + EV demand, 0.2 x 1.25 and
+    0.5 x 2.0 MW (by hand, as test_targets_by_hand), which the ``pv_penetration``
+    constraint's ``base="demand"`` then finds met."""
+    block = DerBlock("pv", levels=40, penetration=True,
+                     penetration_base="demand").bind(five, 2)
+    np.testing.assert_allclose(block.targets_mw, [0.25, 1.0])
+    X = block.repair(np.zeros((4, block.n_var), dtype=int), np.random.default_rng(1), {})
+    constraint = CONSTRAINTS["pv_penetration"].with_params(
+        dict(base="demand", mode="at_least", tolerance=0.0))
+    batch = ScenarioBatch.build(five, 2, profile="peak")
+    for x in X:
+        assert (pv_rated_mw(five.case, block.capacity(x)) >= [0.25 - 1e-9, 1.0 - 1e-9]).all()
+        plan = plan_with(five, pv=block.capacity(x))
+        assert constraint(Evaluated(five, plan, evaluate_plans(five, [plan], batch)[0])) <= 0
+    with pytest.raises(ValueError, match="penetration_base must be 'load' or 'demand', got 'peak'"):
+        DerBlock("pv", penetration=True, penetration_base="peak").bind(five, 2)
+
+
 def test_power_factor_parameter_writes_the_candidate_column(five):
     table = DerBlock("pv", power_factor={five.case.candidates["pv"].bus.iloc[0]: 0.9}) \
         .candidate_tables(five.case)["pv"]

@@ -19,7 +19,9 @@ Repair, in this order, keeps every row feasible:
 4. with ``penetration`` (PV and EVCS): each stage's total must reach its target
    (:mod:`fdnmoo.penetration`): for PV the rated output ``sum pf_i * S_i`` must reach
    ``case.horizon.pv_penetration[stage - 1]`` times the stage's peak load
-   (:func:`~fdnmoo.penetration.pv_target_mw`, ``base="load"``), for EVCS the capacity
+   (:func:`~fdnmoo.penetration.pv_target_mw`, ``base="load"``; ``penetration_base="demand"``:
+   the peak load plus the EV demand, the base of seed 000's Table 1 and of the
+   ``pv_penetration`` constraint's ``base: demand``), for EVCS the capacity
    the EV demand of ``case.horizon.ev_penetration``
    (:func:`~fdnmoo.penetration.ev_demand_mw`); random single-level increments of that
    stage, pushed forward to later stages, that keep 2. and 3. true, until the target
@@ -81,6 +83,9 @@ class DerBlock(GeneBlock):
         Most total capacity in any stage, in the kind's unit (MW, Mvar for svc).
     penetration : bool
         PV and EVCS: reach the case's per-stage PV penetration target / EV demand.
+    penetration_base : {"load", "demand"}
+        PV only: the base the penetration share is of (:func:`~fdnmoo.penetration.pv_target_mw`):
+        the stage's peak load, or the peak load plus the EV demand.
     buses : list of int or "all", optional
         Candidate buses instead of the case table's (see module docstring).
     max_mw, max_mvar, max_mwh : float or mapping of bus to float, optional
@@ -98,7 +103,8 @@ class DerBlock(GeneBlock):
                  max_mw: float | Mapping[int, float] | None = None,
                  max_mvar: float | Mapping[int, float] | None = None,
                  max_mwh: float | Mapping[int, float] | None = None,
-                 power_factor: float | Mapping[int, float] | None = None):
+                 power_factor: float | Mapping[int, float] | None = None,
+                 penetration_base: Literal["load", "demand"] = "load"):
         self.kind = kind
         self.levels = levels
         self.max_buses = max_buses
@@ -109,6 +115,7 @@ class DerBlock(GeneBlock):
         self.max_mvar = max_mvar
         self.max_mwh = max_mwh
         self.power_factor = power_factor
+        self.penetration_base = penetration_base
 
     # ------------------------------------------------------------- candidates
     def _cap_columns(self) -> tuple[str, ...]:
@@ -183,8 +190,16 @@ class DerBlock(GeneBlock):
             if len(shares) < n_stages:
                 raise ValueError(f"case {case.name!r} gives {key} for {len(shares)} "
                                  f"stages, {n_stages} needed")
-            target = pv_target_mw if self.kind == "pv" else ev_demand_mw
-            self._target = np.array([target(case, s + 1, grid.net) for s in range(n_stages)])
+            if self.penetration_base not in ("load", "demand"):
+                raise ValueError(f"penetration_base must be 'load' or 'demand', got "
+                                 f"{self.penetration_base!r}")
+            if self.kind == "pv":
+                self._target = np.array([pv_target_mw(case, s + 1, grid.net,
+                                                      base=self.penetration_base)
+                                         for s in range(n_stages)])
+            else:
+                self._target = np.array([ev_demand_mw(case, s + 1, grid.net)
+                                         for s in range(n_stages)])
         n = len(self._max)
         self._n = n
         self.n_var = n_stages * n
