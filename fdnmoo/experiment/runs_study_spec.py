@@ -27,12 +27,15 @@ Keys::
     typical_days: [4]                     # scenario_reduction only: more fixed k to reduce to
     validation_samples: 20000             # cases only: Monte Carlo check of the chance
                                           # constraints of each chosen plan (0: none)
-    # cases only, a run's user_allocation: its chosen plan completed by random draws of
-    # the blocks it lacks, evaluated on another run spec's problem
-    # (fdnmoo.experiment.user_allocation)
+    output: results/my_study              # default results/<spec file stem>
+
+A ``cases`` run may take ``user_allocation`` (:mod:`fdnmoo.experiment.user_allocation`): its
+chosen plan completed by random draws of the blocks another run spec's problem has and it
+lacks, evaluated on that problem (with the study's and the run's settings)::
+
+    runs:
       - {label: case VI, spec: s000_case6.yaml, paper_case: VI,
          user_allocation: {evaluate_on: s000_case1.yaml, draws: 20, seed: 7}}
-    output: results/my_study              # default results/<spec file stem>
 
 A run's own ``settings`` are applied after the study's (``cases``: the same spec at several
 ``uncertainty.gamma``, say).

@@ -44,7 +44,8 @@ def test_composed_spec_builds_the_composition(tmp_path):
     assert comp["blocks"][1] == {"der": {"kind": "svc", "levels": 4, "max_buses": None,
                                          "total_max": None, "penetration": False,
                                          "buses": None, "max_mw": None, "max_mvar": None,
-                                         "max_mwh": None, "power_factor": None}}
+                                         "max_mwh": None, "power_factor": None,
+                                         "penetration_base": "load"}}
     assert comp["objectives"][1] == {"operational_adaptability": {
         "w3": 0.8, "w4": 0.2, "vmin_pu": None, "vmax_pu": None}}
     assert comp["constraints"] == [{"power_flow_converged": {}},
