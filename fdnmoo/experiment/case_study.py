@@ -27,6 +27,15 @@ each chosen solution:
     first SOP stage, terminals of the final SOPs, beside the published ``gamma_sweep``;
     with ``validation_samples`` the chosen plan's largest voltage and overload
     probabilities on that many fresh samples (:func:`monte_carlo_check`).
+``allocation.csv``
+    Per run with ``user_allocation`` (:mod:`fdnmoo.experiment.user_allocation`; seed 000's
+    Case VI): median, min and max over the draws of the SOP investment change, violation
+    cost factor and total factor against Case I, and the largest voltage and overload
+    violation probabilities over the published ``risk_stages``, beside the published
+    ``case_comparison.case_<paper_case>`` figures. The run's row of ``cases.csv`` holds the
+    medians over the draws, ``plan.csv`` and ``stage_costs.csv`` the draw of median total;
+    every draw is in ``runs/<label>/allocation_draws.csv`` (its genome in
+    ``allocation_genomes.csv``).
 ``report.md``
     The tables in Markdown.
 """
@@ -40,33 +49,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .case_tables import (INVESTMENT_COLUMNS, TABLE2_COLUMNS, VS_CASE_I,
+                          cost_figures, investment_cells, plan_per_stage, relative_difference,
+                          stage_costs, stage_probabilities, vs_case_i)
 from .runs_study_spec import RunsStudySpec
 from .study_runs import chosen_genome, run_folder, run_study_spec
+from .user_allocation import allocation_draws, allocation_table
 
-__all__ = ["INVESTMENT_COLUMNS", "TABLE2_COLUMNS", "beside_published", "case_table",
-           "chosen_plan", "gamma_table", "investment_cells", "monte_carlo_check",
-           "plan_per_stage", "run_case_study", "stage_costs"]
+__all__ = ["INVESTMENT_COLUMNS", "TABLE2_COLUMNS", "allocation_draws", "allocation_table",
+           "beside_published", "case_table", "chosen_plan", "cost_figures", "gamma_table",
+           "investment_cells", "monte_carlo_check", "plan_per_stage", "run_case_study",
+           "stage_costs", "stage_probabilities"]
 
 logger = logging.getLogger(__name__)
 
-#: Investment item kinds (:func:`~fdnmoo.metrics.economics.investment_items`) -> Table 2 column.
-INVESTMENT_COLUMNS = {"sop site": "sop_land", "sop converter": "sop_converter",
-                      "sop line": "sop_line", "evcs site": "evcs_land",
-                      "evcs": "evcs_converter", "pv": "pv_converter"}
-#: Operation columns of a run's breakdown (``plans/solution_<k>_costs.csv``) -> Table 2 column.
-OPERATION_COLUMNS = {"energy_loss": "system_loss", "overload_penalty": "line_overload",
-                     "voltage_penalty": "voltage_violation"}
-TABLE2_COLUMNS = (*INVESTMENT_COLUMNS.values(), "other_investment",
-                  *OPERATION_COLUMNS.values(), "sum")
 _MCNY = 1e6
-
-
-def _rel(ours, paper):
-    """Relative difference ``ours / paper - 1`` (NaN where the paper's figure is 0 or missing)."""
-    paper = np.asarray(paper, float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(np.isfinite(paper) & (paper != 0), np.asarray(ours, float) / paper - 1.0,
-                        np.nan)
 
 
 def chosen_plan(folder: str | Path, spec_path: str | Path, settings: tuple[str, ...] = ()):
@@ -110,64 +107,6 @@ def monte_carlo_check(folder: str | Path, spec_path: str | Path, settings: tuple
             "mc_current_probability": float(np.max(i, initial=0.0))}
 
 
-def investment_cells(grid, plan) -> pd.DataFrame:
-    """Table 2's investment cells: each item kind's lump sums, discounted to the stage start.
-
-    Returns
-    -------
-    DataFrame
-        Index stage 1..n, columns :data:`INVESTMENT_COLUMNS` values and ``other_investment``.
-    """
-    from ..metrics.cost_model import cost_model
-    from ..metrics.economics import investment_items
-
-    items = investment_items(grid, plan)
-    at_start = cost_model(grid, plan.n_stages).discount_at_start
-    items["pv_cost"] = items.cost * at_start[items.stage.to_numpy(int) - 1]
-    items["column"] = items.kind.map(INVESTMENT_COLUMNS).fillna("other_investment")
-    cols = [*INVESTMENT_COLUMNS.values(), "other_investment"]
-    return (items.pivot_table(index="stage", columns="column", values="pv_cost",
-                              aggfunc="sum", fill_value=0.0)
-            .reindex(index=range(1, plan.n_stages + 1), columns=cols, fill_value=0.0))
-
-
-def stage_costs(grid, plan, costs: pd.DataFrame) -> pd.DataFrame:
-    """The Table 2 cells per stage (:data:`TABLE2_COLUMNS`) of a plan and its run breakdown."""
-    table = investment_cells(grid, plan)
-    named = {c.split(" [")[0]: c for c in costs.columns}
-    by_stage = costs.set_index(named["stage"])
-    for ours, col in OPERATION_COLUMNS.items():
-        table[col] = by_stage[named[ours]].reindex(table.index).to_numpy(float) \
-            if ours in named else 0.0
-    table["sum"] = table[list(TABLE2_COLUMNS[:-1])].sum(axis=1)
-    table.index.name = "stage"
-    return table
-
-
-def plan_per_stage(plan_csv: pd.DataFrame) -> pd.DataFrame:
-    """Table 1 from a run's ``plans/solution_<k>.csv``: one row per stage, SOP schemes,
-    EVCS and PV as text (``bus: MVA``), and their totals."""
-    rows = []
-    for stage, part in plan_csv.groupby("stage"):
-        sop = part[part["item"] == "sop"]
-        schemes = [f"({w.replace('buses ', '')}: {s})" for w, s in zip(sop["where"], sop["size"])]
-        row = {"stage": int(stage), "sop": "; ".join(schemes) or "-",
-               "sop_mva": float(sum(_sizes(s).sum() for s in sop["size"])),
-               "sop_terminals": "/".join(str(len(_sizes(s))) for s in sop["size"]) or "0"}
-        for kind in ("evcs", "pv"):
-            k = part[part["item"] == kind]
-            row[kind] = ", ".join(f"{w.replace('bus ', '')}: {_sizes(s)[0]:.2f}"
-                                  for w, s in zip(k["where"], k["size"])) or "-"
-            row[f"{kind}_mva"] = float(sum(_sizes(s)[0] for s in k["size"]))
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _sizes(text) -> np.ndarray:
-    """``"0.25 MVA, 1.75 MVA"`` -> [0.25, 1.75]."""
-    return np.array([float(p.strip().split()[0]) for p in str(text).split(",") if p.strip()])
-
-
 def beside_published(ours: pd.DataFrame, published: dict) -> pd.DataFrame:
     """Our Table 2 cells (currency) in long form beside the published ``table2`` (10^6)."""
     paper = pd.DataFrame.from_dict(published["rows"], orient="index",
@@ -179,12 +118,12 @@ def beside_published(ours: pd.DataFrame, published: dict) -> pd.DataFrame:
             o = float(ours.loc[stage, col]) / _MCNY
             p = float(paper.loc[stage, col]) if stage in paper.index else np.nan
             rows.append({"stage": int(stage), "cost": col, "ours [M]": o, "paper [M]": p,
-                         "relative difference": float(_rel(o, p))})
+                         "relative difference": float(relative_difference(o, p))})
     totals = ours[published["columns"]].sum() / _MCNY
     for col in published["columns"]:
         p = float(paper[col].sum())
         rows.append({"stage": "total", "cost": col, "ours [M]": float(totals[col]),
-                     "paper [M]": p, "relative difference": float(_rel(totals[col], p))})
+                     "paper [M]": p, "relative difference": float(relative_difference(totals[col], p))})
     return pd.DataFrame(rows)
 
 
@@ -196,12 +135,16 @@ def case_table(rows: list[dict], published: dict) -> pd.DataFrame:
     paper = {**comp.get("implied_total_cost", {}), **comp.get("total_cost", {})}
     table["paper_total [M]"] = [paper.get(c, np.nan) for c in table.paper_case]
     table["total [M]"] = table.total / _MCNY
-    table["relative difference"] = _rel(table["total [M]"], table["paper_total [M]"])
+    table["relative difference"] = relative_difference(table["total [M]"], table["paper_total [M]"])
     first = table[table.paper_case == "I"]
     base = float(first.total.iloc[0]) if len(first) else np.nan
     table["case_i_reduction"] = 1.0 - base / table.total
     red = comp.get("case_i_reduction_vs", {})
     table["paper_case_i_reduction"] = [red.get(c, np.nan) for c in table.paper_case]
+    for ours, paper_key in VS_CASE_I.items():
+        table[ours] = vs_case_i(table, ours, first)
+        table[f"paper_{ours}"] = [comp.get(f"case_{str(c).lower()}", {}).get(paper_key, np.nan)
+                                  for c in table.paper_case]
     return table
 
 
@@ -215,7 +158,7 @@ def gamma_table(rows: list[dict], published: dict) -> pd.DataFrame:
         p = paper.get(round(r["gamma"], 6), {})
         out.append({"run": r["run"], "gamma": r["gamma"], "sop_total_mva": r["sop_total_mva"],
                     "paper_sop_total_mva": p.get("sop_total_mva", np.nan),
-                    "relative difference": float(_rel(r["sop_total_mva"],
+                    "relative difference": float(relative_difference(r["sop_total_mva"],
                                                       p.get("sop_total_mva", np.nan))),
                     "first_sop_stage": r["first_sop_stage"],
                     "paper_first_sop_stage": p.get("first_sop_stage", np.nan),
@@ -227,7 +170,8 @@ def gamma_table(rows: list[dict], published: dict) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _run_figures(run, spec: RunsStudySpec, folder: Path) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+def _run_figures(run, spec: RunsStudySpec, folder: Path
+                 ) -> tuple[dict, pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     settings = tuple(spec.settings) + tuple(run.settings)
     meta = json.loads((folder / "run.json").read_text())
     k = int(meta["chosen_solution"])
@@ -237,12 +181,16 @@ def _run_figures(run, spec: RunsStudySpec, folder: Path) -> tuple[dict, pd.DataF
     plan_t.insert(0, "run", run.label)
     pareto = pd.read_csv(folder / "pareto.csv")
     chosen = pareto[pareto.solution == k].iloc[0]
+    draws = None
+    if run.user_allocation is not None:
+        logger.info("evaluating %d users' allocations of %s", run.user_allocation.draws,
+                    run.label)
+        draws, plan_t, costs = allocation_draws(folder, run, settings, problem)
+        plan_t.insert(0, "run", run.label)
     with_sop = plan_t[plan_t.sop_mva > 0]
-    inv = costs[[*INVESTMENT_COLUMNS.values(), "other_investment"]].to_numpy().sum()
     gamma = (meta.get("spec", {}).get("uncertainty") or {}).get("gamma", 0.05)
-    row = {"run": run.label, "paper_case": run.paper_case, "investment": inv,
-           "operation": float(costs[list(OPERATION_COLUMNS.values())].to_numpy().sum()),
-           "total": float(costs["sum"].sum()),
+    row = {"run": run.label, "paper_case": run.paper_case, **cost_figures(costs),
+           **stage_probabilities(pd.read_csv(folder / "plans" / f"solution_{k}_violations.csv")),
            "objective_total_cost": float(chosen.filter(like="total_cost").iloc[0]),
            "feasible": bool(chosen["feasible"]), "cv": float(chosen["cv"]),
            "gamma": gamma, "sop_total_mva": float(plan_t.sop_mva.iloc[-1]),
@@ -254,14 +202,21 @@ def _run_figures(run, spec: RunsStudySpec, folder: Path) -> tuple[dict, pd.DataF
                + gamma),
            "wall_time_s": float(meta["wall_time_s"]), "n_evals": int(meta["n_evals"]),
            "folder": str(folder)}
-    if spec.validation_samples:
+    if spec.validation_samples and draws is None:  # (a users' allocation has no one plan)
         logger.info("Monte Carlo check of %s on %d samples", run.label, spec.validation_samples)
         row.update(monte_carlo_check(folder, run.spec, settings, spec.validation_samples))
         row["mc_meets_gamma"] = max(row["mc_voltage_probability"],
                                     row["mc_current_probability"]) <= gamma
+    if draws is not None:  # the row of the users' plans: medians over the draws
+        figures = [c for c in draws if c not in ("draw", "feasible")]
+        row.update({c: float(np.median(draws[c].to_numpy(float))) for c in figures if c in row})
+        probs = draws[[c for c in draws if "_probability_s" in c]].to_numpy(float)
+        row.update(feasible=bool(draws.feasible.all()), cv=np.nan, draws=len(draws),
+                   feasible_draws=int(draws.feasible.sum()),
+                   max_violation_probability=float(np.median(probs.max(axis=1))))
     costs = costs.reset_index()
     costs.insert(0, "run", run.label)
-    return row, plan_t, costs
+    return row, plan_t, costs, draws
 
 
 def run_case_study(spec: RunsStudySpec, out_dir: str | Path | None = None,
@@ -271,14 +226,16 @@ def run_case_study(spec: RunsStudySpec, out_dir: str | Path | None = None,
 
     out = Path(out_dir) if out_dir is not None else spec.output_dir()
     out.mkdir(parents=True, exist_ok=True)
-    rows, plans, costs = [], [], []
+    rows, plans, costs, allocations = [], [], [], []
     for run in spec.runs:
         folder = run_folder(out, run.label)
         logger.info("running %s", run.label)
         run_study_spec(run.spec, tuple(spec.settings) + tuple(run.settings), folder,
                        progress=progress)
-        row, plan_t, cost_t = _run_figures(run, spec, folder)
+        row, plan_t, cost_t, draws = _run_figures(run, spec, folder)
         rows.append(row)
+        if draws is not None:
+            allocations.append((run.label, run.paper_case, draws))
         plans.append(plan_t)
         costs.append(cost_t)
     published = spec.published_figures()
@@ -295,5 +252,9 @@ def run_case_study(spec: RunsStudySpec, out_dir: str | Path | None = None,
     gamma = gamma_table(rows, published)
     if len(gamma):
         gamma.to_csv(out / "gamma.csv", index=False)
-    (out / "report.md").write_text(case_report(spec, plan_all, table2, cases, gamma, published))
+    allocation = allocation_table(allocations, cases, published)
+    if len(allocation):
+        allocation.to_csv(out / "allocation.csv", index=False)
+    (out / "report.md").write_text(case_report(spec, plan_all, table2, cases, gamma, published,
+                                               allocation))
     return out

@@ -9,7 +9,8 @@
       plans/solution_<k>.csv     Plan.describe table: every stage's full state (stage, item,
                                  where, size, built_in_stage, line)
       plans/solution_<k>_costs.csv       cost breakdown per stage, in the case currency
-      plans/solution_<k>_violations.csv  worst voltages and loading, energy out of band per stage
+      plans/solution_<k>_violations.csv  worst voltages and loading, energy out of band and the
+                                 largest violation probabilities per stage
       plans/solution_<k>_bounds_buses.csv, _bounds_lines.csv   under uncertainty methods
                                  interval, affine, robust: per stage, the lowest and highest
                                  voltage bound of every bus and the highest current bound of

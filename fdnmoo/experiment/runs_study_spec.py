@@ -29,6 +29,14 @@ Keys::
                                           # constraints of each chosen plan (0: none)
     output: results/my_study              # default results/<spec file stem>
 
+A ``cases`` run may take ``user_allocation`` (:mod:`fdnmoo.experiment.user_allocation`): its
+chosen plan completed by random draws of the blocks another run spec's problem has and it
+lacks, evaluated on that problem (with the study's and the run's settings)::
+
+    runs:
+      - {label: case VI, spec: s000_case6.yaml, paper_case: VI,
+         user_allocation: {evaluate_on: s000_case1.yaml, draws: 20, seed: 7}}
+
 A run's own ``settings`` are applied after the study's (``cases``: the same spec at several
 ``uncertainty.gamma``, say).
 ``system`` names the paper's system whose figures a run stands beside (a key of the
@@ -43,6 +51,7 @@ from typing import Any
 
 from ..uncertainty.settings import REDUCTIONS
 from .checking import Checker, parse_with_settings, read_spec_file
+from .user_allocation import UserAllocation, parse_user_allocation
 
 __all__ = ["RUNS_STUDY_KINDS", "RunsStudySpec", "StudyRun", "load_runs_study",
            "parse_runs_study"]
@@ -51,14 +60,14 @@ __all__ = ["RUNS_STUDY_KINDS", "RunsStudySpec", "StudyRun", "load_runs_study",
 RUNS_STUDY_KINDS = ("schemes", "scenario_reduction", "cases")
 _TOP_KEYS = ("study", "published", "runs", "settings", "reductions", "typical_days",
              "validation_samples", "output")
-_RUN_KEYS = ("label", "spec", "system", "scheme", "paper_case", "settings")
+_RUN_KEYS = ("label", "spec", "system", "scheme", "paper_case", "settings", "user_allocation")
 _REDUCTION_ONLY = ("reductions", "typical_days")
 
 
 @dataclass(frozen=True)
 class StudyRun:
     """One run spec of a study: ``label``, ``spec`` (path), ``system``, ``scheme``,
-    ``paper_case`` and the run's own ``settings``."""
+    ``paper_case``, the run's own ``settings`` and its ``user_allocation``."""
 
     label: str
     spec: str
@@ -66,6 +75,7 @@ class StudyRun:
     scheme: int | None = None
     paper_case: str | None = None
     settings: tuple = ()
+    user_allocation: UserAllocation | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +163,8 @@ def _parse(data: Any, source: str, base: Path) -> RunsStudySpec:
             if need not in run:
                 raise check.fail(f"{key}.{need}", f"missing (a {kind} run needs "
                                  f"{', '.join(k for k in _RUN_KEYS if k in run or k == need)})")
+        if "user_allocation" in run and kind != "cases":
+            raise check.fail(f"{key}.user_allocation", "only a cases study takes this key")
         parsed.append(StudyRun(
             label=check.string(run["label"], f"{key}.label"),
             spec=_file(check, run["spec"], f"{key}.spec", base),
@@ -160,7 +172,9 @@ def _parse(data: Any, source: str, base: Path) -> RunsStudySpec:
             scheme=None if run.get("scheme") is None else check.integer(run["scheme"], f"{key}.scheme", 1),
             paper_case=None if run.get("paper_case") is None
             else check.string(run["paper_case"], f"{key}.paper_case"),
-            settings=_settings(check, run.get("settings", []), f"{key}.settings")))
+            settings=_settings(check, run.get("settings", []), f"{key}.settings"),
+            user_allocation=None if run.get("user_allocation") is None else
+            parse_user_allocation(check, run["user_allocation"], f"{key}.user_allocation", base)))
     labels = [r.label for r in parsed]
     if len(set(labels)) != len(labels):
         raise check.fail("runs", "labels must not repeat")

@@ -79,9 +79,10 @@ def scheme_report(spec: RunsStudySpec, table: pd.DataFrame, published: dict) -> 
 
 
 def case_report(spec: RunsStudySpec, plans: pd.DataFrame, table2: pd.DataFrame | None,
-                cases: pd.DataFrame, gamma: pd.DataFrame, published: dict) -> str:
-    """Plan per stage (Table 1), costs per stage (Table 2), cases and gamma sweep, each
-    beside the paper's figures (:mod:`fdnmoo.experiment.case_study`)."""
+                cases: pd.DataFrame, gamma: pd.DataFrame, published: dict,
+                allocation: pd.DataFrame | None = None) -> str:
+    """Plan per stage (Table 1), costs per stage (Table 2), cases, gamma sweep and users'
+    allocations, each beside the paper's figures (:mod:`fdnmoo.experiment.case_study`)."""
     lines = _header("Cases beside the paper", spec)
     lines += ["## Plan per stage (as Table 1; capacities in MVA, cumulative)", "",
               markdown_table(plans[["run", "stage", "sop", "evcs", "pv", "sop_mva", "evcs_mva",
@@ -102,6 +103,7 @@ def case_report(spec: RunsStudySpec, plans: pd.DataFrame, table2: pd.DataFrame |
                   markdown_table(table2.round(4)), ""]
     show = cases[["run", "paper_case", "investment", "operation", "total [M]", "paper_total [M]",
                   "relative difference", "case_i_reduction", "paper_case_i_reduction",
+                  "sop_investment_change", "violation_cost_factor", "total_factor",
                   "feasible", "wall_time_s"]].copy()
     for c in ("investment", "operation"):
         show[c] = show[c] / _MCNY
@@ -111,4 +113,28 @@ def case_report(spec: RunsStudySpec, plans: pd.DataFrame, table2: pd.DataFrame |
               "reductions of Case I (`experiments/published/s000_dynamic.yaml`)."]
     if len(gamma):
         lines += ["", "## Gamma sweep", "", markdown_table(gamma.round(4))]
+    if allocation is not None and len(allocation):
+        lines += ["", *_allocation_section(allocation, published)]
     return "\n".join(lines) + "\n"
+
+
+def _allocation_section(allocation: pd.DataFrame, published: dict) -> list[str]:
+    """The users' allocations beside the paper (``allocation.csv``)."""
+    notes = []
+    for case in allocation.paper_case.unique():
+        paper = published.get("case_comparison", {}).get(f"case_{str(case).lower()}", {})
+        if "total_cost_factor_alternative" in paper:
+            notes.append(f"Case {case}: the paper's total factor is ambiguous, "
+                         f"{paper.get('total_cost_factor')} or "
+                         f"{paper['total_cost_factor_alternative']} (its words: "
+                         f"\"increases by {paper.get('total_cost_factor')} times\").")
+    return ["## Users' allocation (random EVCS / PV around the planned SOPs)", "",
+            "Each run's chosen genes for the blocks it planned, the other blocks of the "
+            "`evaluate_on` problem drawn by that problem's sampling and repair "
+            "(`fdnmoo.experiment.user_allocation`); over the draws, against Case I's row: "
+            "*sop_investment_change* (SOP land + converter + line), *violation_cost_factor* "
+            "(overload + voltage violation), *total_factor*; *max_..._probability*: the "
+            "largest over buses (lines) and the listed stages. The paper's probabilities are "
+            "lower bounds (\"exceeds\"). The case's row of the comparison holds the medians, "
+            "the plan and stage-cost tables the draw of median total.", "",
+            markdown_table(allocation.round(4)), "", *notes]

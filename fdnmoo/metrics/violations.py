@@ -21,7 +21,8 @@ __all__ = ["VIOLATION_COLUMNS", "violations_per_stage"]
 #: Columns of :func:`violations_per_stage` (units in the names).
 VIOLATION_COLUMNS = ["vm_min_pu", "vm_min_bus", "vm_max_pu", "vm_max_bus",
                      "max_loading_percent", "max_loading_line", "violation_energy_mwh",
-                     "unserved_energy_mwh"]
+                     "unserved_energy_mwh", "voltage_violation_probability",
+                     "current_violation_probability"]
 
 
 def violations_per_stage(grid: PlanningGrid, plan: Plan, ops: OperationMetrics,
@@ -48,8 +49,9 @@ def violations_per_stage(grid: PlanningGrid, plan: Plan, ops: OperationMetrics,
         and that line (bus labels, ``13-14``); yearly energy of load at buses
         outside the voltage band or downstream of an overloaded line
         (``violation_energy_mwh``, the base of the violation penalty) and
-        unserved energy, both MWh per year. NaN (and an empty place) where no
-        power flow converged.
+        unserved energy, both MWh per year; the largest probability over buses of
+        leaving the voltage band and over lines of an overload (what the chance
+        constraints bound). NaN (and an empty place) where no power flow converged.
     """
     line = grid.net.line
     closed = plan.closed_line_mask(line.index)
@@ -75,6 +77,10 @@ def violations_per_stage(grid: PlanningGrid, plan: Plan, ops: OperationMetrics,
             if k >= 0 else ""
         row["violation_energy_mwh"] = float(ops.violation_energy_mwh[s])
         row["unserved_energy_mwh"] = float(ops.unserved_energy_mwh[s])
+        row["voltage_violation_probability"] = float(
+            np.max(ops.voltage_violation_probability[s], initial=0.0))
+        row["current_violation_probability"] = float(
+            np.max(ops.current_violation_probability[s], initial=0.0))
         rows.append(row)
     return pd.DataFrame(rows, columns=VIOLATION_COLUMNS,
                         index=pd.RangeIndex(1, plan.n_stages + 1, name="stage"))

@@ -3,7 +3,8 @@
 Reference: R. Wang et al., Nature Communications 15 (2024), Table 1 (Case I plan), Table 2
 (costs per stage, 10^6 CNY, two decimals) and the case comparison, transcribed in
 ``experiments/published/s000_dynamic.yaml``. The fast study runs Cases I, II and V with
-tiny budgets (``experiments/s000_cases_fast.yaml``); the full studies are marked slow.
+tiny budgets and Case VI with 3 users' draws (``experiments/s000_cases_fast.yaml``); the full
+studies are marked slow.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ def test_case_specs_parse_with_per_run_settings():
     assert spec.kind == "cases"
     assert [r.settings for r in spec.runs][0] == ("uncertainty.gamma=0.03",)
     assert [r.paper_case for r in load_runs_study(EXP / "s000_cases.yaml").runs] == \
-        ["I", "II", "III", "IV", "V", "VII"]
+        ["I", "II", "III", "IV", "V", "VI", "VII"]
 
 
 @pytest.mark.parametrize("run, message", [
@@ -88,7 +89,8 @@ def fast_study(tmp_path_factory):
 def test_fast_study_tables(fast_study):
     plan = pd.read_csv(fast_study / "plan.csv")
     assert plan.groupby("run").stage.apply(list).to_dict() == {
-        "case I": [1, 2, 3, 4], "case II": [1, 2, 3, 4], "case V": [1, 2, 3, 4]}
+        "case I": [1, 2, 3, 4], "case II": [1, 2, 3, 4], "case V": [1, 2, 3, 4],
+        "case VI": [1, 2, 3, 4]}
     # Case II decides once: every stage holds the same plan
     two = plan[plan.run == "case II"]
     assert two[["sop", "evcs", "pv"]].nunique().max() == 1
@@ -103,7 +105,8 @@ def test_fast_study_tables(fast_study):
     assert cases.loc["II", "paper_case_i_reduction"] == pytest.approx(0.5502)
     np.testing.assert_allclose(cases.case_i_reduction, 1 - cases.loc["I", "total"] / cases.total)
     report = (fast_study / "report.md").read_text()
-    for heading in ("## Plan per stage", "beside Table 2", "## Case comparison", "## Gamma sweep"):
+    for heading in ("## Plan per stage", "beside Table 2", "## Case comparison", "## Gamma sweep",
+                    "## Users' allocation"):
         assert heading in report
 
 
@@ -119,6 +122,47 @@ def test_fast_study_land_cells_by_hand(fast_study):
     costs = pd.read_csv(fast_study / "stage_costs.csv")
     got = costs[costs.run == "case I"].sort_values("stage").evcs_land.to_numpy()
     np.testing.assert_allclose(got, np.array(new) * price * STAGE_PV, rtol=1e-9)
+
+
+def test_fast_study_case_vi_from_its_draws(fast_study):
+    """Case VI: the SOP genes of every draw are its run's chosen genes; its cases.csv row
+    and allocation.csv are medians of the per-draw CSV; its plan and stage costs are the
+    draw of median total; the per-stage probabilities are what the chance constraints bound
+    (their largest over stages = g + gamma)."""
+    from fdnmoo.experiment.spec import load_spec
+    from fdnmoo.experiment.study_runs import chosen_genome
+
+    folder = fast_study / "runs" / "case_VI"
+    draws = pd.read_csv(folder / "allocation_draws.csv")
+    genomes = pd.read_csv(folder / "allocation_genomes.csv").drop(columns="draw").to_numpy()
+    assert len(draws) == len(genomes) == 3
+    step1 = load_spec(EXP / "s000_case6.yaml", settings=("problem.samples=2",)).build_problem()
+    case1 = load_spec(EXP / "s000_case1.yaml", settings=("problem.samples=2",)).build_problem()
+    sop = chosen_genome(folder)[0][step1.genome.slices["sop"]]
+    np.testing.assert_array_equal(genomes[:, case1.genome.slices["sop"]], np.tile(sop, (3, 1)))
+    cases = pd.read_csv(fast_study / "cases.csv").set_index("paper_case")
+    for col in ("total", "investment", "operation", "violation_cost", "voltage_probability_s3"):
+        assert cases.loc["VI", col] == pytest.approx(np.median(draws[col]))
+    assert cases.loc["VI", "total_factor"] == pytest.approx(
+        np.median(draws.total) / cases.loc["I", "total"])
+    assert cases.loc["VI", "paper_sop_investment_change"] == -0.0917  # Discussion, Case VI
+    assert cases.loc["VI", "paper_violation_cost_factor"] == 4.70
+    table = pd.read_csv(fast_study / "allocation.csv").set_index("quantity")
+    assert table.loc["violation_cost_factor", "median"] == pytest.approx(
+        np.median(draws.violation_cost / cases.loc["I", "violation_cost"]))
+    assert table.loc["max_current_probability", "max"] == pytest.approx(
+        draws[["current_probability_s2", "current_probability_s3",
+               "current_probability_s4"]].max(axis=1).max())
+    assert table.loc["max_voltage_probability", "paper"] == 0.15  # "exceeds 15 %"
+    totals = draws.total.to_numpy()
+    k = int(np.argsort(totals)[1])  # 3 draws: the median one
+    costs = pd.read_csv(fast_study / "stage_costs.csv")
+    assert costs[costs.run == "case VI"]["sum"].sum() == pytest.approx(totals[k])
+    v = draws[[f"voltage_probability_s{s}" for s in (1, 2, 3, 4)]].max(axis=1)
+    np.testing.assert_allclose(v, draws.g_chance_voltage + 0.05)
+    i = draws[[f"current_probability_s{s}" for s in (1, 2, 3, 4)]].max(axis=1)
+    np.testing.assert_allclose(i, draws.g_chance_current + 0.05)
+    assert (draws.g_pv_penetration <= 0).all() and (draws.g_ev_penetration <= 0).all()
 
 
 @pytest.mark.slow
