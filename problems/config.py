@@ -294,6 +294,8 @@ class ProblemConfig:
             del data["single_stage"]
         if not self.clusters:
             del data["clusters"]
+        if self.uncertainty.typical_days is None:
+            del data["uncertainty"]["typical_days"]
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()
                               ).hexdigest()[:16]
 

@@ -8,7 +8,8 @@ study writes into its folder:
     Per distinct set of generated days (the runs' fitted model and seed,
     :func:`fdnmoo.scenarios.fitted.generated_days`): one row per reduction, with
     ``method`` (``kmeans`` with k chosen by the SSE elbow and the silhouette over
-    k = 2..10 -- what a run does --, ``kmeans`` at a fixed k, ``backward`` at a fixed k),
+    k = 2..10 -- what a run without ``uncertainty.typical_days`` does --, ``kmeans`` at a
+    fixed k, ``backward`` at a fixed k),
     ``k``, ``seconds`` (wall time of that reduction alone, on a machine that may be
     shared), ``kantorovich`` (distance to the generated days, Euclidean between days)
     and ``probability``. The fixed k are the rule's k and every ``typical_days`` value.
@@ -17,7 +18,8 @@ study writes into its folder:
     ``runs/<label>_<reduction>/``): the chosen solution's ``total_cost`` and cost terms
     (:func:`~fdnmoo.experiment.study_runs.chosen_solution`), the run's ``k``,
     ``kantorovich`` and reduction seconds (``run.json``: what the batch did; for
-    ``backward`` these include the k-means selection that fixes its k), the run's wall time,
+    ``backward`` these include the k-means selection that fixes its k, unless
+    ``uncertainty.typical_days`` fixes it), the run's wall time,
     ``cost_vs_backward_percent``, and ``cost_on_<reduction>_days``: the chosen plan's
     ``total_cost`` evaluated on the typical days of each reduction (the plan optimised on
     one reduced set, costed on the other).

@@ -79,6 +79,10 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
             "from (relative to the spec)"),
     SpecKey("uncertainty.generated_days", "integer >= 20", "3650",
             "days drawn from the fitted model before the reduction"),
+    SpecKey("uncertainty.typical_days", "integer >= 1, below `generated_days`",
+            "k by the SSE elbow and the silhouette over 2..10",
+            "number of typical days the reduction keeps (one k-means fit, or backward "
+            "reduction to k)"),
     SpecKey("uncertainty.seed", "integer >= 0", "`problem.scenario_seed`",
             "seed of the samples"),
     SpecKey("problem.pymoo", "pymoo problem name", "none",

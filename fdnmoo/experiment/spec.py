@@ -287,8 +287,9 @@ class ExperimentSpec:
             payload["plugins"] = d["plugins"]
         if self.case_overrides:  # absent when empty: hashes of older runs stay valid
             payload["case_overrides"] = d["case_overrides"]
-        if self.uncertainty != UncertaintySettings():  # likewise
-            payload["uncertainty"] = d["uncertainty"]
+        if self.uncertainty != UncertaintySettings():  # likewise, and typical_days too
+            payload["uncertainty"] = {k: v for k, v in d["uncertainty"].items()
+                                      if v is not None or k != "typical_days"}
         if self.partition is not None:  # likewise
             payload["partition"] = d["partition"]
         text = json.dumps(payload, sort_keys=True, default=str)

@@ -48,7 +48,7 @@ def reduction_report(spec: RunsStudySpec, reduction: pd.DataFrame, costs: pd.Dat
               f"{sec.get('backward', 'n/a')} s, on its 3,650 days (MATLAB).", "",
               "## Planning cost with each reduction", "", markdown_table(cost),
               "*reduction_seconds*: what the run's batch spent reducing (backward: after the "
-              "k-means selection that fixes its k). Costs are the chosen solution's "
+              "k-means selection that fixes its k, unless `uncertainty.typical_days` does). Costs are the chosen solution's "
               "`total_cost` (case currency, NPV, millions); *cost_on_X_days*: the same plan "
               "costed on the typical days of reduction X.", ""]
     if len(side):
@@ -60,11 +60,12 @@ def scheme_report(spec: RunsStudySpec, table: pd.DataFrame, published: dict) -> 
     """The scheme table, and our cost order per system against the paper's."""
     show = table[["system", "scheme", "run", "total_cost", "cost_vs_scheme_1_percent",
                   "published_vs_scheme_1_percent", "cost_rank", "published_rank", "pv_mw",
-                  "ess_mwh", "lines_built", "voltage_penalty", "unserved_energy_mwh",
-                  "run_wall_time_s"]].copy()
-    for c in ("total_cost", "voltage_penalty"):
+                  "ess_mwh", "lines_built", "voltage_penalty", "curtailment_penalty",
+                  "unserved_energy_mwh", "typical_days", "run_wall_time_s"]].copy()
+    money = ("total_cost", "voltage_penalty", "curtailment_penalty")
+    for c in money:
         show[c] = show[c] / _MCNY
-    show = show.rename(columns={"total_cost": "total_cost [M]", "voltage_penalty": "voltage_penalty [M]"})
+    show = show.rename(columns={c: f"{c} [M]" for c in money})
     order = published.get("cost_order", [])
     lines = _header("Planning schemes beside the paper", spec)
     lines += [markdown_table(show), "",

@@ -24,7 +24,7 @@ __all__ = ["COST_TERMS", "chosen_genome", "chosen_solution", "run_folder", "run_
 
 #: Cost columns of a plan's breakdown the study tables carry (besides ``total_cost``).
 COST_TERMS = ("investment", "om", "energy_loss", "voltage_penalty", "overload_penalty",
-              "unserved_penalty")
+              "unserved_penalty", "curtailment_penalty")  # the last with operation.curtailment only
 
 _SIZE = re.compile(r"^\s*([-+0-9.eE]+)\s*(MW|MWh|Mvar|MVA)\s*$")
 

@@ -29,7 +29,8 @@ With reduction (``kmeans`` | ``backward``)
     ``generated_days`` days (default 3,650) are drawn from the model and reduced by
     :func:`~fdnmoo.uncertainty.reduction.kmeans_reduction` (k by SSE elbow and silhouette,
     2..10) or :func:`~fdnmoo.uncertainty.reduction.backward_reduction` at the k the k-means
-    rule picks (so both give the same number of days). The reduced scenarios become the
+    rule picks (so both give the same number of days); ``typical_days`` fixes k instead
+    (one k-means fit; backward reduction without k-means). The reduced scenarios become the
     batch's days, 24 one-hour slots each, with their probabilities (cluster shares; slot
     hours = probability x 365 x 1 h) and the shipped EV charging profile. Sample 0 is the
     representative (k-means centre, or the kept day), samples ``s >= 1`` are members of its
@@ -221,9 +222,15 @@ def _reduced(gen: np.ndarray, settings: UncertaintySettings, n_samples: int, fit
              member_seq, info) -> FittedSamples:
     n_gen = gen.shape[0]
     start = time.perf_counter()
-    red = kmeans_reduction(gen, random_state=fit_seed)
-    seconds = {"kmeans": time.perf_counter() - start}
-    if settings.reduction == "backward":
+    fixed_k = settings.typical_days
+    if settings.reduction == "backward" and fixed_k is not None:
+        red = backward_reduction(gen, fixed_k)
+        seconds = {"backward": time.perf_counter() - start}
+    else:
+        red = kmeans_reduction(gen, random_state=fit_seed,
+                               **({} if fixed_k is None else {"k_values": [fixed_k]}))
+        seconds = {"kmeans": time.perf_counter() - start}
+    if settings.reduction == "backward" and fixed_k is None:
         start = time.perf_counter()
         red = backward_reduction(gen, red.k)
         seconds["backward"] = time.perf_counter() - start

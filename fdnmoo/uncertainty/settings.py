@@ -14,6 +14,7 @@
       reduction: kmeans         # kmeans | backward | none
       data: my_profiles.csv     # hourly load_pu, pv_pu rows to fit (default: see below)
       generated_days: 3650      # days drawn from the fitted model before the reduction
+      typical_days: 4           # fix k of the reduction (default: SSE elbow / silhouette)
       seed: 7                   # seed of the samples (default: the problem's)
 
 Every key is optional; without the block a problem keeps the behaviour it has always
@@ -29,7 +30,7 @@ or ``reduction`` or ``data`` without fitted marginals, fitted marginals without 
 dependence, ``level`` with fitted marginals under ``montecarlo`` / ``deterministic``
 (the spread is then the data's, not a half-width), fitted marginals under
 ``deterministic`` without a reduction (the forecast alone uses no model), and
-``generated_days`` without a reduction.
+``generated_days`` or ``typical_days`` without a reduction.
 """
 
 from __future__ import annotations
@@ -79,6 +80,10 @@ class UncertaintySettings:
         (:func:`fdnmoo.scenarios.observed.observed_days`).
     generated_days : int, optional
         Days drawn from the fitted model and reduced (default :data:`GENERATED_DAYS`).
+    typical_days : int, optional
+        Number k of typical days the reduction keeps, in [1, generated days - 1]
+        (default: k chosen by the SSE elbow and the silhouette over 2..10,
+        :func:`~fdnmoo.uncertainty.reduction.kmeans_reduction`).
     seed : int, optional
         Seed of the fit and the samples (default: the problem's ``seed``).
     """
@@ -93,6 +98,7 @@ class UncertaintySettings:
     reduction: str = "none"
     data: str | None = None
     generated_days: int | None = None
+    typical_days: int | None = None
     seed: int | None = None
 
     @classmethod
@@ -134,6 +140,8 @@ class UncertaintySettings:
         if values.get("generated_days") is not None:
             values["generated_days"] = _integer(values["generated_days"], f"{key}.generated_days",
                                                 low=_MIN_GENERATED_DAYS)
+        if values.get("typical_days") is not None:
+            values["typical_days"] = _integer(values["typical_days"], f"{key}.typical_days", low=1)
         if values.get("data") is not None:
             if not isinstance(values["data"], (str, PurePath)) or not str(values["data"]):
                 raise ParameterError(f"{key}.data", f"expected the path of a CSV file, got {values['data']!r}")
@@ -181,9 +189,14 @@ class UncertaintySettings:
                                  "forecast only, which uses no fitted model: add reduction "
                                  "(kmeans or backward) to evaluate reduced typical days, or drop "
                                  "marginals")
-        if self.generated_days is not None and self.reduction == "none":
-            raise ParameterError(f"{key}.generated_days", "generated days are what a reduction "
-                                 "reduces: set reduction (kmeans or backward)")
+        for name in ("generated_days", "typical_days"):
+            if getattr(self, name) is not None and self.reduction == "none":
+                raise ParameterError(f"{key}.{name}", f"{name} acts on a reduction of generated "
+                                     "days: set reduction (kmeans or backward)")
+        n_days = self.generated_days or GENERATED_DAYS
+        if self.typical_days is not None and self.typical_days >= n_days:
+            raise ParameterError(f"{key}.typical_days", f"a reduction of {n_days} generated days "
+                                 f"keeps fewer than {n_days} typical days, got {self.typical_days}")
 
     def with_data_base(self, base_dir) -> "UncertaintySettings":
         """A copy whose relative ``data`` path is resolved against ``base_dir`` (a spec's folder)

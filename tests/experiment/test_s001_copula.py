@@ -11,6 +11,7 @@ in the slow tests at the end.
 from __future__ import annotations
 
 import importlib.util
+import json
 from functools import cache
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from fdnmoo.experiment.checking import SpecError
 from fdnmoo.experiment.reduction_study import run_reduction_study
 from fdnmoo.experiment.runs_study_spec import load_runs_study, parse_runs_study
 from fdnmoo.experiment.scheme_study import run_scheme_study, scheme_table
+from fdnmoo.experiment.study_runs import chosen_genome, run_folder
 from fdnmoo.experiment.spec import load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,10 +111,12 @@ def test_fast_reduction_study_tables(tmp_path_factory):
     rule = red[red.k_rule == "elbow/silhouette"].iloc[0]
     assert set(red.method) == {"kmeans", "backward"}
     assert sorted(red[red.k_rule == "fixed"].k.unique()) == sorted({int(rule.k), 4})
-    assert costs.reduction.tolist() == ["kmeans", "backward"] and (costs.k == rule.k).all()
+    # the runs reduce to the spec's typical_days (the paper's 4), else to the rule's k
+    run_k = load_spec(EXP / "s001_scheme4_ieee33.yaml").uncertainty.typical_days or int(rule.k)
+    assert costs.reduction.tolist() == ["kmeans", "backward"] and (costs.k == run_k).all()
     # the study's own reduction of the generated days is the one the runs' batches made
     for method in ("kmeans", "backward"):
-        mine = red[(red.method == method) & (red.k_rule == "fixed") & (red.k == rule.k)].kantorovich
+        mine = red[(red.method == method) & (red.k_rule == "fixed") & (red.k == run_k)].kantorovich
         assert costs[costs.reduction == method].kantorovich.iloc[0] == pytest.approx(mine.iloc[0], rel=1e-9)
     assert costs.cost_vs_backward_percent.iloc[1] == 0.0
     for r in ("kmeans", "backward"):   # re-evaluating a run's plan on its own days gives its cost
@@ -141,6 +145,35 @@ def test_fast_scheme_study_beside_the_paper(tmp_path_factory):
                                [214.36, 40.32, 57.71])
     assert "differs from the paper's" in (out / "report.md").read_text() \
         or "the same as the paper's" in (out / "report.md").read_text()
+
+
+def _embedded_cost(study: Path, settings: tuple, small: int, large: int) -> tuple[float, float]:
+    """Scheme ``small``'s chosen plan in scheme ``large``'s problem, the genes of the blocks
+    ``small`` lacks at 0 (no PV / no ESS): its ``total_cost`` there and in its own run."""
+    folders = {k: run_folder(study, f"ieee33 scheme {k}") for k in (small, large)}
+    probs = {k: load_spec(EXP / f"s001_scheme{k}_ieee33.yaml", settings=settings).build_problem()
+             for k in (small, large)}
+    own, big = probs[small].genome, probs[large].genome
+    x = np.zeros((1, big.n_var))
+    for name, genes in own.slices.items():   # the same block must mean the same genes
+        np.testing.assert_array_equal(own.xu[genes], big.xu[big.slices[name]])
+        x[0, big.slices[name]] = chosen_genome(folders[small])[0, genes]
+    F = probs[large].evaluate(x, return_values_of=["F"])
+    names = [o["name"] for o in json.loads((folders[large] / "run.json").read_text())["objectives"]]
+    t = pd.read_csv(study / "schemes.csv").set_index("scheme")
+    return float(F[0, names.index("total_cost")]), float(t.total_cost[small])
+
+
+@pytest.mark.parametrize("small, large", [(2, 4), (3, 4)])
+def test_scheme_4_contains_schemes_2_and_3_at_their_cost(tmp_path_factory, small, large):
+    """The cost order that holds at any budget: scheme 4 (lines + PV + ESS) can plan what
+    scheme 2 (no ESS) or 3 (no PV) plans, at the same cost, so its optimum is not dearer.
+    The GA's chosen plans at 6 x 2 need not show it; the embedded plan must: the ESS (PV)
+    genes at 0 cost nothing and the operation options of the schemes agree."""
+    out = _fast_schemes(tmp_path_factory.getbasetemp())
+    settings = load_runs_study(EXP / "s001_schemes_fast.yaml").settings
+    embedded, own = _embedded_cost(out, settings, small, large)
+    assert embedded == pytest.approx(own, rel=1e-9)
 
 
 def test_study_command_refuses_a_bad_spec(tmp_path, capsys):

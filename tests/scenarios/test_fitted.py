@@ -202,3 +202,48 @@ def test_generated_days_are_the_ones_the_batch_reduces(grid, days_csv):
     red = kmeans_reduction(gen, random_state=kmeans_seed)
     np.testing.assert_array_equal(np.hstack([batch.days.load_pu, batch.days.pv_pu]), red.scenarios)
     np.testing.assert_allclose(batch.days.probability, red.probability)
+
+
+@pytest.mark.parametrize("reduction", ["kmeans", "backward"])
+def test_typical_days_fix_k_of_the_reduction(grid, days_csv, reduction):
+    """``typical_days: 4`` (the paper's k) reduces to 4 days: k-means is scikit-learn's
+    ``KMeans(n_clusters=4)`` on the same generated days with the batch's seed and n_init,
+    backward reduction is :func:`backward_reduction` to 4 days without a k-means fit."""
+    from sklearn.cluster import KMeans
+
+    from fdnmoo.scenarios.fitted import generated_days
+    from fdnmoo.uncertainty.reduction import backward_reduction
+
+    path, _ = days_csv
+    settings = _settings(path, marginals="kde", dependence="frank", reduction=reduction,
+                         generated_days=120, typical_days=4)
+    batch = ScenarioBatch.build(grid, 1, "daily", n_samples=3, seed=5, uncertainty=settings)
+    gen, kmeans_seed, _ = generated_days(grid, settings, 5)
+    if reduction == "kmeans":
+        ref = KMeans(n_clusters=4, n_init=4, random_state=kmeans_seed).fit(gen)
+        centres, shares = ref.cluster_centers_, np.bincount(ref.labels_, minlength=4) / 120
+        assert list(batch.fitted["seconds"]) == ["kmeans"]
+    else:
+        ref = backward_reduction(gen, 4)
+        centres, shares = ref.scenarios, ref.probability
+        assert list(batch.fitted["seconds"]) == ["backward"]  # no k-means to choose k first
+    assert batch.fitted["k"] == 4 and batch.days.n_days == 4
+    np.testing.assert_allclose(np.hstack([batch.days.load_pu, batch.days.pv_pu]), centres,
+                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(batch.days.probability, shares, atol=1e-12)
+    assert batch.days.probability.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+def test_without_typical_days_k_is_the_rules(grid, days_csv):
+    """The default is unchanged: k and the days are those of the elbow/silhouette rule."""
+    from fdnmoo.scenarios.fitted import generated_days
+    from fdnmoo.uncertainty.reduction import kmeans_reduction
+
+    path, _ = days_csv
+    settings = _settings(path, marginals="kde", dependence="frank", reduction="kmeans",
+                         generated_days=120)
+    batch = ScenarioBatch.build(grid, 1, "daily", n_samples=3, seed=5, uncertainty=settings)
+    gen, kmeans_seed, _ = generated_days(grid, settings, 5)
+    rule = kmeans_reduction(gen, random_state=kmeans_seed)
+    assert batch.fitted["k"] == rule.k
+    np.testing.assert_array_equal(np.hstack([batch.days.load_pu, batch.days.pv_pu]), rule.scenarios)

@@ -85,6 +85,15 @@ def test_fitted_settings_are_accepted_by_the_builder(block):
     ({"marginals": "kde", "dependence": "nataf", "reduction": "kmeans", "generated_days": 5},
      "uncertainty.generated_days"),
     ({"marginals": "kde", "dependence": "nataf", "data": 3}, "uncertainty.data"),
+    ({"marginals": "kde", "dependence": "nataf", "typical_days": 4}, "uncertainty.typical_days"),
+    ({"marginals": "kde", "dependence": "nataf", "reduction": "kmeans", "typical_days": 0},
+     "uncertainty.typical_days"),
+    ({"marginals": "kde", "dependence": "nataf", "reduction": "kmeans", "typical_days": 2.5},
+     "uncertainty.typical_days"),
+    ({"marginals": "kde", "dependence": "nataf", "reduction": "kmeans", "generated_days": 50,
+      "typical_days": 50}, "uncertainty.typical_days"),
+    ({"marginals": "kde", "dependence": "nataf", "reduction": "kmeans", "typical_days": 3650},
+     "uncertainty.typical_days"),
 ])
 def test_combinations_without_effect_are_refused(block, key):
     with pytest.raises(ParameterError) as err:
@@ -129,3 +138,28 @@ def test_bounding_methods_evaluate_the_forecast_only(method):
     p = cfg.build()
     assert p.batch.n_samples == 1
     assert p.interval_objectives is (method != "robust")
+
+
+def test_typical_days_error_names_the_value():
+    with pytest.raises(ParameterError, match="3650") as err:
+        UncertaintySettings.from_mapping({"marginals": "kde", "dependence": "frank",
+                                          "reduction": "kmeans", "typical_days": 3650})
+    assert err.value.key == "uncertainty.typical_days"
+
+
+def test_typical_days_enter_the_hashes_only_when_set(tmp_path):
+    """Hashes pinned from the code before ``typical_days`` existed (fdnmoo 2579dcd): runs
+    without the key keep their results folder and worker cache keys."""
+    from fdnmoo.experiment import load_spec
+
+    block = {"marginals": "kde", "dependence": "frank", "reduction": "kmeans"}
+    assert ProblemConfig(case="ieee33", preset="joint", uncertainty=block).key == "230573596f3d608c"
+    fixed = ProblemConfig(case="ieee33", preset="joint", uncertainty={**block, "typical_days": 4})
+    assert fixed.key != "230573596f3d608c"
+    path = tmp_path / "s.yaml"
+    text = ("case: ieee33\nuncertainty: {method: deterministic, marginals: kde, "
+            "dependence: frank, reduction: kmeans%s}\n")
+    path.write_text(text % "")
+    assert load_spec(path).run_hash == "7e42aff34d3647ba"
+    path.write_text(text % ", typical_days: 4")
+    assert load_spec(path).run_hash != "7e42aff34d3647ba"
