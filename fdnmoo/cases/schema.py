@@ -54,9 +54,9 @@ CANDIDATE_TABLES: dict[str, tuple[Column, ...]] = {
         Column("max_mw", "float", "MW", True, "largest converter power", positive=True),
         Column("max_mwh", "float", "MWh", True, "largest energy capacity", positive=True),
         Column("soc_min", "float", "-", False, "lowest state of charge, share of the energy "
-               "capacity (default 0)", min_value=0),
+               "capacity (default 0)", min_value=0, max_value=1.0),
         Column("soc_max", "float", "-", False, "highest state of charge, share of the energy "
-               "capacity (default 1)", min_value=0),
+               "capacity (default 1)", min_value=0, max_value=1.0),
     ),
     "evcs": (
         _bus("candidate bus for an EV charging station"),
