@@ -103,6 +103,9 @@ CANDIDATE_TABLES: dict[str, tuple[Column, ...]] = {
                positive=True),
         Column("cost_factor", "float", "-", False, "reinforcement: x unit_costs.line_per_km",
                min_value=0),
+        Column("transformer_factor", "float", "-", False, "reinforcement: the feeder's "
+               "transformer is expanded to this x its head capacity when the feeder is first "
+               "reinforced (fdnmoo.metrics.feeder_transformers)", min_value=1.0),
     ),
     "conductors": (
         Column("type", "int", "-", True, "conductor number (0 is 'none')", min_value=1),
