@@ -91,3 +91,33 @@ def test_a_feeder_without_head_line_is_refused():
 def test_a_factor_below_one_is_refused():
     with pytest.raises(ParameterError, match="reinforce_transformer: must be >= 1"):
         LineBlock(reinforce=True, reinforce_transformer=0.9).candidate_tables(load_case("tpc84"))
+
+
+def test_the_problems_total_cost_carries_the_expansion():
+    from fdnmoo.metrics.economics import cost_breakdown
+    from fdnmoo.problems.config import ProblemConfig
+
+    def problem(expand):
+        lines = {"reconfigure": False, "build": True, "reinforce": [2, 12],
+                 "reinforce_transformer": expand}
+        return ProblemConfig(case="tpc84", preset="reinforcement", n_days=1,
+                             objectives=("total_cost",), blocks=(("lines", lines),),
+                             case_overrides={"economics": {"unit_costs": {
+                                 "transformer_per_mva": PRICES}}}).build()
+
+    with_, without = problem(1.5), problem(None)
+    X = with_.genome.sample(8, np.random.default_rng(5))
+    X = X[[bool(len(with_.decode(x).new_lines)) for x in X]][:3]
+    assert len(X)
+    F1 = with_.evaluate(X, return_as_dictionary=True)["F"][:, 0]
+    F0 = without.evaluate(X, return_as_dictionary=True)["F"][:, 0]
+    assert (F1 > F0).all()
+    for f, f0, ev, ev0 in zip(F1, F0, with_.evaluated(X), without.evaluated(X)):
+        table = cost_breakdown(with_.grid, ev.plan, ev.ops)
+        assert f == pytest.approx(float(table["total"].sum()), rel=1e-9)  # array path = table
+        # a price only: the operation is the same, the difference is investment (and O&M)
+        base = cost_breakdown(without.grid, ev0.plan, ev0.ops)
+        pd.testing.assert_frame_equal(table.drop(columns=["investment", "om", "total"]),
+                                      base.drop(columns=["investment", "om", "total"]))
+        assert f - f0 == pytest.approx(float((table.investment - base.investment).sum()
+                                             + (table.om - base.om).sum()), rel=1e-9)
