@@ -1,4 +1,4 @@
-"""Changes to a case's horizon, economics and uncertainty, checked like the case file.
+"""Changes to a case's horizon, economics, uncertainty and candidates, checked like the case file.
 
 A study may change the parameter records of its case without copying the case
 file (a spec's ``case_overrides:`` and ``problem.horizon``)::
@@ -13,6 +13,13 @@ plus ``limits``, which names the case limits where ``run.json`` reports them
 band, stored in ``uncertainty``) and ``investment_budget_per_stage`` (in
 ``economics.unit_costs``). A key given both in ``limits`` and in its own
 section is refused.
+
+``candidates`` sets one column of a candidate table to one value on every row
+(``{"candidates": {"ess": {"soc_min": 0.1, "soc_max": 0.9}}}``, seed 000's
+Case III on tpc84, whose storage candidates have no SOC columns). Tables and
+columns are those of :data:`fdnmoo.cases.schema.CANDIDATE_TABLES`, except a
+table's key and bus columns (one value on every row would make them
+duplicates); the case must have the table.
 
 A plain field (``discount_rate``, ``v_min_pu``, ``pv_penetration``) is
 replaced; a mapping of the economics (``prices``, ``unit_costs``,
@@ -40,7 +47,8 @@ from typing import Any
 from ..parameters import ParameterError, check_params, check_value, did_you_mean, freeze, kind_of
 from .errors import CaseError
 from .model import Economics, Horizon, PlanningCase, Uncertainty
-from .validate import validate_records
+from .schema import CANDIDATE_TABLES, TABLE_KEYS
+from .validate import validate_candidates, validate_records
 
 __all__ = ["LIMITS", "OVERRIDE_SECTIONS", "PRICE_KEYS", "apply_overrides", "check_overrides",
            "overrides_as_dict"]
@@ -63,7 +71,7 @@ LIMITS: dict[str, tuple[str, str, str | None]] = {
 
 _RECORDS = {"horizon": Horizon, "economics": Economics, "uncertainty": Uncertainty}
 #: Sections a spec's ``case_overrides`` takes (the horizon belongs to ``problem.horizon``).
-OVERRIDE_SECTIONS = ("economics", "uncertainty", "limits")
+OVERRIDE_SECTIONS = ("economics", "uncertainty", "limits", "candidates")
 _MAPPING_FIELDS = {"lifetimes_years": float, "unit_costs": float | list[float],
                    "prices": float | list[float], "sources": str}
 
@@ -95,6 +103,11 @@ def check_overrides(overrides: Any, key: str = "case_overrides",
             raise ParameterError(where, f"unknown section{hint}; sections are "
                                         f"{', '.join(sections)}")
         values = _as_dict(values, where)
+        if section == "candidates":
+            for table, columns in values.items():
+                _check_candidate_columns(table, _as_dict(columns, _join(where, table)),
+                                         _join(where, table))
+            continue
         if section == "limits":
             for name, value in values.items():
                 if name not in LIMITS:
@@ -135,8 +148,11 @@ def apply_overrides(case: PlanningCase, overrides: Any, key: str = "case_overrid
     if not overrides:
         return case
     changes = _changes(overrides, key)
+    case = _with_candidate_columns(case, overrides.get("candidates", {}), _join(key, "candidates"))
     records = {name: copy.deepcopy(getattr(case, name)) for name in _RECORDS}
     for (record, field, leaf), (where, value) in changes.items():
+        if record == "candidates":  # set above
+            continue
         target = records[record]
         if leaf is None:
             setattr(target, field, list(value) if isinstance(value, tuple) else value)
@@ -156,6 +172,8 @@ def apply_overrides(case: PlanningCase, overrides: Any, key: str = "case_overrid
     new = replace(case, **records)
     try:
         validate_records(new, file=case.name)
+        validate_candidates(new, file=case.name, tables=tuple(_as_dict(
+            overrides.get("candidates", {}), "")))
     except CaseError as exc:
         where = _where(exc.field, changes, key)
         raise ParameterError(where, f"{exc.problem} (got {exc.value!r})") from None
@@ -166,8 +184,8 @@ def overrides_as_dict(overrides: Any) -> dict[str, dict[str, Any]]:
     """Frozen overrides (:func:`check_overrides`) as nested mappings, as they are written."""
     out = {}
     for section, values in _as_dict(overrides, "").items():
-        out[section] = {name: _as_dict(v, "") if name in _MAPPING_FIELDS else v
-                        for name, v in _as_dict(values, "").items()}
+        out[section] = {name: _as_dict(v, "") if name in _MAPPING_FIELDS or section == "candidates"
+                        else v for name, v in _as_dict(values, "").items()}
     return out
 
 
@@ -180,6 +198,9 @@ def _changes(overrides: dict, key: str) -> dict[tuple[str, str, str | None], tup
             where = _join(_join(key, section), name)
             if section == "limits":
                 out[LIMITS[name]] = (where, value)
+            elif section == "candidates":
+                for column, v in _as_dict(value, "").items():
+                    out[("candidates", name, column)] = (f"{where}.{column}", v)
             elif name in _MAPPING_FIELDS and section == "economics":
                 for leaf, v in _as_dict(value, "").items():
                     out[(section, name, leaf)] = (f"{where}.{leaf}", v)
@@ -190,6 +211,12 @@ def _changes(overrides: dict, key: str) -> dict[tuple[str, str, str | None], tup
 
 def _where(field: str, changes: dict, key: str) -> str:
     """The override key behind a case-file field the validation names."""
+    if field.startswith("candidates."):  # candidates.ess[3].soc_max
+        table, _, rest = field[len("candidates."):].partition("[")
+        column = rest.rpartition(".")[2]
+        for (record, name, leaf), (where, _) in changes.items():
+            if record == "candidates" and name == table and (leaf == column or not rest):
+                return where
     bare = field.split("[", 1)[0]
     for (record, name, leaf), (where, _) in changes.items():
         if bare in (f"{record}.{name}", f"{record}.{name}.{leaf}"):
@@ -199,6 +226,47 @@ def _where(field: str, changes: dict, key: str) -> str:
         if rec == record:
             return where
     return key
+
+
+def _check_candidate_columns(table: str, columns: dict, where: str) -> None:
+    """A candidate table and columns the case schema knows, each given one scalar value."""
+    if table not in CANDIDATE_TABLES:
+        raise ParameterError(where, f"unknown candidate table{did_you_mean(table, CANDIDATE_TABLES)}"
+                                    f"; tables are {', '.join(CANDIDATE_TABLES)}")
+    schema = {c.name: c for c in CANDIDATE_TABLES[table]}
+    for name, value in columns.items():
+        at = _join(where, name)
+        col = schema.get(name)
+        if col is None:
+            raise ParameterError(at, f"unknown column of candidates.{table}"
+                                     f"{did_you_mean(name, schema)}; columns are "
+                                     f"{', '.join(schema)}")
+        if col.bus_ref or name in TABLE_KEYS.get(table, ()):
+            raise ParameterError(at, f"is a key of candidates.{table}: one value on every row "
+                                     f"cannot be overridden (edit the case file)")
+        types = {"int": int, "float": float, "str": str, "bool": bool}
+        if col.dtype in ("int", "float"):
+            _check_number(value, at)
+        else:
+            check_value(value, types[col.dtype], at)
+
+
+def _with_candidate_columns(case: PlanningCase, tables: Any, key: str) -> PlanningCase:
+    """A copy of ``case`` whose candidate tables have the overridden columns set on every row."""
+    tables = _as_dict(tables, key)
+    if not tables:
+        return case
+    candidates = dict(case.candidates)
+    for table, columns in tables.items():
+        if table not in candidates:
+            have = ", ".join(candidates) or "none"
+            raise ParameterError(_join(key, table), f"case {case.name!r} has no candidates.{table} "
+                                                    f"table (its candidate tables: {have})")
+        df = candidates[table].copy()
+        for name, value in _as_dict(columns, "").items():
+            df[name] = value
+        candidates[table] = df
+    return replace(case, candidates=candidates)
 
 
 def _check_mapping(name: str, values: dict, where: str) -> None:

@@ -54,9 +54,9 @@ CANDIDATE_TABLES: dict[str, tuple[Column, ...]] = {
         Column("max_mw", "float", "MW", True, "largest converter power", positive=True),
         Column("max_mwh", "float", "MWh", True, "largest energy capacity", positive=True),
         Column("soc_min", "float", "-", False, "lowest state of charge, share of the energy "
-               "capacity (default 0)", min_value=0),
+               "capacity (default 0)", min_value=0, max_value=1.0),
         Column("soc_max", "float", "-", False, "highest state of charge, share of the energy "
-               "capacity (default 1)", min_value=0),
+               "capacity (default 1)", min_value=0, max_value=1.0),
     ),
     "evcs": (
         _bus("candidate bus for an EV charging station"),
@@ -103,6 +103,9 @@ CANDIDATE_TABLES: dict[str, tuple[Column, ...]] = {
                positive=True),
         Column("cost_factor", "float", "-", False, "reinforcement: x unit_costs.line_per_km",
                min_value=0),
+        Column("transformer_factor", "float", "-", False, "reinforcement: the feeder's "
+               "transformer is expanded to this x its head capacity when the feeder is first "
+               "reinforced (fdnmoo.metrics.feeder_transformers)", min_value=1.0),
     ),
     "conductors": (
         Column("type", "int", "-", True, "conductor number (0 is 'none')", min_value=1),

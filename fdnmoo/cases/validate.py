@@ -23,17 +23,31 @@ from .forms import check_form
 from .model import PlanningCase
 from .schema import CANDIDATE_TABLES, NET_EXTRA_COLUMNS, TABLE_KEYS, Column
 
-__all__ = ["validate_case", "validate_net", "validate_records"]
+__all__ = ["validate_candidates", "validate_case", "validate_net", "validate_records"]
 
 
 def validate_case(case: PlanningCase, file: str = "<case>") -> None:
     """Raise :class:`CaseError` on the first problem in ``case``."""
     validate_net(case.net, file)
+    validate_candidates(case, file)
+    validate_records(case, file)
+
+
+def validate_candidates(case: PlanningCase, file: str = "<case>",
+                        tables: tuple[str, ...] | None = None) -> None:
+    """Check the candidate tables (``tables``, default all) against their schema."""
     bus_labels = set(int(b) for b in case.net.bus.index)
     for name, df in case.candidates.items():
-        _check_table(df, CANDIDATE_TABLES[name], TABLE_KEYS.get(name, ()),
-                     f"candidates.{name}", file, bus_labels)
-    validate_records(case, file)
+        if tables is not None and name not in tables:
+            continue
+        where = f"candidates.{name}"
+        _check_table(df, CANDIDATE_TABLES[name], TABLE_KEYS.get(name, ()), where, file,
+                     bus_labels)
+        if "soc_min" in df and "soc_max" in df:  # storage: a window, not a point
+            low = df.index[df.soc_min.astype(float) >= df.soc_max.astype(float)]
+            if len(low):
+                raise CaseError(file, f"{where}[{low[0]}].soc_min", float(df.soc_min[low[0]]),
+                                f"must be below soc_max ({float(df.soc_max[low[0]]):g})")
 
 
 def validate_records(case: PlanningCase, file: str = "<case>") -> None:

@@ -44,8 +44,9 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
     SpecKey("case_params", "mapping", "`{}`",
             "parameters of a generated case (`synthetic`: `n_bus`, `n_feeders`, `seed`, ...)"),
     SpecKey("case_overrides", "mapping", "`{}`",
-            "changes to the case's `economics`, `uncertainty` and `limits` (`v_min_pu`, "
-            "`v_max_pu`, `investment_budget_per_stage`), checked like the case file"),
+            "changes to the case's `economics`, `uncertainty`, `limits` (`v_min_pu`, "
+            "`v_max_pu`, `investment_budget_per_stage`) and `candidates` (one value for a "
+            "column of a candidate table), checked like the case file"),
     SpecKey("plugins", "list of strings", "`[]`",
             "modules on `sys.path` or `.py` files (relative to the spec) that register "
             "objectives, constraints, gene blocks"),

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..cases.forms import check_form
 from ..planning import DER_KINDS, PlanningGrid
+from .feeder_transformers import FeederExpansion
 
 __all__ = ["CostModel", "StagePrice", "annuity_present_value", "capital_recovery_factor",
            "cost_model", "escalation_factor", "first_match",
@@ -258,6 +259,9 @@ class CostModel:
         :data:`~fdnmoo.planning.DER_KINDS` the case has (but ``dg``).
     ess_hours : ndarray or None
         ``max_mwh / max_mw`` of every ESS candidate (fixed duration).
+    feeder_expansion : FeederExpansion or None
+        Feeder transformers the reinforcement candidates expand
+        (:mod:`~fdnmoo.metrics.feeder_transformers`); None: no candidate does.
     tie_keys : ndarray
         The case's tie lines as sorted bus pairs, ``min * 2**32 + max`` (see :meth:`pair_key`).
     form : str
@@ -302,6 +306,7 @@ class CostModel:
     form: str = "horizon"
     perpetuity_from_start: np.ndarray | None = None
     operation_tail: float = math.nan
+    feeder_expansion: FeederExpansion | None = None
 
     @classmethod
     def of(cls, grid: PlanningGrid, n_stages: int) -> "CostModel":
@@ -359,6 +364,7 @@ class CostModel:
             energy = StagePrice(np.full(n_stages, weighted), True)
             level_prices = levels.sort_values("level").energy_price_per_mwh.to_numpy(float)
         bus, ties = grid.net.bus, case.tie_lines
+        ends = grid.net.line.loc[lines.index, ["from_bus", "to_bus"]].to_numpy(np.int64)
         der_buses = {k: cand[k].bus.to_numpy(np.int64) for k in DER_KINDS
                      if k != "dg" and cand.get(k) is not None}
         ess = cand.get("ess")
@@ -375,7 +381,7 @@ class CostModel:
             line_length_km=lines.length_km.to_numpy(float),
             line_corridor=lines.corridor.to_numpy(np.int64), line_replaces=replaces,
             line_replaces_row=replaces_row,
-            line_ends=grid.net.line.loc[lines.index, ["from_bus", "to_bus"]].to_numpy(np.int64),
+            line_ends=ends,
             existing_line_km=base.length_km.to_numpy(float),
             existing_trafo_om=trafo_om, tables=tables, level_prices=level_prices, energy=energy,
             line_labels=lines.index.to_numpy(np.int64), bus_labels=bus.index.to_numpy(np.int64),
@@ -385,7 +391,10 @@ class CostModel:
             der_buses=der_buses, ess_hours=ess_hours,
             tie_keys=np.unique(cls.pair_key(ties.from_bus.to_numpy(np.int64),
                                             ties.to_bus.to_numpy(np.int64))),
-            form=form, perpetuity_from_start=perpetuity, operation_tail=tail)
+            form=form, perpetuity_from_start=perpetuity, operation_tail=tail,
+            feeder_expansion=FeederExpansion.of(
+                case.net, ends, lines.transformer_factor.to_numpy(float) if "transformer_factor" in lines
+                else np.full(len(lines), np.nan)))
 
     @staticmethod
     def pair_key(a, b) -> np.ndarray:

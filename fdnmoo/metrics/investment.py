@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..planning import DER_KINDS, Plan, PlanBatch, PlanningGrid, dg_type_rows, label_positions
 from .cost_model import CostModel, cost_model, first_match, price_at_stage
+from .feeder_transformers import feeder_transformer_items
 from .investment_sop import sop_items
 from .items import ITEM_COLUMNS, PricedItems
 
@@ -36,6 +37,9 @@ def investment_items(grid: PlanningGrid, plan: Plan) -> pd.DataFrame:
       replaces an existing line; a reinforcement corridor's ``cost_factor`` x
       ``line_per_km``); O&M ``maintenance_per_km_year`` or
       ``line_om_per_km_year``;
+    * **feeder transformer**: a reinforcement corridor with a ``transformer_factor``
+      expands its feeder's transformer, ``unit_costs.transformer_per_mva`` x the
+      MVA added (:mod:`fdnmoo.metrics.feeder_transformers`);
     * **substation** / **transformer** (``plan.substations``): the
       ``substations.investment`` of the site once, in the stage of its first
       transformer, plus ``transformer_types.investment`` per transformer
@@ -91,7 +95,8 @@ def priced_items(model: CostModel, batch: PlanBatch) -> PricedItems:
         A built item has no price or lifetime in the case (the message names
         the key and the item), or a plan builds a line that is not a candidate.
     """
-    parts = [_line_items(model, batch), *_substation_items(model, batch)]
+    parts = [_line_items(model, batch), feeder_transformer_items(model, batch),
+             *_substation_items(model, batch)]
     parts += sop_items(model, batch)
     for kind, cap in batch.der.items():
         parts += _dg_items(model, cap) if kind == "dg" else _der_items(model, kind, cap)

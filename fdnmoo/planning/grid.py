@@ -50,7 +50,8 @@ class PlanningGrid:
         ``candidates.corridors``), ``conductor`` (type number; 0 for a
         reinforcement), ``replaces`` (existing ``net.line`` label or -1),
         ``length_km``, ``cost_factor`` (x ``line_per_km`` for a reinforcement,
-        else NaN).
+        else NaN), ``transformer_factor`` (a reinforcement's feeder transformer
+        expansion, :mod:`fdnmoo.metrics.feeder_transformers`; else NaN).
     candidate_trafos : DataFrame
         Index: ``net.trafo`` label. Columns ``bus`` (substation bus),
         ``type`` (transformer type), ``hv_bus``.
@@ -93,8 +94,10 @@ def _reinforcement(net, corridor: int, cor) -> dict:
     for col in ("failure_rate_per_year", "repair_time_h", "feeder"):
         if col in net.line:
             net.line.loc[label, col] = old[col]
+    expand = cor.get("transformer_factor")
     return {"line": label, "corridor": corridor, "conductor": 0, "replaces": int(cor.line),
-            "length_km": float(old.length_km), "cost_factor": _factor(cor, "cost_factor")}
+            "length_km": float(old.length_km), "cost_factor": _factor(cor, "cost_factor"),
+            "transformer_factor": np.nan if expand is None or pd.isna(expand) else float(expand)}
 
 
 def _factor(cor, name: str) -> float:
@@ -133,7 +136,8 @@ def planning_grid(case: PlanningCase) -> PlanningGrid:
                              "replaces": replaces, "length_km": float(cor.length_km),
                              "cost_factor": np.nan})
     candidate_lines = pd.DataFrame(rows, columns=["line", "corridor", "conductor", "replaces",
-                                                  "length_km", "cost_factor"]).set_index("line")
+                                                  "length_km", "cost_factor",
+                                                  "transformer_factor"]).set_index("line")
     if len(candidate_lines):
         # candidate lines fail like the case's typical line: median rate per km, median repair
         existing = case.net.line

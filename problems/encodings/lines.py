@@ -48,7 +48,10 @@ length is thrice that of line construction"): the block plans over a
 of the line with ``reinforce_capacity`` x its current limit and
 ``reinforce_impedance`` x its impedance, priced at ``reinforce_cost`` x
 ``unit_costs.line_per_km`` of the build stage (:func:`fdnmoo.planning.planning_grid`).
-A built reinforcement replaces its line from its stage on.
+A built reinforcement replaces its line from its stage on. With
+``reinforce_transformer`` the feeder of a reinforced line also pays for expanding
+its transformer (the paper: "the transformer capacity of the reinforced feeder needs to
+be expanded as well"; :mod:`fdnmoo.metrics.feeder_transformers`).
 """
 
 from __future__ import annotations
@@ -107,6 +110,11 @@ class LineBlock(GeneBlock):
         in-service line of the base topology, or these ``net.line`` labels.
     reinforce_capacity, reinforce_impedance, reinforce_cost : float
         Current limit, impedance and price (x ``line_per_km``) of a reinforced line.
+    reinforce_transformer : float, optional
+        With a reinforcement, the feeder's transformer is expanded to this x the
+        feeder's head capacity (seed 000's Case IV: 1.5) and priced at
+        ``transformer_per_mva`` (:mod:`fdnmoo.metrics.feeder_transformers`; a price,
+        no rating the power flow sees). None: no transformer expansion.
     """
 
     name = "lines"
@@ -115,13 +123,14 @@ class LineBlock(GeneBlock):
     def __init__(self, reconfigure: bool = True, build: bool = True,
                  reinforce: bool | Literal["all"] | Sequence[int] = False,
                  reinforce_capacity: float = 1.5, reinforce_impedance: float = 1.0,
-                 reinforce_cost: float = 3.0):
+                 reinforce_cost: float = 3.0, reinforce_transformer: float | None = None):
         self.reconfigure = reconfigure
         self.build = build
         self.reinforce = reinforce
         self.reinforce_capacity = reinforce_capacity
         self.reinforce_impedance = reinforce_impedance
         self.reinforce_cost = reinforce_cost
+        self.reinforce_transformer = reinforce_transformer
 
     def candidate_tables(self, case) -> dict[str, pd.DataFrame]:
         """``{"corridors": table}`` with one reinforcement corridor per chosen line (the
@@ -133,6 +142,10 @@ class LineBlock(GeneBlock):
                 raise ParameterError(key, f"must be > 0, got {getattr(self, key)}")
         if not float(self.reinforce_cost) >= 0:
             raise ParameterError("reinforce_cost", f"must be >= 0, got {self.reinforce_cost}")
+        expand = self.reinforce_transformer
+        if expand is not None and not float(expand) >= 1:
+            raise ParameterError("reinforce_transformer", f"must be >= 1 (x the feeder's head "
+                                                          f"capacity) or null, got {expand}")
         line = case.net.line
         if self.reinforce is True or self.reinforce == "all":
             labels = line.index[line.in_service.astype(bool)].to_numpy(np.int64)
@@ -152,7 +165,8 @@ class LineBlock(GeneBlock):
             "length_km": line.length_km.loc[labels].to_numpy(float), "kind": "reinforcement",
             "line": labels, "capacity_factor": float(self.reinforce_capacity),
             "impedance_factor": float(self.reinforce_impedance),
-            "cost_factor": float(self.reinforce_cost)})
+            "cost_factor": float(self.reinforce_cost),
+            **({} if expand is None else {"transformer_factor": float(expand)})})
         have = case.candidates.get("corridors")
         if have is not None and len(have):
             have = have[have.kind != "reinforcement"]

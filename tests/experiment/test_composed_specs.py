@@ -168,7 +168,7 @@ def test_readme_composed_studies_load_and_build(tmp_path):
                                                         "der_ess"]
     assert composed.genome.blocks[0].get_params() == {
         "reconfigure": True, "build": False, "reinforce": False, "reinforce_capacity": 1.5,
-        "reinforce_impedance": 1.0, "reinforce_cost": 3.0}
+        "reinforce_impedance": 1.0, "reinforce_cost": 3.0, "reinforce_transformer": None}
     pv = composed.grid.case.candidates["pv"]
     assert pv.bus.tolist() == [6, 18, 30, 33] and pv.max_mw.tolist() == [2.0, 1.0, 2.0, 1.5]
     assert composed.constraints[2].resolved_params() == {"max_loading_percent": 90.0}
