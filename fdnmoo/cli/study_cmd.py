@@ -12,7 +12,7 @@ logger = logging.getLogger(__name__)
 def register(sub) -> None:
     p = sub.add_parser(
         "study", help="run a study: bounds of fixed plans (affine, interval, Monte Carlo), "
-                      "or run specs tabulated beside a paper (schemes, scenario_reduction)",
+                      "or run specs tabulated beside a paper (schemes, scenario_reduction, cases)",
         description="Solve fixed plans under uncertain demand in affine and interval arithmetic "
                     "and by Monte Carlo, and write the bounds (widths.csv), the width table "
                     "(widths_summary.csv), report.md and a plot of the |V| bounds per case. "
@@ -74,7 +74,8 @@ def _run_runs_study(args) -> int:
         return 2
     runner, files = {"schemes": (run_scheme_study, "schemes.csv"),
                      "scenario_reduction": (run_reduction_study, "reduction.csv, costs.csv"),
-                     "cases": (run_case_study, "plan.csv, table2.csv, cases.csv")}[spec.kind]
+                     "cases": (run_case_study, "plan.csv, stage_costs.csv, table2.csv, cases.csv "
+                               "and gamma.csv / allocation.csv where they apply")}[spec.kind]
     logger.info("running %s (%d runs)", args.spec, len(spec.runs))
     try:  # a run spec the study names may be refused only when it is read
         out = runner(spec, out_dir=args.out, progress=args.progress and not args.quiet)
