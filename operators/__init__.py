@@ -9,7 +9,7 @@ from . import pymoo_algorithms  # noqa: F401  (registers pymoo's algorithms)
 from .aa_nsga2 import AANSGA2, IntervalDominance, IntervalRankAndCrowding
 from .bilevel import BiLevel
 from .composite import (GenomeCrossover, GenomeMutation, GenomeRepair, GenomeSampling,
-                        genome_operators)
+                        SeededSampling, genome_operators)
 from .deap_adapter import DeapAlgorithm, DeapCrossover, DeapMutation, DeapSurvival
 from .filters import (WeakenedDominanceSurvival, WeakeningResult, choose_compromise,
                       deviation_distance, deviation_filter, weakened_dominance,
@@ -19,7 +19,7 @@ from .registry import (ALGORITHMS, AlgorithmEntry, AlgorithmRequest, algorithm_e
 
 __all__ = ["AANSGA2", "ALGORITHMS", "BiLevel", "AlgorithmEntry", "AlgorithmRequest", "DeapAlgorithm",
            "DeapCrossover", "DeapMutation", "DeapSurvival", "GenomeCrossover",
-           "GenomeMutation", "GenomeRepair", "GenomeSampling", "IntervalDominance",
+           "GenomeMutation", "GenomeRepair", "GenomeSampling", "IntervalDominance", "SeededSampling",
            "IntervalRankAndCrowding", "WeakenedDominanceSurvival",
            "WeakeningResult", "algorithm_entry", "build_algorithm", "choose_compromise",
            "deviation_distance", "deviation_filter", "genome_operators",

@@ -25,7 +25,7 @@ from pymoo.core.sampling import Sampling
 
 from fdnmoo.problems.genome import Genome
 
-__all__ = ["GenomeSampling", "GenomeCrossover", "GenomeMutation", "GenomeRepair",
+__all__ = ["GenomeSampling", "SeededSampling", "GenomeCrossover", "GenomeMutation", "GenomeRepair",
            "genome_operators"]
 
 
@@ -68,6 +68,37 @@ class GenomeSampling(Sampling):
 
     def _do(self, problem, n_samples, *args, random_state=None, **kwargs):
         return _genome_of(self, problem).sample(n_samples, random_state)
+
+
+class SeededSampling(GenomeSampling):
+    """Given genomes first, the rest of the ``n_samples`` from :meth:`Genome.sample`.
+
+    Seeds an initial population with known solutions (an earlier run's, see
+    :mod:`fdnmoo.experiment.initial_population`); pymoo repairs the whole population after
+    sampling, so the rows should be feasible already to arrive unchanged.
+
+    Parameters
+    ----------
+    X : array of int, shape (k, n_var)
+        The rows that come first; when ``k >= n_samples`` the first ``n_samples`` of them.
+    genome : Genome, optional
+        Default: ``problem.genome``.
+    """
+
+    def __init__(self, X, genome=None):
+        super().__init__(genome)
+        self.X = X
+
+    def _do(self, problem, n_samples, *args, random_state=None, **kwargs):
+        genome = _genome_of(self, problem)
+        X = np.asarray(self.X, dtype=np.int64)
+        if X.ndim != 2 or X.shape[1] != genome.n_var:
+            raise ValueError(f"SeededSampling: X has shape {X.shape}, expected (k, "
+                             f"{genome.n_var})")
+        X = X[:n_samples]
+        rest = genome.sample(n_samples - len(X), random_state) if n_samples > len(X) else \
+            np.zeros((0, genome.n_var), dtype=np.int64)
+        return np.concatenate([X, rest])
 
 
 class GenomeCrossover(Crossover):

@@ -172,7 +172,8 @@ def reference_directions(n_obj: int, pop_size: int, n_partitions: int | None = N
 
 
 def build_algorithm(name: str, problem, *, pop_size: int, options: Mapping[str, Any] = (),
-                    operators: Mapping[str, Any] | None = None, source: str = "<spec>"):
+                    operators: Mapping[str, Any] | None = None, source: str = "<spec>",
+                    initial=None):
     """Build algorithm ``name`` for ``problem`` from spec options.
 
     Parameters
@@ -192,6 +193,9 @@ def build_algorithm(name: str, problem, *, pop_size: int, options: Mapping[str, 
         :func:`fdnmoo.operators.real_valued.real_valued_operators`).
     source : str
         Spec file named in errors.
+    initial : array of int, shape (k, n_var), optional
+        Genomes that open the initial population
+        (:class:`~fdnmoo.operators.composite.SeededSampling`; a planning problem only).
 
     Raises
     ------
@@ -199,7 +203,7 @@ def build_algorithm(name: str, problem, *, pop_size: int, options: Mapping[str, 
         A problem without a genome that is not real-valued, the problem has constraints the algorithm cannot handle (build the
         problem with the entry's ``penalty``), or a required option is missing.
     """
-    from .composite import genome_operators
+    from .composite import SeededSampling, genome_operators
     from .real_valued import real_valued_operators
 
     entry = algorithm_entry(name)
@@ -219,6 +223,10 @@ def build_algorithm(name: str, problem, *, pop_size: int, options: Mapping[str, 
         ops = genome_operators(problem.genome, **operator_options)
     else:  # a benchmark problem without a planning genome: pymoo's real-valued defaults
         ops = real_valued_operators(problem, **operator_options)
+    if initial is not None:
+        if getattr(problem, "genome", None) is None:
+            raise ValueError("initial genomes need a planning problem (a genome)")
+        ops["sampling"] = SeededSampling(initial, problem.genome)
     ref_dirs = None
     if entry.ref_dirs:
         ref_dirs = reference_directions(problem.n_obj, pop_size, options.pop("n_partitions", None))

@@ -98,7 +98,8 @@ def run_experiment(spec: ExperimentSpec | str | Path, out_dir: str | Path | None
     with Evaluator(evaluation.backend, n_workers=evaluation.workers,
                    chunk_size=evaluation.chunk_size) as evaluator:
         problem.evaluator = evaluator
-        algorithm = build_algorithm(spec.algorithm, problem, source=spec.source)
+        algorithm = build_algorithm(spec.algorithm, problem, source=spec.source,
+                                    initial=_initial_genomes(spec, problem, out))
         with spec.spec_errors():  # e.g. a price an objective needs, found by the first plans
             algorithm, run = optimise(problem, algorithm, n_gen=spec.algorithm.n_gen,
                                       n_eval=spec.algorithm.n_eval,
@@ -121,6 +122,20 @@ def run_experiment(spec: ExperimentSpec | str | Path, out_dir: str | Path | None
     if spec.widths is not None:  # objective widths by method: widths.csv
         write_widths(out, config, spec.widths, progress=progress)
     return out
+
+
+def _initial_genomes(spec: ExperimentSpec, problem, out: Path) -> np.ndarray | None:
+    """``algorithm.initial_from``'s genomes for a fresh run (a resumed one has its population)."""
+    a = spec.algorithm
+    if a.initial_from is None or (out / CHECKPOINT).is_file():
+        return None
+    from .initial_population import transplanted_genomes
+
+    try:
+        return transplanted_genomes(a.initial_from, problem, a.pop_size, seed=spec.seed)
+    except ValueError as exc:
+        raise SpecError(spec.source, "algorithm.initial_from", f"{a.initial_from!r}: {exc}"
+                        ) from None
 
 
 def _metadata(spec, config, problem, algorithm, evaluation, run, started, build_s) -> dict:
@@ -169,7 +184,7 @@ def _list(a) -> list | None:
 
 # -- algorithms ----------------------------------------------------------------------------
 def build_algorithm(spec: AlgorithmSpec, problem, operators: dict[str, Any] | None = None,
-                    source: str = "<spec>"):
+                    source: str = "<spec>", initial: np.ndarray | None = None):
     """The registered algorithm of ``spec`` (:mod:`fdnmoo.operators.registry`) for ``problem``.
 
     Parameters
@@ -182,6 +197,8 @@ def build_algorithm(spec: AlgorithmSpec, problem, operators: dict[str, Any] | No
         :func:`fdnmoo.operators.genome_operators` of ``problem.genome``).
     source : str
         Spec file named in errors.
+    initial : array of int, optional
+        Genomes that open the initial population (``algorithm.initial_from``).
 
     Raises
     ------
@@ -190,7 +207,8 @@ def build_algorithm(spec: AlgorithmSpec, problem, operators: dict[str, Any] | No
     """
     try:
         return registry_build(spec.name, problem, pop_size=spec.pop_size,
-                              options=dict(spec.options), operators=operators, source=source)
+                              options=dict(spec.options), operators=operators, source=source,
+                              initial=initial)
     except (TypeError, ValueError) as exc:
         raise SpecError(source, "algorithm", f"{spec.name}: {exc}") from None
 

@@ -146,6 +146,10 @@ SPEC_KEYS: tuple[SpecKey, ...] = (
     SpecKey("algorithm.max_time", "seconds > 0 or `HH:MM:SS`", "none",
             "wall time over all sessions of a resumed run; not reproducible (depends on "
             "the machine and its load)"),
+    SpecKey("algorithm.initial_from", "path of a results folder", "none",
+            "an earlier run whose solutions open the initial population, genes matched by "
+            "gene block, the blocks it lacks at \"nothing built\" "
+            "(`fdnmoo.experiment.initial_population`); relative to the spec file"),
     SpecKey("algorithm.<option>", "value", "pymoo's",
             "any other constructor option of the pymoo class (`eliminate_duplicates`, ...), "
             "`crossover_prob` and `prob_var` of the genome operators, `n_partitions` of the "

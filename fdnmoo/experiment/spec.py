@@ -130,6 +130,10 @@ class AlgorithmSpec:
     options: tuple[tuple[str, Any], ...] = ()
     n_eval: int | None = None  # termination: whichever of n_gen, n_eval, max_time comes first
     max_time_s: float | None = None
+    # a finished results folder opening the initial population, and the digest of its genomes
+    # (:mod:`fdnmoo.experiment.initial_population`)
+    initial_from: str | None = None
+    initial_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -292,6 +296,9 @@ class ExperimentSpec:
                                       if v is not None or k != "typical_days"}
         if self.partition is not None:  # likewise
             payload["partition"] = d["partition"]
+        if self.algorithm.initial_from is not None:  # likewise; its genomes, not its path
+            payload["algorithm"] = {**d["algorithm"],
+                                    "initial_from": self.algorithm.initial_digest}
         text = json.dumps(payload, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -370,7 +377,7 @@ def _parse(data: Any, source: str, base_dir: str | Path | None, settings: tuple[
     plugins = _plugins(check, data.get("plugins", []) or [], base_dir)  # before the names
     problem = ProblemSpec() if benchmark is not None else \
         _problem(check, data.get("problem", {}) or {})
-    algorithm = _algorithm(check, data.get("algorithm", {}) or {})
+    algorithm = _algorithm(check, data.get("algorithm", {}) or {}, base_dir)
     evaluation = _evaluation(check, data.get("evaluation", {}) or {})
     seed = check.integer(data.get("seed", 1), "seed", minimum=0)
     output = data.get("output")
@@ -507,7 +514,8 @@ def _plugins(check: "Checker", data: Any, base_dir: str | Path | None) -> tuple[
     return tuple(out)
 
 
-def _algorithm(check: "Checker", data: Any) -> AlgorithmSpec:
+def _algorithm(check: "Checker", data: Any, base_dir: str | Path | None = None
+               ) -> AlgorithmSpec:
     data = check.mapping(data, "algorithm", None)
     name = check.choice(data.get("name", "nsga2"), "algorithm.name", tuple(sorted(ALGORITHMS)))
     entry = algorithm_entry(name)
@@ -525,11 +533,11 @@ def _algorithm(check: "Checker", data: Any) -> AlgorithmSpec:
     allowed = entry.options()
     options = {}
     for key, value in data.items():
-        if key in _TERMINATION_KEYS:
+        if key in _TERMINATION_KEYS or key == "initial_from":
             continue
         where = f"algorithm.{key}"
         if key not in allowed:
-            known = [*_TERMINATION_KEYS, *sorted(allowed)]
+            known = [*_TERMINATION_KEYS, "initial_from", *sorted(allowed)]
             raise SpecError(check.source, where,
                             f"unknown option of {name}{_did_you_mean(key, known)}; options are "
                             f"{', '.join(known)}")
@@ -538,8 +546,21 @@ def _algorithm(check: "Checker", data: Any) -> AlgorithmSpec:
         if key not in options:
             raise SpecError(check.source, f"algorithm.{key}", f"{name} needs {key}"
                             + _REQUIRED_HINTS.get(key, ""))
+    initial_from = initial_digest = None
+    if data.get("initial_from") is not None:
+        from .initial_population import check_initial_folder
+        from .initial_population import initial_digest as digest
+
+        value = check.string(data["initial_from"], "algorithm.initial_from")
+        path = (Path(base_dir) if base_dir is not None else Path()) / value
+        try:
+            initial_from = str(check_initial_folder(path).resolve())
+        except ValueError as exc:
+            raise check.fail("algorithm.initial_from", f"{value!r}: {exc}") from None
+        initial_digest = digest(path)
     return AlgorithmSpec(name=name, pop_size=pop_size, n_gen=n_gen, n_eval=n_eval,
-                         max_time_s=max_time_s, options=tuple(sorted(options.items())))
+                         max_time_s=max_time_s, options=tuple(sorted(options.items())),
+                         initial_from=initial_from, initial_digest=initial_digest)
 
 
 _TERMINATION_KEYS = ("name", "pop_size", "n_gen", "n_eval", "max_time")
@@ -564,8 +585,8 @@ def _max_time(check: "Checker", value: Any) -> float | None:
 
 def _termination_keys(a: AlgorithmSpec) -> dict:
     # absent when unset: run hashes of specs without them stay valid
-    return {k: v for k, v in (("n_eval", a.n_eval), ("max_time", a.max_time_s))
-            if v is not None}
+    return {k: v for k, v in (("n_eval", a.n_eval), ("max_time", a.max_time_s),
+                              ("initial_from", a.initial_from)) if v is not None}
 
 
 def _evaluation(check: "Checker", data: Any) -> EvaluationSpec:

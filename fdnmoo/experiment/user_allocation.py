@@ -66,15 +66,26 @@ def parse_user_allocation(check: Checker, value: Any, key: str, base: Path) -> U
                           seed=check.integer(value.get("seed", 0), f"{key}.seed", 0))
 
 
-def shared_blocks(planned, target) -> list[str]:
+def shared_blocks(planned, target, what: str = "evaluate_on's problem",
+                  all_shared: bool = False) -> list[str]:
     """Names of the blocks of the bound genome ``target`` that ``planned`` has too, in
     ``target``'s layout order.
+
+    Parameters
+    ----------
+    planned, target : Genome
+    what : str
+        How messages name ``target``'s problem.
+    all_shared : bool
+        Accept a ``target`` whose blocks are all shared (a warm start,
+        :mod:`fdnmoo.experiment.initial_population`); users' allocations need one to draw.
 
     Raises
     ------
     ValueError
         A block of the same name that is another block (registered name, parameters or
-        gene bounds differ), no block in common, or nothing left to draw.
+        gene bounds differ), no block in common, or (unless ``all_shared``) nothing left
+        to draw.
     """
     names = []
     for b in target.bound_blocks:
@@ -89,9 +100,9 @@ def shared_blocks(planned, target) -> list[str]:
         names.append(b.name)
     if not names:
         raise ValueError(f"no block in common: the run plans {list(planned.slices)}, "
-                         f"evaluate_on's problem {list(target.slices)}")
-    if len(names) == len(target.bound_blocks):
-        raise ValueError(f"evaluate_on's problem has no block the run lacks (both plan "
+                         f"{what} {list(target.slices)}")
+    if len(names) == len(target.bound_blocks) and not all_shared:
+        raise ValueError(f"{what} has no block the run lacks (both plan "
                          f"{names}): there is nothing for users to draw")
     return names
 
