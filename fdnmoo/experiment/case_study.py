@@ -58,7 +58,7 @@ from .user_allocation import allocation_draws, allocation_table
 
 __all__ = ["INVESTMENT_COLUMNS", "TABLE2_COLUMNS", "allocation_draws", "allocation_table",
            "beside_published", "case_table", "chosen_plan", "cost_figures", "gamma_table",
-           "investment_cells", "monte_carlo_check", "plan_per_stage", "run_case_study",
+           "investment_cells", "monte_carlo_check", "plan_per_stage", "run_case_study", "run_settings",
            "stage_costs", "stage_probabilities"]
 
 logger = logging.getLogger(__name__)
@@ -170,9 +170,18 @@ def gamma_table(rows: list[dict], published: dict) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def _run_figures(run, spec: RunsStudySpec, folder: Path
-                 ) -> tuple[dict, pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+def run_settings(spec: RunsStudySpec, run, out: str | Path) -> tuple[str, ...]:
+    """The ``--set`` changes of ``run`` in a study writing to ``out``: the study's, the
+    run's own, and ``algorithm.initial_from`` = the folder of the run it starts from."""
     settings = tuple(spec.settings) + tuple(run.settings)
+    if run.initial_from is not None:  # absolute: spec paths are relative to the spec file
+        source = run_folder(Path(out).resolve(), run.initial_from)
+        settings += (f"algorithm.initial_from={json.dumps(str(source))}",)
+    return settings
+
+
+def _run_figures(run, spec: RunsStudySpec, folder: Path, settings: tuple[str, ...]
+                 ) -> tuple[dict, pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
     meta = json.loads((folder / "run.json").read_text())
     k = int(meta["chosen_solution"])
     problem, plan = chosen_plan(folder, run.spec, settings)
@@ -230,9 +239,9 @@ def run_case_study(spec: RunsStudySpec, out_dir: str | Path | None = None,
     for run in spec.runs:
         folder = run_folder(out, run.label)
         logger.info("running %s", run.label)
-        run_study_spec(run.spec, tuple(spec.settings) + tuple(run.settings), folder,
-                       progress=progress)
-        row, plan_t, cost_t, draws = _run_figures(run, spec, folder)
+        settings = run_settings(spec, run, out)
+        run_study_spec(run.spec, settings, folder, progress=progress)
+        row, plan_t, cost_t, draws = _run_figures(run, spec, folder, settings)
         rows.append(row)
         if draws is not None:
             allocations.append((run.label, run.paper_case, draws))

@@ -37,6 +37,12 @@ lacks, evaluated on that problem (with the study's and the run's settings)::
       - {label: case VI, spec: s000_case6.yaml, paper_case: VI,
          user_allocation: {evaluate_on: s000_case1.yaml, draws: 20, seed: 7}}
 
+A ``cases`` run may also take ``initial_from: <label>``, the label of an earlier run of the
+same study: its results folder becomes the run's ``algorithm.initial_from``
+(:mod:`fdnmoo.experiment.initial_population`; seed 000's Case VII starts from Case I)::
+
+      - {label: case VII, spec: s000_case7.yaml, paper_case: VII, initial_from: case I}
+
 A run's own ``settings`` are applied after the study's (``cases``: the same spec at several
 ``uncertainty.gamma``, say).
 ``system`` names the paper's system whose figures a run stands beside (a key of the
@@ -49,6 +55,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..parameters import did_you_mean as _did_you_mean
 from ..uncertainty.settings import REDUCTIONS
 from .checking import Checker, parse_with_settings, read_spec_file
 from .user_allocation import UserAllocation, parse_user_allocation
@@ -60,14 +67,16 @@ __all__ = ["RUNS_STUDY_KINDS", "RunsStudySpec", "StudyRun", "load_runs_study",
 RUNS_STUDY_KINDS = ("schemes", "scenario_reduction", "cases")
 _TOP_KEYS = ("study", "published", "runs", "settings", "reductions", "typical_days",
              "validation_samples", "output")
-_RUN_KEYS = ("label", "spec", "system", "scheme", "paper_case", "settings", "user_allocation")
+_RUN_KEYS = ("label", "spec", "system", "scheme", "paper_case", "settings", "user_allocation",
+             "initial_from")
 _REDUCTION_ONLY = ("reductions", "typical_days")
 
 
 @dataclass(frozen=True)
 class StudyRun:
     """One run spec of a study: ``label``, ``spec`` (path), ``system``, ``scheme``,
-    ``paper_case``, the run's own ``settings`` and its ``user_allocation``."""
+    ``paper_case``, the run's own ``settings``, its ``user_allocation`` and ``initial_from``
+    (the label of an earlier run)."""
 
     label: str
     spec: str
@@ -76,6 +85,7 @@ class StudyRun:
     paper_case: str | None = None
     settings: tuple = ()
     user_allocation: UserAllocation | None = None
+    initial_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +143,18 @@ def _file(check: Checker, value: Any, key: str, base: Path) -> str:
     return str(path)
 
 
+def _earlier_label(check: Checker, value: Any, key: str, earlier: list[str]) -> str | None:
+    """``value`` if it is the label of an earlier run (``earlier``), None for None."""
+    if value is None:
+        return None
+    value = check.string(value, key)
+    if value not in earlier:
+        raise check.fail(key, f"{value!r} is not the label of an earlier run"
+                              f"{_did_you_mean(value, earlier)}; earlier runs: "
+                              f"{', '.join(map(repr, earlier)) or 'none'}")
+    return value
+
+
 def _settings(check: Checker, value: Any, key: str) -> tuple:
     """A list of ``KEY=VALUE`` strings."""
     value = value or []
@@ -163,8 +185,9 @@ def _parse(data: Any, source: str, base: Path) -> RunsStudySpec:
             if need not in run:
                 raise check.fail(f"{key}.{need}", f"missing (a {kind} run needs "
                                  f"{', '.join(k for k in _RUN_KEYS if k in run or k == need)})")
-        if "user_allocation" in run and kind != "cases":
-            raise check.fail(f"{key}.user_allocation", "only a cases study takes this key")
+        for only in ("user_allocation", "initial_from"):
+            if only in run and kind != "cases":
+                raise check.fail(f"{key}.{only}", "only a cases study takes this key")
         parsed.append(StudyRun(
             label=check.string(run["label"], f"{key}.label"),
             spec=_file(check, run["spec"], f"{key}.spec", base),
@@ -174,7 +197,9 @@ def _parse(data: Any, source: str, base: Path) -> RunsStudySpec:
             else check.string(run["paper_case"], f"{key}.paper_case"),
             settings=_settings(check, run.get("settings", []), f"{key}.settings"),
             user_allocation=None if run.get("user_allocation") is None else
-            parse_user_allocation(check, run["user_allocation"], f"{key}.user_allocation", base)))
+            parse_user_allocation(check, run["user_allocation"], f"{key}.user_allocation", base),
+            initial_from=_earlier_label(check, run.get("initial_from"), f"{key}.initial_from",
+                                        [r.label for r in parsed])))
     labels = [r.label for r in parsed]
     if len(set(labels)) != len(labels):
         raise check.fail("runs", "labels must not repeat")

@@ -47,6 +47,32 @@ def test_bad_case_runs_are_refused(run, message):
         parse_runs_study({"study": "cases", "runs": [run]}, source="s.yaml", base_dir=EXP)
 
 
+@pytest.mark.parametrize("initial, message", [
+    ("case 1", "runs\\[1\\].initial_from: 'case 1' is not the label of an earlier run \\(did "
+               "you mean 'case I'\\?\\)"),
+    ("case VII", "runs\\[1\\].initial_from: 'case VII' is not the label of an earlier run"),
+    ("case II", "runs\\[1\\].initial_from: 'case II' is not the label of an earlier run")])
+def test_initial_from_must_name_an_earlier_run(initial, message):
+    runs = [{"label": "case I", "spec": "s000_case1.yaml", "paper_case": "I"},
+            {"label": "case VII", "spec": "s000_case7.yaml", "paper_case": "VII",
+             "initial_from": initial},
+            {"label": "case II", "spec": "s000_case2.yaml", "paper_case": "II"}]
+    with pytest.raises(SpecError, match=message):
+        parse_runs_study({"study": "cases", "runs": runs}, source="s.yaml", base_dir=EXP)
+
+
+def test_initial_from_becomes_the_earlier_runs_folder(tmp_path):
+    from fdnmoo.experiment.case_study import run_settings
+    from fdnmoo.experiment.study_runs import run_folder
+
+    spec = load_runs_study(EXP / "s000_cases.yaml")
+    seven = next(r for r in spec.runs if r.paper_case == "VII")
+    assert seven.initial_from == "case I"
+    assert run_settings(spec, seven, tmp_path)[-1] == \
+        f'algorithm.initial_from="{run_folder(tmp_path.resolve(), "case I")}"'
+    assert not any("initial_from" in s for s in run_settings(spec, spec.runs[0], tmp_path))
+
+
 @pytest.fixture(scope="module")
 def published_plan():
     """Table 1's plan (EVCS, PV and the SOP schemes) on tpc84 at the staged prices."""
@@ -90,7 +116,7 @@ def test_fast_study_tables(fast_study):
     plan = pd.read_csv(fast_study / "plan.csv")
     assert plan.groupby("run").stage.apply(list).to_dict() == {
         "case I": [1, 2, 3, 4], "case II": [1, 2, 3, 4], "case V": [1, 2, 3, 4],
-        "case VI": [1, 2, 3, 4]}
+        "case VI": [1, 2, 3, 4], "case VII": [1, 2, 3, 4]}
     # Case II decides once: every stage holds the same plan
     two = plan[plan.run == "case II"]
     assert two[["sop", "evcs", "pv"]].nunique().max() == 1
@@ -104,6 +130,12 @@ def test_fast_study_tables(fast_study):
     assert cases.loc["II", "paper_total [M]"] == 90.48  # section 'Cost-benefit analysis'
     assert cases.loc["II", "paper_case_i_reduction"] == pytest.approx(0.5502)
     np.testing.assert_allclose(cases.case_i_reduction, 1 - cases.loc["I", "total"] / cases.total)
+    # Case VII starts from Case I's solutions (initial_from): its chosen plan is no worse
+    # (constraint violation first, then the objective, as NSGA-II ranks them)
+    seven, one = cases.loc["VII"], cases.loc["I"]
+    assert seven.cv <= one.cv + 1e-12
+    if seven.cv == one.cv:
+        assert seven.objective_total_cost <= one.objective_total_cost * (1 + 1e-12)
     report = (fast_study / "report.md").read_text()
     for heading in ("## Plan per stage", "beside Table 2", "## Case comparison", "## Gamma sweep",
                     "## Users' allocation"):
