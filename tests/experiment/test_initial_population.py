@@ -164,3 +164,19 @@ def test_the_key_has_a_did_you_mean(tmp_path):
     path = _write(tmp_path, "typo.yaml", _spec([PV], initial_frm="src"))
     with pytest.raises(SpecError, match="did you mean 'initial_from'"):
         load_spec(path)
+
+
+def test_seeded_sampling_puts_the_given_rows_first(source):
+    from fdnmoo.operators import SeededSampling
+
+    problem = load_spec(source.parent / "dst.yaml").build_problem()
+    X0 = transplanted_genomes(source, problem, 8)
+    rng = np.random.default_rng(0)
+    X = SeededSampling(X0).do(problem, 6, random_state=rng).get("X").astype(np.int64)
+    assert X.shape == (6, problem.n_var)
+    np.testing.assert_array_equal(X[:len(X0)], X0)
+    np.testing.assert_array_equal(problem.genome.repair(X, rng), X)  # the rest is feasible
+    two = SeededSampling(np.repeat(X0[:1], 3, axis=0)).do(problem, 2, random_state=rng)
+    assert len(two) == 2
+    with pytest.raises(ValueError, match="SeededSampling: X has shape"):
+        SeededSampling(X0[:, :3]).do(problem, 4, random_state=rng)
