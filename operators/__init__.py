@@ -19,7 +19,8 @@ from .registry import (ALGORITHMS, AlgorithmEntry, AlgorithmRequest, algorithm_e
 
 __all__ = ["AANSGA2", "ALGORITHMS", "BiLevel", "AlgorithmEntry", "AlgorithmRequest", "DeapAlgorithm",
            "DeapCrossover", "DeapMutation", "DeapSurvival", "GenomeCrossover",
-           "GenomeMutation", "GenomeRepair", "GenomeSampling", "IntervalDominance", "SeededSampling",
+           "GenomeMutation", "GenomeRepair", "GenomeSampling", "IntervalDominance",
+           "SeededSampling",
            "IntervalRankAndCrowding", "WeakenedDominanceSurvival",
            "WeakeningResult", "algorithm_entry", "build_algorithm", "choose_compromise",
            "deviation_distance", "deviation_filter", "genome_operators",

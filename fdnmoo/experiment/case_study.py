@@ -58,7 +58,8 @@ from .user_allocation import allocation_draws, allocation_table
 
 __all__ = ["INVESTMENT_COLUMNS", "TABLE2_COLUMNS", "allocation_draws", "allocation_table",
            "beside_published", "case_table", "chosen_plan", "cost_figures", "gamma_table",
-           "investment_cells", "monte_carlo_check", "plan_per_stage", "run_case_study", "run_settings",
+           "investment_cells", "monte_carlo_check", "plan_per_stage", "run_case_study",
+           "run_settings",
            "stage_costs", "stage_probabilities"]
 
 logger = logging.getLogger(__name__)

@@ -3,8 +3,8 @@
 Reference: R. Wang et al., Nature Communications 15 (2024), Table 1 (Case I plan), Table 2
 (costs per stage, 10^6 CNY, two decimals) and the case comparison, transcribed in
 ``experiments/published/s000_dynamic.yaml``. The fast study runs Cases I, II, V and VII (from
-Case I's solutions) with tiny budgets and Case VI with 3 users' draws (``experiments/s000_cases_fast.yaml``); the full
-studies are marked slow.
+Case I's solutions) with tiny budgets and Case VI with 3 users' draws
+(``experiments/s000_cases_fast.yaml``); the full studies are marked slow.
 """
 
 from __future__ import annotations
