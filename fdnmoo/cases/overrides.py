@@ -244,11 +244,10 @@ def _check_candidate_columns(table: str, columns: dict, where: str) -> None:
         if col.bus_ref or name in TABLE_KEYS.get(table, ()):
             raise ParameterError(at, f"is a key of candidates.{table}: one value on every row "
                                      f"cannot be overridden (edit the case file)")
-        types = {"int": int, "float": float, "str": str, "bool": bool}
         if col.dtype in ("int", "float"):
             _check_number(value, at)
         else:
-            check_value(value, types[col.dtype], at)
+            check_value(value, {"str": str, "bool": bool}[col.dtype], at)
 
 
 def _with_candidate_columns(case: PlanningCase, tables: Any, key: str) -> PlanningCase:

@@ -29,19 +29,17 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
+from .results import GENOMES_FILE, read_pareto_genomes
 from .user_allocation import shared_blocks
 
-__all__ = ["GENOMES", "check_initial_folder", "initial_digest", "source_problem",
+__all__ = ["check_initial_folder", "initial_digest", "parse_initial_from", "source_problem",
            "transplanted_genomes"]
-
-#: The file of a results folder whose decision vectors are transplanted.
-GENOMES = "pareto_genomes.csv"
 
 
 def check_initial_folder(path: str | Path) -> Path:
-    """``path`` if it is a finished results folder (``run.json`` and :data:`GENOMES`).
+    """``path`` if it is a finished results folder (``run.json`` and its Pareto genomes,
+    :data:`~fdnmoo.experiment.results.GENOMES_FILE`).
 
     Raises
     ------
@@ -51,15 +49,38 @@ def check_initial_folder(path: str | Path) -> Path:
     path = Path(path)
     if not path.is_dir():
         raise ValueError(f"no such results folder {str(path)!r}")
-    for name in ("run.json", GENOMES):
+    for name in ("run.json", GENOMES_FILE):
         if not (path / name).is_file():
             raise ValueError(f"{str(path)!r} is not a finished results folder: no {name}")
     return path
 
 
 def initial_digest(path: str | Path) -> str:
-    """Hex digest of the folder's :data:`GENOMES` (enters the run hash)."""
-    return hashlib.sha256((Path(path) / GENOMES).read_bytes()).hexdigest()[:16]
+    """Hex digest of the folder's Pareto genomes file (enters the run hash)."""
+    return hashlib.sha256((Path(path) / GENOMES_FILE).read_bytes()).hexdigest()[:16]
+
+
+def parse_initial_from(check, value, base_dir: str | Path | None) -> tuple[str, str]:
+    """Validate a spec's ``algorithm.initial_from`` (relative to ``base_dir``).
+
+    Returns
+    -------
+    (str, str)
+        The results folder's absolute path and :func:`initial_digest`.
+
+    Raises
+    ------
+    SpecError
+        Through ``check`` (a :class:`~fdnmoo.experiment.checking.Checker`): not a string, or
+        not a finished results folder (:func:`check_initial_folder`).
+    """
+    value = check.string(value, "algorithm.initial_from")
+    path = (Path(base_dir) if base_dir is not None else Path()) / value
+    try:
+        folder = str(check_initial_folder(path).resolve())
+    except ValueError as exc:
+        raise check.fail("algorithm.initial_from", f"{value!r}: {exc}") from None
+    return folder, initial_digest(path)
 
 
 def source_problem(path: str | Path):
@@ -76,14 +97,11 @@ def source_problem(path: str | Path):
 
 def _ordered_genomes(path: Path) -> np.ndarray:
     """The folder's genomes, the chosen solution first, the others in file order."""
-    meta = json.loads((path / "run.json").read_text())
-    genomes = pd.read_csv(path / GENOMES)
-    chosen = meta.get("chosen_solution")
-    first = (genomes.solution == int(chosen)).to_numpy() if chosen is not None else \
-        np.zeros(len(genomes), bool)
+    chosen = json.loads((path / "run.json").read_text()).get("chosen_solution")
+    solutions, X = read_pareto_genomes(path)
+    first = solutions == int(chosen) if chosen is not None else np.zeros(len(solutions), bool)
     order = np.concatenate([np.flatnonzero(first), np.flatnonzero(~first)])
-    X = genomes[[c for c in genomes.columns if c != "solution"]].to_numpy(float)[order]
-    return np.rint(X).astype(np.int64)
+    return np.rint(X[order].astype(float)).astype(np.int64)
 
 
 def transplanted_genomes(path: str | Path, problem, pop_size: int,
@@ -118,10 +136,10 @@ def transplanted_genomes(path: str | Path, problem, pop_size: int,
         raise ValueError("a warm start needs planning problems (gene blocks) on both sides")
     X = _ordered_genomes(path)[: int(pop_size)]
     if len(X) == 0:
-        raise ValueError(f"{str(path / GENOMES)!r} holds no solution")
+        raise ValueError(f"{str(path / GENOMES_FILE)!r} holds no solution")
     if X.shape[1] != source.n_var:
-        raise ValueError(f"{str(path / GENOMES)!r} has {X.shape[1]} genes, its run's problem "
-                         f"{source.n_var}")
+        raise ValueError(f"{str(path / GENOMES_FILE)!r} has {X.shape[1]} genes, its run's "
+                         f"problem {source.n_var}")
     names = shared_blocks(source, target, what="the new problem", all_shared=True)
     Y = np.repeat(np.asarray(target.xl, dtype=np.int64)[None, :], len(X), axis=0)
     for name in names:

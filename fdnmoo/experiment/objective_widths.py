@@ -48,6 +48,7 @@ from ..planning import PlanBatch
 from ..problems.config import ProblemConfig
 from ..uncertainty.settings import UncertaintySettings
 from .checking import Checker
+from .results import GENOMES_FILE, read_pareto_genomes
 from .schema import section_keys
 
 __all__ = ["CAPACITY_OBJECTIVES", "INSIDE_RTOL", "METHODS", "WIDTH_COLUMNS", "WidthSettings",
@@ -287,13 +288,11 @@ def write_widths(out_dir: str | Path, config: ProblemConfig, settings: WidthSett
     from tqdm.auto import tqdm
 
     out = Path(out_dir)
-    path = out / "pareto_genomes.csv"
+    path = out / GENOMES_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no Pareto genomes to compare widths of (is {out} "
                                 f"the results folder of a finished run?)")
-    genomes = pd.read_csv(path)
-    solutions = genomes.pop("solution").to_numpy()
-    X = genomes.to_numpy()
+    solutions, X = read_pareto_genomes(out)
     tables, summaries = [], []
     for level in tqdm(settings.levels, desc="objective widths", unit="level",
                       disable=not progress):

@@ -66,8 +66,12 @@ from ..operators.filters import choose_compromise
 from . import plots as figures
 from .outcome import RunOutcome, objective_groups, rounded_objectives
 
-__all__ = ["RunOutcome", "collect_outcome", "compact_plan_text",
-           "merge_equal_plans", "pareto_table", "versions", "write_results"]
+__all__ = ["GENOMES_FILE", "RunOutcome", "collect_outcome", "compact_plan_text",
+           "merge_equal_plans", "pareto_table", "read_pareto_genomes", "versions",
+           "write_results"]
+
+#: The file of a results folder holding one decision vector per Pareto solution.
+GENOMES_FILE = "pareto_genomes.csv"
 
 #: Cost terms that price violations, each a ``pareto.csv`` column.
 PENALTY_TERMS = ("voltage_penalty", "overload_penalty")
@@ -340,7 +344,7 @@ def write_results(out_dir: str | Path, outcome: RunOutcome, grid=None,
     genomes = pd.DataFrame(np.asarray(outcome.X), columns=[f"x{i}" for i in
                                                            range(np.shape(outcome.X)[1])])
     genomes.insert(0, "solution", table.solution.to_numpy())
-    written["genomes"] = _csv(genomes, out / "pareto_genomes.csv")
+    written["genomes"] = _csv(genomes, out / GENOMES_FILE)
     population = pd.DataFrame(outcome.pop_F * outcome.signs, columns=[
         _with_unit(n, u) for n, u in zip(outcome.objective_names, outcome.units)])
     population["cv"] = outcome.pop_CV
@@ -395,6 +399,13 @@ def write_results(out_dir: str | Path, outcome: RunOutcome, grid=None,
                 grid, outcome.plans[chosen], out / f"network_solution_{chosen + 1}.png",
                 title=f"solution {chosen + 1}")
     return written
+
+
+def read_pareto_genomes(out_dir: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """The ``solution`` numbers and decision vectors of a results folder's
+    :data:`GENOMES_FILE` (as :func:`write_results` wrote them), shapes (n,) and (n, n_var)."""
+    genomes = pd.read_csv(Path(out_dir) / GENOMES_FILE)
+    return genomes.pop("solution").to_numpy(), genomes.to_numpy()
 
 
 def _costs_frame(costs: Any) -> pd.DataFrame:

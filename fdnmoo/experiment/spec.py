@@ -548,16 +548,9 @@ def _algorithm(check: "Checker", data: Any, base_dir: str | Path | None = None
                             + _REQUIRED_HINTS.get(key, ""))
     initial_from = initial_digest = None
     if data.get("initial_from") is not None:
-        from .initial_population import check_initial_folder
-        from .initial_population import initial_digest as digest
+        from .initial_population import parse_initial_from
 
-        value = check.string(data["initial_from"], "algorithm.initial_from")
-        path = (Path(base_dir) if base_dir is not None else Path()) / value
-        try:
-            initial_from = str(check_initial_folder(path).resolve())
-        except ValueError as exc:
-            raise check.fail("algorithm.initial_from", f"{value!r}: {exc}") from None
-        initial_digest = digest(path)
+        initial_from, initial_digest = parse_initial_from(check, data["initial_from"], base_dir)
     return AlgorithmSpec(name=name, pop_size=pop_size, n_gen=n_gen, n_eval=n_eval,
                          max_time_s=max_time_s, options=tuple(sorted(options.items())),
                          initial_from=initial_from, initial_digest=initial_digest)

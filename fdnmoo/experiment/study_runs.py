@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .results import GENOMES_FILE, read_pareto_genomes
 from .runner import run_experiment
 from .spec import load_spec
 
@@ -43,10 +44,11 @@ def run_study_spec(path: str | Path, settings: tuple[str, ...], out: str | Path,
 def chosen_genome(folder: str | Path) -> np.ndarray:
     """The decision vector of a finished run's chosen solution, shape (1, n_var)."""
     folder = Path(folder)
-    meta = json.loads((folder / "run.json").read_text())
-    genomes = pd.read_csv(folder / "pareto_genomes.csv")
-    row = genomes[genomes.solution == int(meta["chosen_solution"])].iloc[0]
-    return row[[c for c in genomes.columns if c != "solution"]].to_numpy(float)[None, :]
+    chosen = int(json.loads((folder / "run.json").read_text())["chosen_solution"])
+    solutions, X = read_pareto_genomes(folder)
+    if not (solutions == chosen).any():
+        raise ValueError(f"{folder}: the chosen solution {chosen} is not in {GENOMES_FILE}")
+    return X[solutions == chosen][:1].astype(float)
 
 
 def chosen_solution(folder: str | Path) -> dict:
