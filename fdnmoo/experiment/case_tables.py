@@ -3,11 +3,13 @@ the figures summed from them (:mod:`fdnmoo.experiment.case_study` writes them)."
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 __all__ = ["INVESTMENT_COLUMNS", "OPERATION_COLUMNS", "TABLE2_COLUMNS", "VS_CASE_I",
-           "cost_figures", "investment_cells", "plan_per_stage", "relative_difference",
+           "cost_figures", "investment_cells", "plan_per_stage", "plan_size", "relative_difference",
            "stage_costs", "stage_probabilities", "vs_case_i"]
 
 #: Investment item kinds (:func:`~fdnmoo.metrics.economics.investment_items`) -> Table 2 column.
@@ -112,9 +114,26 @@ def plan_per_stage(plan_csv: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+_SIZE = re.compile(r"^\s*([-+0-9.eE]+)\s*(MW|MWh|Mvar|MVA)\s*$")
+
+
+def plan_size(text) -> float:
+    """A plan table's ``size`` of one item, ``"1.75 MVA"`` -> 1.75 (MW, MWh, Mvar or MVA).
+
+    Raises
+    ------
+    ValueError
+        Not a number with one of those units.
+    """
+    m = _SIZE.match(str(text))
+    if m is None:
+        raise ValueError(f"unreadable plan size {text!r}")
+    return float(m.group(1))
+
+
 def _sizes(text) -> np.ndarray:
-    """``"0.25 MVA, 1.75 MVA"`` -> [0.25, 1.75]."""
-    return np.array([float(p.strip().split()[0]) for p in str(text).split(",") if p.strip()])
+    """``"0.25 MVA, 1.75 MVA"`` (an SOP's terminals) -> [0.25, 1.75]."""
+    return np.array([plan_size(p) for p in str(text).split(",") if p.strip()])
 
 
 def vs_case_i(table: pd.DataFrame, figure: str, first: pd.DataFrame):

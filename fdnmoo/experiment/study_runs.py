@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .case_tables import plan_size
 from .results import GENOMES_FILE, read_pareto_genomes
 from .runner import run_experiment
 from .spec import load_spec
@@ -26,9 +27,6 @@ __all__ = ["COST_TERMS", "chosen_genome", "chosen_solution", "run_folder", "run_
 #: Cost columns of a plan's breakdown the study tables carry (besides ``total_cost``).
 COST_TERMS = ("investment", "om", "energy_loss", "voltage_penalty", "overload_penalty",
               "unserved_penalty", "curtailment_penalty")  # the last with operation.curtailment only
-
-_SIZE = re.compile(r"^\s*([-+0-9.eE]+)\s*(MW|MWh|Mvar|MVA)\s*$")
-
 
 def run_folder(out_dir: str | Path, label: str) -> Path:
     """The results folder of run ``label`` inside a study folder (``runs/<slug>``)."""
@@ -73,9 +71,9 @@ def chosen_solution(folder: str | Path) -> dict:
     plan = pd.read_csv(folder / "plans" / f"solution_{k}.csv")
     final = plan[plan.stage == plan.stage.max()]
     for item, key in (("pv", "pv_mw"), ("ess", "ess_mw")):
-        out[key] = float(sum(_size(s) for s in final["size"][final["item"] == item]))
+        out[key] = float(sum(plan_size(s) for s in final["size"][final["item"] == item]))
     ess = final[final["item"] == "ess"]
-    out["ess_mwh"] = float(sum(_size(s) * _ess_hours(meta, w) for s, w in zip(ess["size"], ess["where"])))
+    out["ess_mwh"] = float(sum(plan_size(s) * _ess_hours(meta, w) for s, w in zip(ess["size"], ess["where"])))
     out["lines_built"] = int((final["item"] == "built lines").sum())
     viol = pd.read_csv(folder / "plans" / f"solution_{k}_violations.csv")
     out.update(violation_energy_mwh=float(viol.violation_energy_mwh.sum()),
@@ -95,9 +93,3 @@ def _ess_hours(meta: dict, where: str) -> float:
     bus = int(str(where).split()[-1])
     return float(ess.max_mwh[bus] / ess.max_mw[bus])
 
-
-def _size(text) -> float:
-    m = _SIZE.match(str(text))
-    if m is None:
-        raise ValueError(f"unreadable plan size {text!r}")
-    return float(m.group(1))
